@@ -1,0 +1,64 @@
+/// Which wire API a provider speaks.
+public enum ProviderKind: String, Sendable {
+  /// OpenAI-compatible chat completions.
+  case openAICompatible = "openai_compatible"
+  /// The Anthropic Messages API.
+  case anthropic
+  /// In process, no network.
+  case offline
+}
+
+/// The fixed facts about one provider: how it is reached, configured and what it can do.
+public struct ProviderDescriptor: Sendable, Hashable {
+  /// The id used in flows and settings (`mistral`, `claude`, ...).
+  public var id: String
+  /// The API it speaks.
+  public var kind: ProviderKind
+  /// Environment variables holding its API key, first match wins.
+  public var apiKeyVariables: [String]
+  /// The environment variable overriding its base URL.
+  public var baseURLVariable: String?
+  /// The base URL of the real API.
+  public var defaultBaseURL: String?
+  /// The model used when neither the node nor the settings name one.
+  public var defaultModel: String
+  /// Whether it can generate images.
+  public var supportsImages: Bool
+  /// Whether it needs credentials at all.
+  public var needsCredentials: Bool { kind != .offline }
+
+  /// Every provider the engine knows, in a stable order.
+  public static let all: [ProviderDescriptor] = [
+    ProviderDescriptor(
+      id: "mistral", kind: .openAICompatible, apiKeyVariables: ["MISTRAL_API_KEY"],
+      baseURLVariable: "MISTRAL_BASE_URL", defaultBaseURL: "https://api.mistral.ai/v1",
+      defaultModel: "mistral-small-latest", supportsImages: false),
+    ProviderDescriptor(
+      id: "glm", kind: .openAICompatible, apiKeyVariables: ["GLM_API_KEY", "ZHIPUAI_API_KEY"],
+      baseURLVariable: "GLM_BASE_URL", defaultBaseURL: "https://open.bigmodel.cn/api/paas/v4",
+      defaultModel: "glm-4-flash", supportsImages: true),
+    ProviderDescriptor(
+      id: "openrouter", kind: .openAICompatible, apiKeyVariables: ["OPENROUTER_API_KEY"],
+      baseURLVariable: "OPENROUTER_BASE_URL", defaultBaseURL: "https://openrouter.ai/api/v1",
+      defaultModel: "openai/gpt-4o-mini", supportsImages: false),
+    ProviderDescriptor(
+      id: "huggingface", kind: .openAICompatible, apiKeyVariables: ["HF_TOKEN"],
+      baseURLVariable: "HF_BASE_URL", defaultBaseURL: "https://router.huggingface.co/v1",
+      defaultModel: "meta-llama/Llama-3.1-8B-Instruct", supportsImages: true),
+    ProviderDescriptor(
+      id: "claude", kind: .anthropic, apiKeyVariables: ["ANTHROPIC_API_KEY"],
+      baseURLVariable: "ANTHROPIC_BASE_URL", defaultBaseURL: "https://api.anthropic.com",
+      defaultModel: "claude-haiku-4-5", supportsImages: false),
+    ProviderDescriptor(
+      id: "echo", kind: .offline, apiKeyVariables: [], baseURLVariable: nil, defaultBaseURL: nil,
+      defaultModel: "echo-1", supportsImages: true),
+  ]
+
+  /// The descriptor for an id, or `nil` for an unknown provider.
+  public static func named(_ id: String) -> ProviderDescriptor? {
+    all.first { $0.id == id }
+  }
+
+  /// The known ids, for messages ("known: mistral, glm, ...").
+  public static var knownIDs: String { all.map(\.id).joined(separator: ", ") }
+}

@@ -1,0 +1,113 @@
+/// Writes JSON values as compact UTF-8 text.
+///
+/// Strings are escaped as RFC 8259 requires (quote, backslash and control characters) and left as
+/// raw UTF-8 otherwise; non-finite doubles, which JSON cannot express, are written as `null`.
+/// The `append` functions let hot paths build a message piece by piece into one reused buffer.
+public enum JSONSerializer {
+  /// The compact JSON text of a value.
+  public static func serialize(_ value: JSONValue) -> [UInt8] {
+    var output: [UInt8] = []
+    output.reserveCapacity(64)
+    append(value, to: &output)
+    return output
+  }
+
+  /// Appends the compact JSON text of a value.
+  public static func append(_ value: JSONValue, to output: inout [UInt8]) {
+    switch value {
+    case .null: appendRaw("null", to: &output)
+    case .bool(let flag): appendRaw(flag ? "true" : "false", to: &output)
+    case .int(let integer): append(integer, to: &output)
+    case .double(let double): append(double, to: &output)
+    case .string(let string): append(string, to: &output)
+    case .array(let elements):
+      output.append(UInt8(ascii: "["))
+      for (position, element) in elements.enumerated() {
+        if position > 0 { output.append(UInt8(ascii: ",")) }
+        append(element, to: &output)
+      }
+      output.append(UInt8(ascii: "]"))
+    case .object(let object):
+      output.append(UInt8(ascii: "{"))
+      var first = true
+      for (key, member) in object.members {
+        if !first { output.append(UInt8(ascii: ",")) }
+        first = false
+        append(key, to: &output)
+        output.append(UInt8(ascii: ":"))
+        append(member, to: &output)
+      }
+      output.append(UInt8(ascii: "}"))
+    }
+  }
+
+  /// Appends bytes that are already valid JSON text (punctuation, pre-serialized fragments).
+  public static func appendRaw(_ text: StaticString, to output: inout [UInt8]) {
+    text.withUTF8Buffer { output.append(contentsOf: $0) }
+  }
+
+  /// Appends an integer in decimal.
+  public static func append(_ integer: Int, to output: inout [UInt8]) {
+    if integer == 0 {
+      output.append(UInt8(ascii: "0"))
+      return
+    }
+    var magnitude = integer.magnitude
+    if integer < 0 { output.append(UInt8(ascii: "-")) }
+    var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
+                 UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
+      (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+    var count = 0
+    withUnsafeMutableBytes(of: &digits) { raw in
+      while magnitude > 0 {
+        raw[19 - count] = UInt8(ascii: "0") + UInt8(magnitude % 10)
+        magnitude /= 10
+        count += 1
+      }
+      output.append(contentsOf: raw[(20 - count)...])
+    }
+  }
+
+  /// Appends a double in its shortest round-tripping form, or `null` when it is not finite.
+  public static func append(_ double: Double, to output: inout [UInt8]) {
+    guard double.isFinite else {
+      appendRaw("null", to: &output)
+      return
+    }
+    output.append(contentsOf: double.description.utf8)
+  }
+
+  /// Appends a quoted, escaped JSON string.
+  public static func append(_ string: String, to output: inout [UInt8]) {
+    output.append(UInt8(ascii: "\""))
+    var string = string
+    string.withUTF8 { bytes in
+      var runStart = 0
+      for position in 0..<bytes.count {
+        let byte = bytes[position]
+        guard byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") else { continue }
+        output.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<position]))
+        appendEscape(byte, to: &output)
+        runStart = position + 1
+      }
+      output.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<bytes.count]))
+    }
+    output.append(UInt8(ascii: "\""))
+  }
+
+  private static func appendEscape(_ byte: UInt8, to output: inout [UInt8]) {
+    output.append(UInt8(ascii: "\\"))
+    switch byte {
+    case UInt8(ascii: "\""): output.append(UInt8(ascii: "\""))
+    case UInt8(ascii: "\\"): output.append(UInt8(ascii: "\\"))
+    case 0x0A: output.append(UInt8(ascii: "n"))
+    case 0x0D: output.append(UInt8(ascii: "r"))
+    case 0x09: output.append(UInt8(ascii: "t"))
+    case 0x08: output.append(UInt8(ascii: "b"))
+    case 0x0C: output.append(UInt8(ascii: "f"))
+    default:
+      let hex: [UInt8] = Array("0123456789abcdef".utf8)
+      output.append(contentsOf: [UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"), hex[Int(byte >> 4)], hex[Int(byte & 0xF)]])
+    }
+  }
+}

@@ -1,0 +1,46 @@
+import ArgumentParser
+import FlowProviders
+import FlowRunnerServer
+import Foundation
+import JSONRPC
+import Logging
+
+/// Options every subcommand shares: logging and settings.
+struct CommonOptions: ParsableArguments {
+  @Option(help: "Log level on stderr: trace, debug, info, notice, warning, error or critical.")
+  var logLevel: Logger.Level = .info
+
+  @Option(help: "A JSON settings file shaped like the initialize params (providers, model_defaults, cache).")
+  var config: String?
+
+  /// Sends swift-log output to stderr at the chosen level and returns a logger.
+  func bootstrapLogging(label: String) -> Logger {
+    let level = logLevel
+    LoggingSystem.bootstrap { label in
+      var handler = StreamLogHandler.standardError(label: label)
+      handler.logLevel = level
+      return handler
+    }
+    return Logger(label: label)
+  }
+
+  /// The environment's settings with the config file's on top.
+  func loadBaseSettings() throws -> EngineSettings {
+    let fromEnvironment = EngineSettings(providers: .fromEnvironment(ProcessInfo.processInfo.environment))
+    guard let config else { return fromEnvironment }
+    guard let data = FileManager.default.contents(atPath: config) else {
+      throw ValidationError("Cannot read the config file at \(config).")
+    }
+    do {
+      let json = try JSONParser.parse([UInt8](data))
+      let fromFile = try EngineSettings(reading: ParamsReader(json, path: "config"))
+      return fromEnvironment.overlaid(with: fromFile)
+    } catch let error as JSONParseError {
+      throw ValidationError("The config file \(config) is not valid JSON: \(error).")
+    } catch let error as ResponseError {
+      throw ValidationError("The config file \(config) is invalid: \(error.message)")
+    }
+  }
+}
+
+extension Logger.Level: @retroactive ExpressibleByArgument {}

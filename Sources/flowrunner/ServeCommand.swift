@@ -1,0 +1,54 @@
+import ArgumentParser
+import FlowRunnerServer
+import JSONRPC
+import Logging
+
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Darwin)
+  import Darwin
+#endif
+
+/// `flowrunner serve`: the long-lived child process that editors and backends talk to.
+struct ServeCommand: AsyncParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "serve",
+    abstract: "Serve JSON-RPC 2.0 on stdin/stdout (LSP framing or NDJSON); logs go to stderr.")
+
+  @OptionGroup var common: CommonOptions
+
+  @Option(help: "Input framing: auto (NDJSON when the first byte is '{' or '['), lsp or ndjson.")
+  var framing: FramingMode = .auto
+
+  @Option(help: "The largest message accepted, in bytes; larger frames are answered -32600 and skipped.")
+  var maxMessageBytes: Int = 64 << 20
+
+  func validate() throws {
+    guard maxMessageBytes > 0 else { throw ValidationError("--max-message-bytes must be positive.") }
+  }
+
+  func run() async throws {
+    // fd 1 belongs to the protocol: frames go to a private duplicate, and fd 1 itself is pointed
+    // at stderr so that a stray print from any library cannot corrupt the stream.
+    let frameFD = dup(STDOUT_FILENO)
+    guard frameFD >= 0, dup2(STDERR_FILENO, STDOUT_FILENO) >= 0 else {
+      throw ValidationError("Could not set up stdout for the protocol.")
+    }
+    _ = fcntl(frameFD, F_SETFD, FD_CLOEXEC)
+    signal(SIGPIPE, SIG_IGN)
+
+    let logger = common.bootstrapLogging(label: "flowrunner.serve")
+    let settings = try common.loadBaseSettings()
+    let connection = Connection(
+      inputFD: STDIN_FILENO, outputFD: frameFD,
+      configuration: .init(framingMode: framing, maximumMessageBytes: maxMessageBytes),
+      logger: logger)
+    let server = FlowRunnerServer(connection: connection, baseSettings: settings, logger: logger)
+    logger.debug("Serving on stdio (framing \(framing.rawValue)).")
+    let code = await server.run()
+    connection.writer.flush(timeoutMilliseconds: 500)
+    Glibc.exit(code)
+  }
+}
+
+extension FramingMode: ExpressibleByArgument {}
