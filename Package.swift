@@ -46,15 +46,24 @@ let package = Package(
       path: "Benchmarks/FlowRunnerBench",
       swiftSettings: strictSettings
     ),
-    .testTarget(name: "JSONRPCTests", dependencies: ["JSONRPC"], swiftSettings: strictSettings),
+    .target(
+      name: "FlowRunnerTestSupport",
+      dependencies: ["JSONRPC", "FlowRunnerServer", .product(name: "Logging", package: "swift-log")],
+      swiftSettings: strictSettings
+    ),
+    .testTarget(
+      name: "JSONRPCTests",
+      dependencies: ["JSONRPC", "FlowRunnerTestSupport"],
+      swiftSettings: strictSettings
+    ),
     .testTarget(
       name: "FlowRunnerServerTests",
-      dependencies: ["FlowRunnerServer", "FlowProviders", "JSONRPC"],
+      dependencies: ["FlowRunnerServer", "FlowProviders", "JSONRPC", "FlowRunnerTestSupport"],
       swiftSettings: strictSettings
     ),
     .testTarget(
       name: "EndToEndTests",
-      dependencies: ["JSONRPC", "flowrunner"],
+      dependencies: ["JSONRPC", "FlowRunnerTestSupport", "flowrunner"],
       swiftSettings: strictSettings
     ),
   ]

@@ -43,8 +43,18 @@ public final class FlowRunnerServer: MessageHandler {
   /// Starts reading and suspends until the process should exit; returns the exit code
   /// (0 after `shutdown`, 1 otherwise).
   public func run() async -> Int32 {
+    start()
+    return await waitForExit()
+  }
+
+  /// Starts reading the connection's input.
+  public func start() {
     connection.start(handler: self)
-    return await withCheckedContinuation { continuation in
+  }
+
+  /// Suspends until the process should exit and returns the exit code.
+  public func waitForExit() async -> Int32 {
+    await withCheckedContinuation { continuation in
       let code = state.withLock { state -> Int32? in
         if let code = state.exitCode { return code }
         state.exitWaiters.append(continuation)

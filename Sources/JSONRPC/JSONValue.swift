@@ -1,5 +1,7 @@
 /// A JSON document held in memory: the free-form value type of the wire protocol.
 ///
+/// It is deliberately not `ExpressibleByNilLiteral`: `nil` must always mean "absent", never JSON `null`.
+///
 /// Integers that fit in `Int` stay integers so request ids and counters echo back with the
 /// same JSON type they arrived with; every other number is a `Double`.
 public enum JSONValue: Sendable, Hashable {
@@ -81,11 +83,10 @@ extension JSONValue {
   }
 }
 
-extension JSONValue: ExpressibleByNilLiteral, ExpressibleByBooleanLiteral, ExpressibleByIntegerLiteral,
+extension JSONValue: ExpressibleByBooleanLiteral, ExpressibleByIntegerLiteral,
   ExpressibleByFloatLiteral, ExpressibleByStringLiteral, ExpressibleByArrayLiteral,
   ExpressibleByDictionaryLiteral
 {
-  public init(nilLiteral: ()) { self = .null }
   public init(booleanLiteral value: Bool) { self = .bool(value) }
   public init(integerLiteral value: Int) { self = .int(value) }
   public init(floatLiteral value: Double) { self = .double(value) }

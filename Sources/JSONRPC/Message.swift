@@ -69,7 +69,8 @@ public enum IncomingMessage: Sendable {
       self = .invalid(id: .null, error: .invalidRequest("'method' must be a string, not \(rawMethod.typeName)."))
       return
     }
-    let params = object["params"]
+    // `"params": null` is what many LSP clients send for "no params"; it reads as absent.
+    let params = object["params"].flatMap { $0.isNull ? nil : $0 }
     if let params {
       switch params {
       case .object, .array: break

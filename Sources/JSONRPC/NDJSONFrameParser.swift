@@ -5,12 +5,15 @@ public struct NDJSONFrameParser: Sendable {
   /// The longest line accepted.
   public let maximumMessageBytes: Int
 
+  /// The longest raw line kept: the cap plus a trailing `\r`.
+  private let lineLimit: Int
   private var buffer: [UInt8] = []
   private var discardingOversizedLine = false
 
   /// A parser with a line size cap.
   public init(maximumMessageBytes: Int = 64 << 20) {
     self.maximumMessageBytes = maximumMessageBytes
+    self.lineLimit = maximumMessageBytes < Int.max ? maximumMessageBytes + 1 : Int.max
   }
 
   /// The number of bytes held while waiting for the end of a line.
@@ -26,7 +29,7 @@ public struct NDJSONFrameParser: Sendable {
         discardingOversizedLine = false
         continue
       }
-      if buffer.count + piece.count > maximumMessageBytes + 1 {
+      if piece.count > lineLimit - buffer.count {
         reportOversized(into: &events)
         buffer.removeAll(keepingCapacity: false)
         continue
@@ -41,7 +44,7 @@ public struct NDJSONFrameParser: Sendable {
     }
     guard !discardingOversizedLine else { return }
     let rest = UnsafeBufferPointer(rebasing: chunk[lineStart...])
-    if buffer.count + rest.count > maximumMessageBytes + 1 {
+    if rest.count > lineLimit - buffer.count {
       reportOversized(into: &events)
       buffer.removeAll(keepingCapacity: false)
       discardingOversizedLine = true

@@ -1,0 +1,95 @@
+import FlowProviders
+import FlowRunnerServer
+import Foundation
+import JSONRPC
+import Logging
+import Synchronization
+
+/// The real server and connection, in this process, over two kernel pipes.
+public final class InProcessPeer: EnginePeer {
+  public let output: OutputCollector
+  private let inputWrite: Int32
+  private let connection: Connection
+  private let exitCode = Mutex<Int32?>(nil)
+  private let inputOpen = Mutex(true)
+  /// The server, for tests that inspect its state.
+  public let server: FlowRunnerServer
+
+  /// Starts a server with these options and settings (the environment in `options` is read as
+  /// the process environment would be).
+  public init(options: PeerOptions = .init(), handler: (any MessageHandler)? = nil) throws {
+    var inputPipe: [Int32] = [0, 0]
+    var outputPipe: [Int32] = [0, 0]
+    guard pipe(&inputPipe) == 0, pipe(&outputPipe) == 0 else { throw PeerError.setup("pipe failed") }
+    inputWrite = inputPipe[1]
+    var logger = Logger(label: "test.engine")
+    logger.logLevel = .critical
+    connection = Connection(
+      inputFD: inputPipe[0], outputFD: outputPipe[1],
+      configuration: .init(framingMode: options.framing, maximumMessageBytes: options.maxMessageBytes),
+      logger: logger)
+    output = OutputCollector(fd: outputPipe[0], framing: options.framing)
+    server = FlowRunnerServer(
+      connection: connection,
+      baseSettings: EngineSettings(providers: .fromEnvironment(options.environment)),
+      logger: logger)
+    let inputRead = inputPipe[0]
+    let outputWrite = outputPipe[1]
+    if let handler {
+      connection.start(handler: handler)
+    } else {
+      server.start()
+      Task { [self] in
+        let code = await server.waitForExit()
+        connection.writer.flush()
+        exitCode.withLock { $0 = code }
+        connection.writer.close()
+        connection.writer.flush()
+        close(outputWrite)
+      }
+    }
+    Task { [connection] in
+      await connection.waitUntilInputClosed()
+      close(inputRead)
+    }
+  }
+
+  /// The connection, for tests that send notifications through it.
+  public var engineConnection: Connection { connection }
+
+  public func send(_ bytes: [UInt8]) throws {
+    let failure = bytes.withUnsafeBytes { raw -> Int32? in
+      var offset = 0
+      while offset < raw.count {
+        let count = write(inputWrite, raw.baseAddress! + offset, raw.count - offset)
+        if count < 0 { return errno }
+        offset += count
+      }
+      return nil
+    }
+    if let failure { throw PeerError.setup("write failed: errno \(failure)") }
+  }
+
+  public func closeInput() {
+    let wasOpen = inputOpen.withLock { open -> Bool in
+      defer { open = false }
+      return open
+    }
+    if wasOpen { close(inputWrite) }
+  }
+
+  public func waitForExit(timeout: Duration) async throws -> Int32 {
+    let deadline = ContinuousClock.now + timeout
+    while true {
+      if let code = exitCode.withLock({ $0 }) { return code }
+      if ContinuousClock.now >= deadline { throw PeerError.timeout("engine did not exit within \(timeout)") }
+      try await Task.sleep(for: .milliseconds(1))
+    }
+  }
+
+  public var standardError: [UInt8] { [] }
+
+  public func finish() async {
+    closeInput()
+  }
+}

@@ -1,0 +1,105 @@
+import Foundation
+import JSONRPC
+import Synchronization
+
+/// Reads everything an engine writes on one descriptor, on a thread of its own, and splits it
+/// into messages with the engine's own strict frame parser: a wrong `Content-Length` or any
+/// byte that is not part of a frame shows up as a frame error.
+public final class OutputCollector: Sendable {
+  private struct State {
+    var raw: [UInt8] = []
+    var decoder: FrameDecoder
+    var messages: [JSONValue] = []
+    var frameErrors: [FrameError] = []
+    var closed = false
+  }
+
+  private let state: Mutex<State>
+
+  /// Starts reading `fd` until end of file; the descriptor is closed then.
+  public init(fd: Int32, framing: FramingMode) {
+    state = Mutex(State(decoder: FrameDecoder(mode: framing, maximumMessageBytes: Int.max)))
+    let thread = Thread { [self] in
+      var chunk = [UInt8](repeating: 0, count: 1 << 16)
+      while true {
+        let count = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+        if count < 0, errno == EINTR { continue }
+        if count <= 0 { break }
+        state.withLock { state in
+          state.raw.append(contentsOf: chunk[0..<count])
+          var events: [FrameEvent] = []
+          chunk.withUnsafeBufferPointer { state.decoder.feed(UnsafeBufferPointer(rebasing: $0[0..<count]), into: &events) }
+          for event in events {
+            switch event {
+            case .message(let body):
+              if let json = try? JSONParser.parse(body) {
+                state.messages.append(json)
+              } else {
+                state.frameErrors.append(FrameError(code: .parseError, message: "unparsable output: \(String(decoding: body, as: UTF8.self))"))
+              }
+            case .error(let error): state.frameErrors.append(error)
+            }
+          }
+        }
+      }
+      close(fd)
+      state.withLock { $0.closed = true }
+    }
+    thread.start()
+  }
+
+  /// Every byte read so far.
+  public var rawOutput: [UInt8] { state.withLock { $0.raw } }
+  /// Framing problems found in the output (must stay empty).
+  public var frameErrors: [FrameError] { state.withLock { $0.frameErrors } }
+  /// Whether the writer has closed its end.
+  public var isClosed: Bool { state.withLock { $0.closed } }
+  /// The number of messages read and not yet taken.
+  public var pendingCount: Int { state.withLock { $0.messages.count } }
+
+  /// Takes the next message, waiting up to `timeout`.
+  public func next(timeout: Duration = .seconds(5)) async throws -> JSONValue {
+    let deadline = ContinuousClock.now + timeout
+    while true {
+      let message = state.withLock { state -> JSONValue? in
+        state.messages.isEmpty ? nil : state.messages.removeFirst()
+      }
+      if let message { return message }
+      if ContinuousClock.now >= deadline {
+        throw PeerError.timeout("no message within \(timeout); frame errors: \(frameErrors)")
+      }
+      try await Task.sleep(for: .milliseconds(1))
+    }
+  }
+
+  /// Waits `duration` and returns whatever arrived (used to prove that nothing does).
+  public func drain(after duration: Duration) async throws -> [JSONValue] {
+    try await Task.sleep(for: duration)
+    return state.withLock { state in
+      defer { state.messages = [] }
+      return state.messages
+    }
+  }
+
+  /// Waits until end of file, up to `timeout`.
+  public func waitUntilClosed(timeout: Duration = .seconds(5)) async throws {
+    let deadline = ContinuousClock.now + timeout
+    while !isClosed {
+      if ContinuousClock.now >= deadline { throw PeerError.timeout("output still open after \(timeout)") }
+      try await Task.sleep(for: .milliseconds(2))
+    }
+  }
+}
+
+/// Failures of the test peers themselves.
+public enum PeerError: Error, CustomStringConvertible {
+  case timeout(String)
+  case setup(String)
+
+  public var description: String {
+    switch self {
+    case .timeout(let text): "timed out: \(text)"
+    case .setup(let text): "setup failed: \(text)"
+    }
+  }
+}
