@@ -1,0 +1,149 @@
+import FlowRunnerTestSupport
+import JSONRPC
+import Testing
+
+@Suite("LSP frame parser")
+struct LSPFrameParserTests {
+  static let bodies = [#"{"jsonrpc":"2.0","id":1,"method":"ping"}"#, #"{"a":"é😀"}"#, "[]"]
+
+  static func script() -> [UInt8] {
+    var bytes: [UInt8] = []
+    for body in bodies { bytes += lspFrame(body) }
+    bytes += Array("Content-Length: nope\r\n\r\n".utf8)
+    bytes += lspFrame(bodies[0], headersAfter: ["Content-Type: application/json; charset=utf-16"])
+    bytes += lspFrame(bodies[1], headersBefore: ["content-type: application/json; charset=utf8"])
+    return bytes
+  }
+
+  static func expectedEvents(_ events: [FrameEvent]) {
+    #expect(events.count == 6)
+    guard events.count == 6 else { return }
+    #expect(events[0] == .message(Array(bodies[0].utf8)))
+    #expect(events[1] == .message(Array(bodies[1].utf8)))
+    #expect(events[2] == .message(Array(bodies[2].utf8)))
+    if case .error(let error) = events[3] { #expect(error.code == .parseError) } else { Issue.record("expected an error") }
+    if case .error(let error) = events[4] { #expect(error.code == .parseError) } else { Issue.record("expected an error") }
+    #expect(events[5] == .message(Array(bodies[1].utf8)))
+  }
+
+  @Test("whole input")
+  func whole() {
+    var parser = LSPFrameParser()
+    var events: [FrameEvent] = []
+    parser.feed(Self.script(), into: &events)
+    Self.expectedEvents(events)
+    #expect(parser.bufferedByteCount == 0)
+  }
+
+  @Test("one byte at a time")
+  func byteByByte() {
+    var parser = LSPFrameParser()
+    var events: [FrameEvent] = []
+    for byte in Self.script() { parser.feed([byte], into: &events) }
+    Self.expectedEvents(events)
+  }
+
+  @Test("random chunkings", arguments: 0..<50)
+  func randomChunks(seed: Int) {
+    var generator = SplitMix64(seed: UInt64(seed))
+    let script = Self.script()
+    var parser = LSPFrameParser()
+    var events: [FrameEvent] = []
+    var offset = 0
+    while offset < script.count {
+      let size = Int(generator.next() % 64) + 1
+      parser.feed(Array(script[offset..<min(offset + size, script.count)]), into: &events)
+      offset += size
+    }
+    Self.expectedEvents(events)
+  }
+
+  @Test("an oversized body is skipped without being buffered")
+  func oversizedNotBuffered() {
+    var parser = LSPFrameParser(maximumMessageBytes: 1000)
+    var events: [FrameEvent] = []
+    parser.feed(Array("Content-Length: 50000000\r\n\r\n".utf8), into: &events)
+    #expect(events.count == 1)
+    let chunk = [UInt8](repeating: UInt8(ascii: "x"), count: 1 << 16)
+    var sent = 0
+    while sent + chunk.count <= 50_000_000 {
+      parser.feed(chunk, into: &events)
+      sent += chunk.count
+      #expect(parser.bufferedByteCount == 0)
+    }
+    parser.feed([UInt8](repeating: UInt8(ascii: "x"), count: 50_000_000 - sent) + lspFrame("{}"), into: &events)
+    #expect(events.count == 2)
+    #expect(events.last == .message(Array("{}".utf8)))
+  }
+
+  @Test("a header block that never ends is dropped and parsing resumes")
+  func endlessHeader() {
+    var parser = LSPFrameParser(maximumHeaderBytes: 100)
+    var events: [FrameEvent] = []
+    parser.feed([UInt8](repeating: UInt8(ascii: "a"), count: 5000), into: &events)
+    #expect(events.count == 1)
+    #expect(parser.bufferedByteCount < 200)
+    parser.feed(Array("\r\n\r\n".utf8) + lspFrame("{}"), into: &events)
+    #expect(events.last == .message(Array("{}".utf8)))
+  }
+
+  @Test("huge and conflicting lengths")
+  func lengths() {
+    var parser = LSPFrameParser(maximumMessageBytes: 100)
+    var events: [FrameEvent] = []
+    parser.feed(Array("Content-Length: 99999999999999999999999999\r\n\r\n".utf8), into: &events)
+    if case .error(let error) = events.first { #expect(error.code == .invalidRequest) } else { Issue.record("expected -32600") }
+    var second = LSPFrameParser()
+    events = []
+    second.feed(Array("Content-Length: 2\r\nContent-Length: 3\r\n\r\n".utf8) + lspFrame("[]"), into: &events)
+    #expect(events.count == 2)
+    #expect(events.last == .message(Array("[]".utf8)))
+  }
+}
+
+@Suite("NDJSON frame parser and framing detection")
+struct NDJSONFrameParserTests {
+  @Test("lines, CRLF, blank lines, and random chunkings", arguments: 0..<20)
+  func lines(seed: Int) {
+    let script = Array("\n{\"a\":1}\r\n  \n[\"é😀\"]\n{}".utf8) + [0x0A]
+    var generator = SplitMix64(seed: UInt64(seed))
+    var parser = NDJSONFrameParser()
+    var events: [FrameEvent] = []
+    var offset = 0
+    while offset < script.count {
+      let size = seed == 0 ? 1 : Int(generator.next() % 8) + 1
+      parser.feed(Array(script[offset..<min(offset + size, script.count)]), into: &events)
+      offset += size
+    }
+    #expect(events == [.message(Array("{\"a\":1}".utf8)), .message(Array("[\"é😀\"]".utf8)), .message(Array("{}".utf8))])
+  }
+
+  @Test("an oversized line is reported once and skipped without buffering")
+  func oversized() {
+    var parser = NDJSONFrameParser(maximumMessageBytes: 10)
+    var events: [FrameEvent] = []
+    for _ in 0..<100 {
+      parser.feed([UInt8](repeating: UInt8(ascii: "x"), count: 1000), into: &events)
+      #expect(parser.bufferedByteCount <= 10)
+    }
+    parser.feed(Array("\n{}\n".utf8), into: &events)
+    #expect(events.count == 2)
+    #expect(events.last == .message(Array("{}".utf8)))
+  }
+
+  @Test("auto detection picks NDJSON for { and [ and LSP otherwise")
+  func detection() {
+    var ndjson = FrameDecoder(mode: .auto)
+    var events: [FrameEvent] = []
+    ndjson.feed(Array(" \n ".utf8), into: &events)
+    #expect(ndjson.framing == nil)
+    ndjson.feed(Array("[1]\n".utf8), into: &events)
+    #expect(ndjson.framing == .ndjson)
+    #expect(events == [.message(Array("[1]".utf8))])
+    var lsp = FrameDecoder(mode: .auto)
+    events = []
+    lsp.feed(lspFrame("{}"), into: &events)
+    #expect(lsp.framing == .lsp)
+    #expect(events == [.message(Array("{}".utf8))])
+  }
+}
