@@ -42,7 +42,7 @@ let package = Package(
     ),
     .executableTarget(
       name: "flowrunner-bench",
-      dependencies: ["JSONRPC"],
+      dependencies: ["JSONRPC", .product(name: "Logging", package: "swift-log")],
       path: "Benchmarks/FlowRunnerBench",
       swiftSettings: strictSettings
     ),

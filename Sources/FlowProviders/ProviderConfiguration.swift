@@ -29,7 +29,8 @@ public struct ProviderConfiguration: Sendable, Hashable {
     var settings: [String: ProviderSettings] = [:]
     for key in reader.object.keys {
       guard ProviderDescriptor.named(key) != nil else {
-        throw .invalidParams("\(reader.path(of: key)) names an unknown provider; known providers: \(ProviderDescriptor.knownIDs).")
+        throw .invalidParams(
+          "\(reader.path(of: key)) names an unknown provider; known providers: \(ProviderDescriptor.knownIDs).")
       }
       guard let nested = try reader.object(key) else { continue }
       settings[key] = try ProviderSettings(reading: nested)

@@ -48,7 +48,9 @@ public struct EngineSettings: Sendable, Hashable {
   public var cache: CacheSettings
 
   /// Settings with the given parts.
-  public init(providers: ProviderConfiguration = .init(), modelDefaults: [String: ModelDefault] = [:], cache: CacheSettings = .init()) {
+  public init(
+    providers: ProviderConfiguration = .init(), modelDefaults: [String: ModelDefault] = [:], cache: CacheSettings = .init()
+  ) {
     self.providers = providers
     self.modelDefaults = modelDefaults
     self.cache = cache
@@ -60,7 +62,8 @@ public struct EngineSettings: Sendable, Hashable {
   /// Reads the `initialize` params or a config file's top-level object.
   public init(reading reader: ParamsReader) throws(ResponseError) {
     if let unknown = reader.object.keys.first(where: { !Self.memberNames.contains($0) }) {
-      throw .invalidParams("\(reader.path(of: unknown)) is not a known setting; use one of \(Self.memberNames.joined(separator: ", ")).")
+      throw .invalidParams(
+        "\(reader.path(of: unknown)) is not a known setting; use one of \(Self.memberNames.joined(separator: ", ")).")
     }
     self.init()
     if let providersReader = try reader.object("providers") {

@@ -32,15 +32,18 @@ extension ConformanceCase {
       #expect(peer.output.frameErrors.isEmpty)
     },
     ConformanceCase("5 Content-Type before or after Content-Length, charset utf-8 or utf8") { peer in
-      try peer.send(lspFrame(requestBody("ping", id: 1), headersBefore: ["Content-Type: application/vscode-jsonrpc; charset=utf-8"]))
-      try peer.send(lspFrame(requestBody("ping", id: 2), headersAfter: ["Content-Type: application/vscode-jsonrpc; charset=utf8"]))
+      try peer.send(
+        lspFrame(requestBody("ping", id: 1), headersBefore: ["Content-Type: application/vscode-jsonrpc; charset=utf-8"]))
+      try peer.send(
+        lspFrame(requestBody("ping", id: 2), headersAfter: ["Content-Type: application/vscode-jsonrpc; charset=utf8"]))
       try peer.send(lspFrame(requestBody("ping", id: 3), headersAfter: ["content-type: application/json; charset=\"UTF-8\""]))
       expectResult(try await peer.next(), id: 1)
       expectResult(try await peer.next(), id: 2)
       expectResult(try await peer.next(), id: 3)
     },
     ConformanceCase("6 charset=utf-16 is an error and the stream stays usable") { peer in
-      try peer.send(lspFrame(requestBody("ping", id: 1), headersAfter: ["Content-Type: application/vscode-jsonrpc; charset=utf-16"]))
+      try peer.send(
+        lspFrame(requestBody("ping", id: 1), headersAfter: ["Content-Type: application/vscode-jsonrpc; charset=utf-16"]))
       let error = try await peer.next()
       expectError(error, code: -32700)
       #expect(error["error"]?["message"]?.stringValue?.contains("utf-16") == true)
@@ -48,19 +51,24 @@ extension ConformanceCase {
       expectResult(try await peer.next(), id: 2)
     },
     ConformanceCase("7 lower-case content-length") { peer in
-      try peer.send(lspFrame(requestBody("ping", id: 1), lengthHeader: "content-length: \(requestBody("ping", id: 1).utf8.count)"))
+      try peer.send(
+        lspFrame(requestBody("ping", id: 1), lengthHeader: "content-length: \(requestBody("ping", id: 1).utf8.count)"))
       expectResult(try await peer.next(), id: 1)
     },
     ConformanceCase("8 missing, non-numeric or negative length: -32700, then the next frame is handled") { peer in
       let body = requestBody("ping", id: 9)
-      for bad in ["Content-Type: application/json", "Content-Length: abc", "Content-Length: -5", "Content-Length:", "garbage line"] {
+      for bad in [
+        "Content-Type: application/json", "Content-Length: abc", "Content-Length: -5", "Content-Length:", "garbage line",
+      ] {
         try peer.send(Array("\(bad)\r\n\r\n".utf8))
         expectError(try await peer.next(), code: -32700)
         try peer.sendLSP(body)
         expectResult(try await peer.next(), id: 9)
       }
     },
-    ConformanceCase("9 length over the cap: -32600, the body skipped, the next frame handled", options: PeerOptions(maxMessageBytes: 4096)) { peer in
+    ConformanceCase(
+      "9 length over the cap: -32600, the body skipped, the next frame handled", options: PeerOptions(maxMessageBytes: 4096)
+    ) { peer in
       let huge = requestBody("ping", id: 1, params: ["pad": .string(String(repeating: "x", count: 200_000))])
       try peer.sendLSP(huge)
       let error = try await peer.next()
@@ -88,7 +96,8 @@ extension ConformanceCase {
       }
     },
     ConformanceCase("11 stdout holds only frames") { peer in
-      try peer.send(Array("Content-Length: x\r\n\r\n".utf8) + lspFrame("{bad json") + lspFrame(requestBody("initialize", id: 1, params: [:])))
+      try peer.send(
+        Array("Content-Length: x\r\n\r\n".utf8) + lspFrame("{bad json") + lspFrame(requestBody("initialize", id: 1, params: [:])))
       expectError(try await peer.next(), code: -32700)
       expectError(try await peer.next(), code: -32700)
       expectResult(try await peer.next(), id: 1)
@@ -127,7 +136,9 @@ extension ConformanceCase {
       expectError(try await peer.next(), code: -32700)
       expectResult(try await peer.next(), id: 3)
     },
-    ConformanceCase("12e NDJSON: line over the cap skipped without buffering", options: PeerOptions(framing: .ndjson, maxMessageBytes: 1024)) { peer in
+    ConformanceCase(
+      "12e NDJSON: line over the cap skipped without buffering", options: PeerOptions(framing: .ndjson, maxMessageBytes: 1024)
+    ) { peer in
       try peer.send(Array(requestBody("ping", id: 1, params: ["pad": .string(String(repeating: "y", count: 100_000))]).utf8))
       try peer.send(Array("\n\(requestBody("ping", id: 2))\n".utf8))
       expectError(try await peer.next(), code: -32600)

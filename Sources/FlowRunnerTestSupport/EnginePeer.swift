@@ -13,7 +13,10 @@ public struct PeerOptions: Sendable, Hashable {
   public var extraArguments: [String]
 
   /// Options with the engine's defaults.
-  public init(framing: FramingMode = .auto, maxMessageBytes: Int = 64 << 20, environment: [String: String] = [:], extraArguments: [String] = []) {
+  public init(
+    framing: FramingMode = .auto, maxMessageBytes: Int = 64 << 20, environment: [String: String] = [:],
+    extraArguments: [String] = []
+  ) {
     self.framing = framing
     self.maxMessageBytes = maxMessageBytes
     self.environment = environment
@@ -49,7 +52,9 @@ extension EnginePeer {
   }
 
   /// Sends a request in the given framing and returns the next message.
-  public func request(_ method: String, id: JSONValue = 1, params: JSONValue? = nil, framing: Framing = .lsp) async throws -> JSONValue {
+  public func request(_ method: String, id: JSONValue = 1, params: JSONValue? = nil, framing: Framing = .lsp) async throws
+    -> JSONValue
+  {
     var object: JSONObject = ["jsonrpc": "2.0", "id": id, "method": .string(method)]
     if let params { object["params"] = params }
     let body = JSONValue.object(object).description
@@ -75,7 +80,9 @@ extension EnginePeer {
 }
 
 /// Frames a body for the LSP base protocol, with optional extra header lines before or after the length.
-public func lspFrame(_ body: String, headersBefore: [String] = [], headersAfter: [String] = [], lengthHeader: String? = nil) -> [UInt8] {
+public func lspFrame(_ body: String, headersBefore: [String] = [], headersAfter: [String] = [], lengthHeader: String? = nil)
+  -> [UInt8]
+{
   var header = headersBefore.map { $0 + "\r\n" }.joined()
   header += (lengthHeader ?? "Content-Length: \(body.utf8.count)") + "\r\n"
   header += headersAfter.map { $0 + "\r\n" }.joined()

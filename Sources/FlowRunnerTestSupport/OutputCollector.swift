@@ -35,7 +35,8 @@ public final class OutputCollector: Sendable {
               if let json = try? JSONParser.parse(body) {
                 state.messages.append(json)
               } else {
-                state.frameErrors.append(FrameError(code: .parseError, message: "unparsable output: \(String(decoding: body, as: UTF8.self))"))
+                state.frameErrors.append(
+                  FrameError(code: .parseError, message: "unparsable output: \(String(decoding: body, as: UTF8.self))"))
               }
             case .error(let error): state.frameErrors.append(error)
             }

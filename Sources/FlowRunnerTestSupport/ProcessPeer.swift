@@ -30,7 +30,8 @@ public final class ProcessPeer: EnginePeer {
     process = Process()
     process.executableURL = try Self.binaryURL()
     process.arguments =
-      arguments ?? ([
+      arguments
+      ?? ([
         "serve", "--framing", options.framing.rawValue, "--max-message-bytes", String(options.maxMessageBytes),
         "--log-level", "debug",
       ] + options.extraArguments)

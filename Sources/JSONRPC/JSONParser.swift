@@ -89,9 +89,15 @@ private struct JSONReader {
     case ASCII.openBrace: return try readObject(depth: depth + 1)
     case ASCII.openBracket: return try readArray(depth: depth + 1)
     case ASCII.minus, ASCII.zero...ASCII.nine: return try readNumber()
-    case UInt8(ascii: "t"): try expectLiteral("true"); return .bool(true)
-    case UInt8(ascii: "f"): try expectLiteral("false"); return .bool(false)
-    case UInt8(ascii: "n"): try expectLiteral("null"); return .null
+    case UInt8(ascii: "t"):
+      try expectLiteral("true")
+      return .bool(true)
+    case UInt8(ascii: "f"):
+      try expectLiteral("false")
+      return .bool(false)
+    case UInt8(ascii: "n"):
+      try expectLiteral("null")
+      return .null
     default: throw error("unexpected character '\(Self.printable(buffer[index]))'")
     }
   }

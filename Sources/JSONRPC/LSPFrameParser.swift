@@ -88,9 +88,12 @@ public struct LSPFrameParser: Sendable {
         headerScanFrom = max(headerScanFrom, start)
         guard let end = findHeaderEnd() else {
           if buffer.count - start > maximumHeaderBytes {
-            events.append(.error(FrameError(
-              code: .parseError,
-              message: "Header block longer than \(maximumHeaderBytes) bytes without a blank line; the bytes were discarded.")))
+            events.append(
+              .error(
+                FrameError(
+                  code: .parseError,
+                  message: "Header block longer than \(maximumHeaderBytes) bytes without a blank line; the bytes were discarded.")
+              ))
             start = buffer.count - 3
             headerScanFrom = start
           }
@@ -102,9 +105,13 @@ public struct LSPFrameParser: Sendable {
         switch header {
         case .success(let length):
           if length > maximumMessageBytes {
-            events.append(.error(FrameError(
-              code: .invalidRequest,
-              message: "Message of \(length) bytes exceeds the limit of \(maximumMessageBytes) bytes (--max-message-bytes); it was skipped.")))
+            events.append(
+              .error(
+                FrameError(
+                  code: .invalidRequest,
+                  message:
+                    "Message of \(length) bytes exceeds the limit of \(maximumMessageBytes) bytes (--max-message-bytes); it was skipped."
+                )))
             state = .skip(remaining: length)
           } else {
             state = .body(length: length)
@@ -149,8 +156,10 @@ public struct LSPFrameParser: Sendable {
       if line.last == 0x0D { line = line.dropLast() }
       guard let colon = line.firstIndex(of: UInt8(ascii: ":")) else {
         let text = String(decoding: line.prefix(40), as: UTF8.self)
-        return .failure(HeaderProblem(error: FrameError(
-          code: .parseError, message: "Malformed header line '\(text)': expected 'Name: value'.")))
+        return .failure(
+          HeaderProblem(
+            error: FrameError(
+              code: .parseError, message: "Malformed header line '\(text)': expected 'Name: value'.")))
       }
       let name = String(decoding: line[..<colon], as: UTF8.self).trimmingFrameSpaces().lowercased()
       let value = String(decoding: line[(colon + 1)...], as: UTF8.self).trimmingFrameSpaces()

@@ -59,9 +59,11 @@ public struct NDJSONFrameParser: Sendable {
   }
 
   private func reportOversized(into events: inout [FrameEvent]) {
-    events.append(.error(FrameError(
-      code: .invalidRequest,
-      message: "Line longer than the limit of \(maximumMessageBytes) bytes (--max-message-bytes); it was skipped.")))
+    events.append(
+      .error(
+        FrameError(
+          code: .invalidRequest,
+          message: "Line longer than the limit of \(maximumMessageBytes) bytes (--max-message-bytes); it was skipped.")))
   }
 
   private func emitLine(_ line: UnsafeBufferPointer<UInt8>, into events: inout [FrameEvent]) {

@@ -8,14 +8,14 @@ import Logging
 /// Options every subcommand shares: logging and settings.
 struct CommonOptions: ParsableArguments {
   @Option(help: "Log level on stderr: trace, debug, info, notice, warning, error or critical.")
-  var logLevel: Logger.Level = .info
+  var logLevel: LogLevel = .info
 
   @Option(help: "A JSON settings file shaped like the initialize params (providers, model_defaults, cache).")
   var config: String?
 
   /// Sends swift-log output to stderr at the chosen level and returns a logger.
   func bootstrapLogging(label: String) -> Logger {
-    let level = logLevel
+    let level = logLevel.level
     LoggingSystem.bootstrap { label in
       var handler = StreamLogHandler.standardError(label: label)
       handler.logLevel = level
@@ -43,4 +43,19 @@ struct CommonOptions: ParsableArguments {
   }
 }
 
-extension Logger.Level: @retroactive ExpressibleByArgument {}
+/// The `--log-level` values, mapped onto swift-log's levels.
+enum LogLevel: String, CaseIterable, ExpressibleByArgument {
+  case trace, debug, info, notice, warning, error, critical
+
+  var level: Logger.Level {
+    switch self {
+    case .trace: .trace
+    case .debug: .debug
+    case .info: .info
+    case .notice: .notice
+    case .warning: .warning
+    case .error: .error
+    case .critical: .critical
+    }
+  }
+}

@@ -38,16 +38,21 @@ struct CommandLineTests {
     try Data(#"{"providers":{"claude":{"api_key":"\#(canaries[1])","default_model":"claude-file-model"}}}"#.utf8).write(to: file)
     defer { try? FileManager.default.removeItem(at: file) }
     let peer = try ProcessPeer(
-      options: PeerOptions(environment: ["MISTRAL_API_KEY": canaries[0]], extraArguments: ["--config", file.path, "--log-level", "trace"]))
+      options: PeerOptions(
+        environment: ["MISTRAL_API_KEY": canaries[0]], extraArguments: ["--config", file.path, "--log-level", "trace"]))
     // Error paths first: a rejected initialize that carries a key.
-    try peer.sendLSP(requestBody("initialize", id: 1, params: ["providers": ["glm": ["api_key": .string(canaries[2]), "base_url": "nope"]]]))
+    try peer.sendLSP(
+      requestBody("initialize", id: 1, params: ["providers": ["glm": ["api_key": .string(canaries[2]), "base_url": "nope"]]]))
     expectError(try await peer.next(), code: -32602, id: 1)
-    try peer.sendLSP(requestBody("initialize", id: 2, params: ["providers": ["glm": ["api_key": .string(canaries[2]), "bogus": .string(canaries[2])]]]))
+    try peer.sendLSP(
+      requestBody(
+        "initialize", id: 2, params: ["providers": ["glm": ["api_key": .string(canaries[2]), "bogus": .string(canaries[2])]]]))
     expectError(try await peer.next(), code: -32602, id: 2)
     let initialized = try await peer.initialize(params: ["providers": ["glm": ["api_key": .string(canaries[2])]]])
     let providers = try #require(initialized["result"]?["capabilities"]?["providers"]?.arrayValue)
     let configured = Dictionary(uniqueKeysWithValues: providers.map { ($0["id"]!.stringValue!, $0["configured"]!) })
-    #expect(configured == ["mistral": true, "glm": true, "claude": true, "openrouter": false, "huggingface": false, "echo": true])
+    #expect(
+      configured == ["mistral": true, "glm": true, "claude": true, "openrouter": false, "huggingface": false, "echo": true])
     #expect(providers.first { $0["id"] == "claude" }?["default_model"] == "claude-file-model")
     try peer.sendLSP(requestBody("providers.list", id: 3))
     _ = try await peer.next()

@@ -40,7 +40,8 @@ final class ScriptedHandler: MessageHandler {
           for producer in 0..<producers {
             group.addTask {
               for sequence in 0..<count {
-                connection.sendNotification("tick", params: ["producer": .int(producer), "sequence": .int(sequence), "text": "é😀\n\"x\""])
+                connection.sendNotification(
+                  "tick", params: ["producer": .int(producer), "sequence": .int(sequence), "text": "é😀\n\"x\""])
               }
             }
           }

@@ -1,5 +1,5 @@
-import Foundation
 import FlowRunnerTestSupport
+import Foundation
 import JSONRPC
 import Testing
 
@@ -61,7 +61,8 @@ struct JSONParserTests {
     var generator = SplitMix64(seed: 11)
     for _ in 0..<500 {
       let text = RandomJSON.string(using: &generator)
-      let decoded = try JSONSerialization.jsonObject(with: Data(JSONSerializer.serialize(.string(text))), options: [.fragmentsAllowed])
+      let decoded = try JSONSerialization.jsonObject(
+        with: Data(JSONSerializer.serialize(.string(text))), options: [.fragmentsAllowed])
       #expect(decoded as? String == text)
     }
   }
@@ -86,7 +87,9 @@ struct JSONParserTests {
 
 /// Random JSON documents for round-trip tests.
 enum RandomJSON {
-  static let alphabet: [Character] = ["a", "Z", "0", " ", "\"", "\\", "/", "\n", "\r", "\t", "\u{01}", "\u{1F}", "\u{7F}", "é", "😀", "中", "\u{2028}"]
+  static let alphabet: [Character] = [
+    "a", "Z", "0", " ", "\"", "\\", "/", "\n", "\r", "\t", "\u{01}", "\u{1F}", "\u{7F}", "é", "😀", "中", "\u{2028}",
+  ]
 
   static func string(using generator: inout SplitMix64) -> String {
     String((0..<Int(generator.next() % 12)).map { _ in alphabet[Int(generator.next() % UInt64(alphabet.count))] })
@@ -110,7 +113,6 @@ enum RandomJSON {
     }
   }
 }
-
 
 /// Foundation's objects as a JSON value with every number as a Double (Foundation does not keep
 /// the integer/double distinction, and its Bool/NSNumber bridging is platform-dependent).

@@ -39,10 +39,14 @@ struct JSONSerializerTests {
 
   @Test("builds response and notification envelopes")
   func envelopes() {
-    #expect(String(decoding: OutgoingMessage.response(id: .string("a"), result: .null), as: UTF8.self) == #"{"jsonrpc":"2.0","id":"a","result":null}"#)
+    #expect(
+      String(decoding: OutgoingMessage.response(id: .string("a"), result: .null), as: UTF8.self)
+        == #"{"jsonrpc":"2.0","id":"a","result":null}"#)
     #expect(
       String(decoding: OutgoingMessage.response(id: .null, error: .parseError("bad")), as: UTF8.self)
         == #"{"jsonrpc":"2.0","id":null,"error":{"code":-32700,"message":"bad"}}"#)
-    #expect(String(decoding: OutgoingMessage.notification(method: "x", params: ["a": 1]), as: UTF8.self) == #"{"jsonrpc":"2.0","method":"x","params":{"a":1}}"#)
+    #expect(
+      String(decoding: OutgoingMessage.notification(method: "x", params: ["a": 1]), as: UTF8.self)
+        == #"{"jsonrpc":"2.0","method":"x","params":{"a":1}}"#)
   }
 }

@@ -1,0 +1,30 @@
+import Foundation
+import JSONRPC
+
+/// Runs the engine benchmarks against a release `flowrunner` binary and prints a Markdown table.
+///
+/// Usage: flowrunner-bench [path/to/flowrunner]   (default: the flowrunner next to this executable)
+@main
+enum FlowRunnerBench {
+  static func main() throws {
+    let arguments = CommandLine.arguments.dropFirst()
+    let binary =
+      arguments.first
+      ?? URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("flowrunner").path
+    guard FileManager.default.isExecutableFile(atPath: binary) else {
+      throw BenchmarkError("no flowrunner binary at \(binary); build it with 'swift build -c release'")
+    }
+    var results: [Measurement] = []
+    results.append(Benchmarks.readerFloor(count: 1_000_000))
+    for _ in 0..<3 { results.append(try Benchmarks.pingThroughput(binary: binary, count: 200_000)) }
+    for _ in 0..<3 { results.append(try Benchmarks.notificationBurst(count: 100_000)) }
+    results += try Benchmarks.spawnToInitialize(binary: binary, runs: 41)
+    results.append(try Benchmarks.idleResidentMemory(binary: binary))
+    print("| benchmark | value | target |")
+    print("|---|---|---|")
+    for result in results {
+      let value = result.value >= 1000 ? String(Int(result.value.rounded())) : String(format: "%.2f", result.value)
+      print("| \(result.name) | \(value) \(result.unit) | \(result.target) |")
+    }
+  }
+}

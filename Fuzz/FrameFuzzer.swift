@@ -1,0 +1,49 @@
+// libFuzzer entry point over the input side of the JSON-RPC layer: framing (LSP and NDJSON,
+// fed in chunks whose sizes the input chooses), the JSON parser, message classification and
+// params reading. Invariants checked on every input:
+// - no crash, no hang, no unbounded buffering (the parsers hold at most the size cap);
+// - every parsed document serializes and parses back to the same value.
+
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzzOneInput(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
+  guard size > 2 else { return 0 }
+  let control = data[0]
+  let chunkSize = Int(data[1]) + 1
+  let payload = UnsafeBufferPointer(start: data + 2, count: size - 2)
+  let mode: FramingMode = [.auto, .lsp, .ndjson][Int(control % 3)]
+  let cap = control & 0x80 != 0 ? 64 : 1 << 20
+  var decoder = FrameDecoder(mode: mode, maximumMessageBytes: cap)
+  var events: [FrameEvent] = []
+  var offset = 0
+  while offset < payload.count {
+    let end = min(payload.count, offset + chunkSize)
+    decoder.feed(UnsafeBufferPointer(rebasing: payload[offset..<end]), into: &events)
+    offset = end
+  }
+  for event in events {
+    guard case .message(let body) = event else { continue }
+    precondition(body.count <= cap, "a message larger than the cap was emitted")
+    guard let value = try? JSONParser.parse(body) else { continue }
+    let reparsed = try? JSONParser.parse(JSONSerializer.serialize(value))
+    precondition(reparsed == value, "serialize/parse round trip changed the document")
+    let messages = value.arrayValue ?? [value]
+    for element in messages {
+      switch IncomingMessage(element) {
+      case .request(let request):
+        _ = OutgoingMessage.response(id: request.id, error: .methodNotFound(request.method))
+        if let reader = try? ParamsReader(request.params, positionalNames: ["a", "b", "c"]) {
+          _ = try? reader.string("a")
+          _ = try? reader.int("b", minimum: 0)
+          _ = try? reader.object("c")
+        }
+      case .notification(let notification):
+        _ = try? ParamsReader(notification.params, positionalNames: ["id"])
+      case .invalid(let id, let error):
+        _ = OutgoingMessage.response(id: id, error: error)
+      case .response:
+        break
+      }
+    }
+  }
+  return 0
+}

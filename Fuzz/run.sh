@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Builds the libFuzzer target over the JSON-RPC input layer and runs it for a bounded time.
+# Usage: Fuzz/run.sh [seconds=600] [extra libFuzzer flags...]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+seconds="${1:-600}"
+shift || true
+out=.build-fuzz
+mkdir -p "$out" Fuzz/corpus-work
+sources=(
+  Sources/JSONRPC/JSONValue.swift Sources/JSONRPC/JSONObject.swift Sources/JSONRPC/JSONParser.swift
+  Sources/JSONRPC/JSONSerializer.swift Sources/JSONRPC/Framing.swift Sources/JSONRPC/LSPFrameParser.swift
+  Sources/JSONRPC/NDJSONFrameParser.swift Sources/JSONRPC/Message.swift Sources/JSONRPC/RequestID.swift
+  Sources/JSONRPC/ErrorCode.swift Sources/JSONRPC/ParamsReader.swift
+)
+swiftc -O -sanitize=fuzzer,address -parse-as-library -module-name JSONRPCFuzz \
+  "${sources[@]}" Fuzz/FrameFuzzer.swift -o "$out/frame-fuzzer" 2> >(grep -v "Cannot export local symbol" >&2)
+# New inputs go to corpus-work (ignored by git); the committed seeds stay as they are.
+exec "$out/frame-fuzzer" Fuzz/corpus-work Fixtures/fuzz-corpus \
+  -max_total_time="$seconds" -max_len=4096 -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 "$@"
