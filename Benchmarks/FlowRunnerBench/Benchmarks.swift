@@ -30,7 +30,8 @@ enum Benchmarks {
     guard String(decoding: peer.lastBody, as: UTF8.self).contains("\"id\":\(count),") else {
       throw BenchmarkError("last response is not the last ping")
     }
-    return Measurement(name: "pipelined ping round trips", value: Double(count) / elapsed.seconds, unit: "/s", target: ">= 50,000/s")
+    return Measurement(
+      name: "pipelined ping round trips", value: Double(count) / elapsed.seconds, unit: "/s", target: ">= 50,000/s")
   }
 
   /// Notifications written per second by the connection's ordered writer onto a real pipe, from
@@ -71,7 +72,8 @@ enum Benchmarks {
     let elapsed = ContinuousClock.now - start
     writer.close()
     close(writeEnd)
-    return Measurement(name: "notification burst (writer over a pipe)", value: Double(count) / elapsed.seconds, unit: "/s", target: ">= 200,000/s")
+    return Measurement(
+      name: "notification burst (writer over a pipe)", value: Double(count) / elapsed.seconds, unit: "/s", target: ">= 200,000/s")
   }
 
   /// The benchmark reader's own floor: frames split per second from bytes already in memory.
@@ -92,7 +94,9 @@ enum Benchmarks {
     }
     precondition(total == count)
     let elapsed = ContinuousClock.now - start
-    return Measurement(name: "benchmark reader floor (frames split)", value: Double(count) / elapsed.seconds, unit: "/s", target: "well above the engine figures")
+    return Measurement(
+      name: "benchmark reader floor (frames split)", value: Double(count) / elapsed.seconds, unit: "/s",
+      target: "well above the engine figures")
   }
 
   /// Time from spawning the binary to reading its `initialize` response; returns median and p90.
@@ -108,7 +112,8 @@ enum Benchmarks {
     }
     samples.sort()
     return [
-      Measurement(name: "spawn to initialize response, median", value: samples[samples.count / 2], unit: "ms", target: "<= 20 ms"),
+      Measurement(
+        name: "spawn to initialize response, median", value: samples[samples.count / 2], unit: "ms", target: "<= 20 ms"),
       Measurement(name: "spawn to initialize response, p90", value: samples[samples.count * 9 / 10], unit: "ms", target: "-"),
     ]
   }
