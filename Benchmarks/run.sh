@@ -3,5 +3,7 @@
 # as deployed) and runs the benchmarks over real pipes. Prints a Markdown table.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-swift build -c release --static-swift-stdlib --scratch-path .build-release
+for product in flowrunner flowrunner-bench; do
+  swift build -c release --static-swift-stdlib --scratch-path .build-release --product "$product" >&2
+done
 exec .build-release/release/flowrunner-bench .build-release/release/flowrunner
