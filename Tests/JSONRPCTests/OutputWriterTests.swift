@@ -1,0 +1,62 @@
+import JSONRPC
+import Logging
+import Synchronization
+import Testing
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+/// A log handler that keeps what it is given, for assertions on warnings.
+final class CapturingLogHandler: LogHandler {
+  let messages: Mutex<[String]> = Mutex([])
+  var metadata: Logger.Metadata = [:]
+  var logLevel: Logger.Level = .trace
+
+  subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+    get { metadata[key] }
+    set { metadata[key] = newValue }
+  }
+
+  func log(event: LogEvent) {
+    messages.withLock { $0.append("\(event.level): \(event.message)") }
+  }
+}
+
+/// A `LogHandler` value that forwards to a shared ``CapturingLogHandler``.
+struct ForwardingLogHandler: LogHandler {
+  let target: CapturingLogHandler
+  var metadata: Logger.Metadata = [:]
+  var logLevel: Logger.Level = .trace
+  subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+    get { metadata[key] }
+    set { metadata[key] = newValue }
+  }
+  func log(event: LogEvent) { target.log(event: event) }
+}
+
+@Suite("Output writer")
+struct OutputWriterTests {
+  @Test("a client that stops reading gets a warning on the log as the backlog doubles, and nothing blocks")
+  func backlogWarning() throws {
+    signal(SIGPIPE, SIG_IGN)  // as the engine does: a closed reader is an EPIPE, not a signal
+    var fds: [Int32] = [0, 0]
+    #expect(pipe(&fds) == 0)
+    let capture = CapturingLogHandler()
+    let logger = Logger(label: "test") { _ in ForwardingLogHandler(target: capture) }
+    let writer = OutputWriter(fd: fds[1], framing: .lsp, warningThreshold: 256 << 10, logger: logger)
+    let body = [UInt8](repeating: UInt8(ascii: "x"), count: 1024)
+    // Nobody reads the pipe: after its 64 KiB buffer fills, everything queues in memory.
+    for _ in 0..<2048 { writer.enqueue(body) }
+    #expect(writer.pendingByteCount > 1 << 20)
+    let warnings = capture.messages.withLock { $0 }.filter { $0.contains("not reading output") }
+    #expect(warnings.count >= 2)
+    #expect(warnings.count <= 4)
+    #expect(!writer.flush(timeoutMilliseconds: 50))
+    close(fds[0])
+    #expect(writer.flush(timeoutMilliseconds: 2000) == false || writer.pendingByteCount == 0)
+    #expect(writer.isBroken)
+    writer.close()
+    close(fds[1])
+  }
+}
