@@ -25,16 +25,20 @@ let package = Package(
       dependencies: [.product(name: "Logging", package: "swift-log")],
       swiftSettings: strictSettings
     ),
+    .target(name: "FlowGraph", dependencies: ["JSONRPC"], swiftSettings: strictSettings),
     .target(name: "FlowProviders", dependencies: ["JSONRPC"], swiftSettings: strictSettings),
+    .target(name: "FlowExecution", dependencies: ["JSONRPC", "FlowGraph"], swiftSettings: strictSettings),
     .target(
       name: "FlowRunnerServer",
-      dependencies: ["JSONRPC", "FlowProviders", .product(name: "Logging", package: "swift-log")],
+      dependencies: [
+        "JSONRPC", "FlowGraph", "FlowExecution", "FlowProviders", .product(name: "Logging", package: "swift-log"),
+      ],
       swiftSettings: strictSettings
     ),
     .executableTarget(
       name: "flowrunner",
       dependencies: [
-        "FlowRunnerServer", "JSONRPC",
+        "FlowRunnerServer", "JSONRPC", "FlowGraph", "FlowExecution", "FlowProviders",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "Logging", package: "swift-log"),
       ],

@@ -1,3 +1,5 @@
+import FlowExecution
+import FlowGraph
 import FlowProviders
 import JSONRPC
 import Logging
@@ -25,19 +27,27 @@ public final class FlowRunnerServer: MessageHandler {
   }
 
   /// The methods this server answers, as listed in `initialize` capabilities.
-  public static let methods = ["initialize", "shutdown", "ping", "providers.list"]
+  public static let methods = [
+    "initialize", "shutdown", "ping", "execution.start", "execution.cancel", "execution.status", "flow.validate",
+    "nodes.list", "providers.list",
+  ]
   /// The notifications this server accepts from the client.
   public static let clientNotifications = ["initialized", "exit", "$/cancelRequest"]
 
-  private let connection: Connection
-  private let logger: Logger
+  let connection: Connection
+  let logger: Logger
   private let state: Mutex<State>
+  /// The runs of this connection.
+  public let runs: RunManager
 
   /// A server on a connection, with the settings from the environment and the config file.
-  public init(connection: Connection, baseSettings: EngineSettings, logger: Logger) {
+  public init(
+    connection: Connection, baseSettings: EngineSettings, logger: Logger, executors: ExecutorRegistry = .dataNodes
+  ) {
     self.connection = connection
     self.logger = logger
     self.state = Mutex(State(settings: baseSettings))
+    self.runs = RunManager(executors: executors, sink: ConnectionEventSink(connection: connection))
   }
 
   /// Starts reading and suspends until the process should exit; returns the exit code
@@ -100,11 +110,30 @@ public final class FlowRunnerServer: MessageHandler {
     case "shutdown":
       _ = try ParamsReader(request.params)
       state.withLock { $0.phase = .shutDown }
-      logger.info("Shutdown requested.")
-      reply.run { .null }
+      logger.info("Shutdown requested; cancelling \(runs.liveRunCount) live runs.")
+      reply.run { [runs] in
+        await runs.cancelAll()
+        return .null
+      }
     case "providers.list":
       _ = try ParamsReader(request.params)
       reply.succeed(["providers": settings.providers.providerList()])
+    case "execution.start":
+      try startExecution(request, reply: reply)
+    case "execution.cancel":
+      let runID = try ParamsReader(request.params, positionalNames: ["run_id"]).requiredString("run_id")
+      guard let cancelled = runs.cancel(runID) else { throw Self.unknownRun(runID) }
+      reply.succeed(["run_id": .string(runID), "cancelled": .bool(cancelled)])
+    case "execution.status":
+      let runID = try ParamsReader(request.params, positionalNames: ["run_id"]).requiredString("run_id")
+      guard let status = runs.status(runID) else { throw Self.unknownRun(runID) }
+      reply.succeed(status)
+    case "flow.validate":
+      let validation = try Self.validate(ParamsReader(request.params))
+      reply.succeed(validation.resultJSON)
+    case "nodes.list":
+      _ = try ParamsReader(request.params)
+      reply.succeed(["node_types": .array(NodeCatalog.all.map(\.json))])
     default:
       throw .methodNotFound(request.method)
     }
@@ -138,8 +167,8 @@ public final class FlowRunnerServer: MessageHandler {
       "protocol_version": .string(ServerInfo.protocolVersion),
       "capabilities": [
         "methods": .array(Self.methods.map(JSONValue.string)),
-        "notifications": [],
-        "node_types": [],
+        "notifications": .array(RunEventEncoder.methods.map(JSONValue.string)),
+        "node_types": .array(NodeCatalog.typeNames.map(JSONValue.string)),
         "providers": settings.providers.providerList(),
         "streaming": false,
         "framing": .string((connection.framing ?? .lsp).rawValue),
@@ -166,10 +195,19 @@ public final class FlowRunnerServer: MessageHandler {
   }
 
   public func inputClosed() {
-    let phase = state.withLock { $0.phase }
-    logger.info("Input closed; stopping.")
-    connection.cancelAllRequests()
-    finish(exitCode: phase == .shutDown ? 0 : 1)
+    logger.info("Input closed; cancelling \(runs.liveRunCount) live runs and stopping.")
+    Task { [runs, connection] in
+      // Give the runs' terminal notifications a moment to go out, but exit within the second.
+      await withTaskGroup(of: Void.self) { group in
+        group.addTask { await runs.cancelAll() }
+        group.addTask { try? await Task.sleep(for: .milliseconds(500)) }
+        await group.next()
+        group.cancelAll()
+      }
+      connection.cancelAllRequests()
+      let shutDown = state.withLock { $0.phase == .shutDown }
+      finish(exitCode: shutDown ? 0 : 1)
+    }
   }
 
   private func finish(exitCode: Int32) {

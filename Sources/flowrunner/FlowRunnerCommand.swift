@@ -8,6 +8,6 @@ struct FlowRunnerCommand: AsyncParsableCommand {
     commandName: "flowrunner",
     abstract: "Runs prompt-processing node graphs; speaks JSON-RPC 2.0 on stdio.",
     version: ServerInfo.version,
-    subcommands: [ServeCommand.self],
+    subcommands: [ServeCommand.self, RunCommand.self, ValidateCommand.self, NodesCommand.self],
     defaultSubcommand: ServeCommand.self)
 }

@@ -1,0 +1,215 @@
+import FlowGraph
+import JSONRPC
+
+/// Why a run is being stopped early.
+public enum RunStopReason: Sendable {
+  case cancelled
+  case timeout
+}
+
+/// Executes one planned run, dependency-driven: a node starts as soon as every node it depends
+/// on has completed, up to `options.maxConcurrency` at once. Reports everything as ``RunEvent``s.
+///
+/// Cancelling the Task that runs ``run()`` cancels every running node's Task; nodes that never
+/// started end `cancelled`, and the run ends with exactly one terminal event.
+public struct FlowRunner: Sendable {
+  /// The run's id.
+  public let runID: String
+  /// The validated flow.
+  public let index: GraphIndex
+  /// What to execute.
+  public let plan: ExecutionPlan
+  /// Options.
+  public let options: RunOptions
+  /// Executors by node type.
+  public let executors: ExecutorRegistry
+  /// Where events go.
+  public let sink: any RunEventSink
+  /// Read once the run is stopped early, to tell a cancel from a timeout.
+  public let stopReason: @Sendable () -> RunStopReason?
+
+  /// A runner for one run.
+  public init(
+    runID: String, index: GraphIndex, plan: ExecutionPlan, options: RunOptions, executors: ExecutorRegistry,
+    sink: any RunEventSink, stopReason: @escaping @Sendable () -> RunStopReason?
+  ) {
+    self.runID = runID
+    self.index = index
+    self.plan = plan
+    self.options = options
+    self.executors = executors
+    self.sink = sink
+    self.stopReason = stopReason
+  }
+
+  private enum Outcome: Sendable {
+    case completed(NodeOutput)
+    case failed(NodeError)
+    case cancelled
+  }
+
+  private struct Finished: Sendable {
+    var node: Int
+    var outcome: Outcome
+    var duration: Duration
+  }
+
+  /// Runs the plan to its end.
+  public func run() async {
+    let clock = ContinuousClock()
+    let start = clock.now
+    let nodes = index.flow.nodes
+    emit(
+      .started(
+        flowID: index.flow.flowID, nodeIDs: plan.nodes.map { nodes[$0].id }, reusedNodeIDs: plan.reused.map { nodes[$0].id }))
+    for node in plan.nodes { emit(.nodeStatus(nodeID: nodes[node].id, status: .pending)) }
+
+    var outputs = [NodeOutput?](repeating: nil, count: index.count)
+    for node in plan.reused {
+      outputs[node] = index.flow.cachedOutputs[nodes[node].id].map(NodeOutput.init(json:))
+    }
+    var position = [Int](repeating: -1, count: index.count)
+    for (rank, node) in plan.nodes.enumerated() { position[node] = rank }
+    var waitingOn = [Int](repeating: 0, count: index.count)
+    for node in plan.nodes {
+      waitingOn[node] = index.incoming[node].count { position[index.edgeSource[$0]] >= 0 }
+    }
+    var status = [NodeStatus](repeating: .pending, count: index.count)
+    var ready = plan.nodes.filter { waitingOn[$0] == 0 }
+    var readyHead = 0
+    var failedNodes: [Int] = []
+    var usage = RunUsage()
+
+    await withTaskGroup(of: Finished.self) { group in
+      var running = 0
+      while true {
+        while !Task.isCancelled, running < options.maxConcurrency, readyHead < ready.count {
+          let node = ready[readyHead]
+          readyHead += 1
+          status[node] = .running
+          emit(.nodeStatus(nodeID: nodes[node].id, status: .running))
+          let context = makeContext(node, outputs: outputs)
+          let executor = executors[nodes[node].type]
+          group.addTask { await Self.execute(node, context: context, executor: executor, clock: clock) }
+          running += 1
+        }
+        guard running > 0, let finished = await group.next() else { break }
+        running -= 1
+        let node = finished.node
+        let id = nodes[node].id
+        switch finished.outcome {
+        case .completed(let output):
+          outputs[node] = output
+          status[node] = .completed
+          if let tokens = output.usage {
+            usage.tokens.inputTokens += tokens.inputTokens
+            usage.tokens.outputTokens += tokens.outputTokens
+          }
+          emit(.nodeCompleted(nodeID: id, output: output, cached: false, durationMS: finished.duration.milliseconds))
+          for edge in index.outgoing[node] {
+            let target = index.edgeTarget[edge]
+            guard position[target] >= 0 else { continue }
+            waitingOn[target] -= 1
+            if waitingOn[target] == 0, status[target] == .pending { ready.append(target) }
+          }
+        case .failed(let error):
+          status[node] = .failed
+          failedNodes.append(node)
+          emit(.nodeFailed(nodeID: id, error: error))
+          let skipped = index.downstream(of: node).filter { position[$0] >= 0 && status[$0] == .pending }
+          for downstream in skipped.sorted(by: { position[$0] < position[$1] }) {
+            status[downstream] = .skipped
+            emit(.nodeStatus(nodeID: nodes[downstream].id, status: .skipped, reason: "upstream_failed"))
+          }
+        case .cancelled:
+          status[node] = .cancelled
+          emit(.nodeStatus(nodeID: id, status: .cancelled))
+        }
+      }
+    }
+
+    for node in plan.nodes where status[node] == .pending {
+      status[node] = .cancelled
+      emit(.nodeStatus(nodeID: nodes[node].id, status: .cancelled))
+    }
+    let completedOutputs = plan.nodes.compactMap { node in
+      status[node] == .completed ? outputs[node].map { (nodes[node].id, $0) } : nil
+    }
+    let duration = (clock.now - start).milliseconds
+    let failedIDs = failedNodes.sorted { position[$0] < position[$1] }.map { nodes[$0].id }
+    switch stopReason() {
+    case .timeout?:
+      let limit = options.timeoutSeconds.map { "\($0)" } ?? "?"
+      emit(
+        .failed(
+          error: RunFailure(
+            code: "run_timeout", message: "The run did not finish within timeout_seconds (\(limit) s) and was stopped.",
+            failedNodeIDs: failedIDs),
+          outputs: completedOutputs, durationMS: duration, usage: usage))
+    case .cancelled?:
+      emit(.cancelled(outputs: completedOutputs, durationMS: duration, usage: usage))
+    case nil where !failedIDs.isEmpty:
+      let noun = failedIDs.count == 1 ? "node" : "nodes"
+      emit(
+        .failed(
+          error: RunFailure(
+            code: "node_failed", message: "\(failedIDs.count) \(noun) failed: \(failedIDs.joined(separator: ", ")).",
+            failedNodeIDs: failedIDs),
+          outputs: completedOutputs, durationMS: duration, usage: usage))
+    case nil:
+      if Task.isCancelled {
+        emit(.cancelled(outputs: completedOutputs, durationMS: duration, usage: usage))
+      } else {
+        emit(.completed(outputs: completedOutputs, durationMS: duration, usage: usage))
+      }
+    }
+  }
+
+  private func emit(_ event: RunEvent) {
+    sink.emit(runID: runID, event)
+  }
+
+  private func makeContext(_ node: Int, outputs: [NodeOutput?]) -> NodeContext {
+    var inputs = NodeInputs()
+    for edge in index.incoming[node] {
+      guard let output = outputs[index.edgeSource[edge]] else { continue }
+      switch index.flow.edges[edge].edgeClass {
+      case .text: if let text = output.text { inputs.texts.append(text) }
+      case .adapter: inputs.personas += output.personas ?? []
+      case .image: if let image = output.image { inputs.images.append(image) }
+      }
+    }
+    return NodeContext(
+      node: index.flow.nodes[node], inputs: inputs, runID: runID, flowProviderID: index.flow.providerID, options: options)
+  }
+
+  private static func execute(
+    _ node: Int, context: NodeContext, executor: NodeExecutor?, clock: ContinuousClock
+  ) async -> Finished {
+    let start = clock.now
+    guard let executor else {
+      let error = NodeError(.internalError, "No executor is registered for node type '\(context.node.type)'.")
+      return Finished(node: node, outcome: .failed(error), duration: clock.now - start)
+    }
+    if Task.isCancelled { return Finished(node: node, outcome: .cancelled, duration: .zero) }
+    let outcome: Outcome
+    do {
+      outcome = .completed(try await executor(context))
+    } catch let error as NodeError {
+      outcome = Task.isCancelled ? .cancelled : .failed(error)
+    } catch is CancellationError {
+      outcome = .cancelled
+    } catch {
+      outcome = Task.isCancelled ? .cancelled : .failed(NodeError(.internalError, "Node '\(context.node.id)' failed: \(error)."))
+    }
+    return Finished(node: node, outcome: outcome, duration: clock.now - start)
+  }
+}
+
+extension Duration {
+  /// Whole milliseconds.
+  var milliseconds: Int {
+    let (seconds, attoseconds) = components
+    return Int(seconds) * 1000 + Int(attoseconds / 1_000_000_000_000_000)
+  }
+}

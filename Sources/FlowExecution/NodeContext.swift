@@ -1,0 +1,77 @@
+import FlowGraph
+import JSONRPC
+
+/// What a node receives from its upstream nodes, gathered in edge order.
+public struct NodeInputs: Sendable {
+  /// Texts of text-edge sources, in edge order (sources without text are left out).
+  public var texts: [String] = []
+  /// Personas of adapter-edge sources, in edge order.
+  public var personas: [JSONObject] = []
+  /// Images of image-edge sources, in edge order.
+  public var images: [ImageData] = []
+
+  /// Empty inputs.
+  public init() {}
+
+  /// `merge_input_text`: the texts, empty ones dropped, joined with a blank line.
+  public var mergedText: String {
+    texts.filter { !$0.isEmpty }.joined(separator: "\n\n")
+  }
+}
+
+/// Everything an executor may use to run one node.
+public struct NodeContext: Sendable {
+  /// The node.
+  public var node: FlowNode
+  /// Its inputs.
+  public var inputs: NodeInputs
+  /// The run's id.
+  public var runID: String
+  /// The flow-level provider id.
+  public var flowProviderID: String?
+  /// The run's options.
+  public var options: RunOptions
+
+  /// A context.
+  public init(node: FlowNode, inputs: NodeInputs, runID: String, flowProviderID: String?, options: RunOptions) {
+    self.node = node
+    self.inputs = inputs
+    self.runID = runID
+    self.flowProviderID = flowProviderID
+    self.options = options
+  }
+
+  /// A required string from `data` (validation has already checked it exists).
+  public func requiredString(_ field: String) throws(NodeError) -> String {
+    guard let value = node.data[field]?.stringValue else {
+      throw NodeError(.invalidData, "Node '\(node.id)' (\(node.type)) needs data.\(field).")
+    }
+    return value
+  }
+}
+
+/// Runs one node: a plain async function. It throws ``NodeError`` for failures and
+/// `CancellationError` when the run is cancelled.
+public typealias NodeExecutor = @Sendable (NodeContext) async throws -> NodeOutput
+
+/// Executors by node type.
+public struct ExecutorRegistry: Sendable {
+  private var executors: [String: NodeExecutor]
+
+  /// A registry with these executors.
+  public init(_ executors: [String: NodeExecutor] = [:]) {
+    self.executors = executors
+  }
+
+  /// The executor for a type.
+  public subscript(type: String) -> NodeExecutor? {
+    get { executors[type] }
+    set { executors[type] = newValue }
+  }
+
+  /// The types that have an executor.
+  public var types: Set<String> { Set(executors.keys) }
+
+  /// The executors of the data nodes, which never call a provider.
+  public static let dataNodes = ExecutorRegistry(DataNodeExecutors.all)
+}

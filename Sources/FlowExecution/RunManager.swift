@@ -1,0 +1,126 @@
+import FlowGraph
+import JSONRPC
+import Synchronization
+
+/// Owns every run of one engine: starts them, cancels them, answers status, and keeps the last
+/// ended runs queryable.
+public final class RunManager: Sendable {
+  /// A run registered and ready to start (its id can be announced first).
+  public struct PreparedRun: Sendable {
+    /// The run's id.
+    public let runID: String
+    fileprivate let runner: FlowRunner
+    fileprivate let record: RunRecord
+  }
+
+  private struct State {
+    var live: [String: RunRecord] = [:]
+    var ended: [String: RunRecord] = [:]
+    var endedOrder: [String] = []
+    var nextSerial = 1
+  }
+
+  private let executors: ExecutorRegistry
+  private let sink: any RunEventSink
+  private let retainedEndedRuns: Int
+  private let state = Mutex(State())
+  private let idPrefix: String
+
+  /// A manager that runs nodes with `executors` and sends events to `sink`.
+  public init(executors: ExecutorRegistry, sink: any RunEventSink, retainedEndedRuns: Int = 100) {
+    self.executors = executors
+    self.sink = sink
+    self.retainedEndedRuns = retainedEndedRuns
+    self.idPrefix = String(UInt32.random(in: 0...UInt32.max), radix: 36)
+  }
+
+  /// Registers a run of a valid flow. Call ``start(_:)`` once its id has been announced.
+  public func prepare(_ validation: FlowValidation, options: RunOptions) -> PreparedRun {
+    precondition(validation.isValid, "only valid flows can run")
+    let plan = validation.plan!
+    let runID = state.withLock { state -> String in
+      defer { state.nextSerial += 1 }
+      return "run-\(idPrefix)-\(state.nextSerial)"
+    }
+    let index = validation.index
+    let record = RunRecord(runID: runID, flowID: index.flow.flowID, nodeIDs: plan.nodes.map { index.flow.nodes[$0].id })
+    let recordingSink = RecordingSink(record: record, downstream: sink, onEnd: { [weak self] in self?.retire(runID) })
+    let runner = FlowRunner(
+      runID: runID, index: index, plan: plan, options: options, executors: executors, sink: recordingSink,
+      stopReason: { record.stopReason })
+    state.withLock { $0.live[runID] = record }
+    return PreparedRun(runID: runID, runner: runner, record: record)
+  }
+
+  /// Starts a prepared run, with its timeout if it has one.
+  public func start(_ prepared: PreparedRun) {
+    let record = prepared.record
+    let runner = prepared.runner
+    let task = Task { await runner.run() }
+    record.attach(task)
+    if let timeout = runner.options.timeoutSeconds {
+      Task {
+        try? await Task.sleep(for: .milliseconds(Int64(timeout * 1000)))
+        record.stop(.timeout)
+      }
+    }
+  }
+
+  /// Cancels a run: `true` if it was live, `false` if it had ended, `nil` for an unknown id.
+  public func cancel(_ runID: String) -> Bool? {
+    guard let record = record(runID) else { return nil }
+    return record.stop(.cancelled)
+  }
+
+  /// The `execution.status` result, or `nil` for an unknown (or no longer retained) run.
+  public func status(_ runID: String) -> JSONValue? {
+    record(runID)?.statusJSON
+  }
+
+  /// Suspends until a run has emitted its terminal event.
+  public func waitUntilEnded(_ runID: String) async {
+    await record(runID)?.waitUntilEnded()
+  }
+
+  /// Cancels every live run and waits for all their terminal events.
+  public func cancelAll() async {
+    let live = state.withLock { Array($0.live.values) }
+    for record in live { record.stop(.cancelled) }
+    for record in live { await record.waitUntilEnded() }
+  }
+
+  /// The number of live runs.
+  public var liveRunCount: Int { state.withLock { $0.live.count } }
+
+  private func record(_ runID: String) -> RunRecord? {
+    state.withLock { $0.live[runID] ?? $0.ended[runID] }
+  }
+
+  private func retire(_ runID: String) {
+    state.withLock { state in
+      guard let record = state.live.removeValue(forKey: runID) else { return }
+      state.ended[runID] = record
+      state.endedOrder.append(runID)
+      if state.endedOrder.count > retainedEndedRuns {
+        let evicted = state.endedOrder.removeFirst()
+        state.ended[evicted] = nil
+      }
+    }
+  }
+}
+
+/// Keeps a run's record current, then forwards each event.
+private struct RecordingSink: RunEventSink {
+  let record: RunRecord
+  let downstream: any RunEventSink
+  let onEnd: @Sendable () -> Void
+
+  func emit(runID: String, _ event: RunEvent) {
+    let waiters = record.apply(event)
+    downstream.emit(runID: runID, event)
+    guard event.isTerminal else { return }
+    onEnd()
+    // Only now: whoever waits for the end (shutdown) answers after the terminal notification.
+    for waiter in waiters { waiter.resume() }
+  }
+}

@@ -1,0 +1,77 @@
+/// Integer-indexed adjacency of a flow, built once and shared by validation, planning and the runner.
+///
+/// Only usable edges are indexed: both ends exist and differ. Incoming and outgoing lists keep
+/// the order of `flow.edges`, which is the order inputs are merged in.
+public struct GraphIndex: Sendable {
+  /// The flow.
+  public let flow: Flow
+  /// Node index by id (first occurrence of a duplicated id).
+  public let nodeIndex: [String: Int]
+  /// Usable edge indices into each node, in edge order.
+  public let incoming: [[Int]]
+  /// Usable edge indices out of each node, in edge order.
+  public let outgoing: [[Int]]
+  /// Each edge's source node index, or -1 when dangling.
+  public let edgeSource: [Int]
+  /// Each edge's target node index, or -1 when dangling.
+  public let edgeTarget: [Int]
+
+  /// Indexes a flow.
+  public init(_ flow: Flow) {
+    self.flow = flow
+    var nodeIndex: [String: Int] = [:]
+    nodeIndex.reserveCapacity(flow.nodes.count)
+    for (index, node) in flow.nodes.enumerated() where nodeIndex[node.id] == nil {
+      nodeIndex[node.id] = index
+    }
+    var incoming = [[Int]](repeating: [], count: flow.nodes.count)
+    var outgoing = [[Int]](repeating: [], count: flow.nodes.count)
+    var edgeSource = [Int](repeating: -1, count: flow.edges.count)
+    var edgeTarget = [Int](repeating: -1, count: flow.edges.count)
+    for (index, edge) in flow.edges.enumerated() {
+      let source = nodeIndex[edge.source] ?? -1
+      let target = nodeIndex[edge.target] ?? -1
+      edgeSource[index] = source
+      edgeTarget[index] = target
+      guard source >= 0, target >= 0, source != target else { continue }
+      outgoing[source].append(index)
+      incoming[target].append(index)
+    }
+    self.nodeIndex = nodeIndex
+    self.incoming = incoming
+    self.outgoing = outgoing
+    self.edgeSource = edgeSource
+    self.edgeTarget = edgeTarget
+  }
+
+  /// The number of nodes.
+  public var count: Int { flow.nodes.count }
+
+  /// Nodes reachable downstream of `start` (breadth-first, `start` excluded), in visiting order.
+  public func downstream(of start: Int) -> [Int] {
+    breadthFirst(from: start) { node in outgoing[node].map { edgeTarget[$0] } }
+  }
+
+  /// Nodes reachable upstream of `start` (breadth-first, `start` excluded), in visiting order.
+  public func upstream(of start: Int) -> [Int] {
+    breadthFirst(from: start) { node in incoming[node].map { edgeSource[$0] } }
+  }
+
+  private func breadthFirst(from start: Int, next: (Int) -> [Int]) -> [Int] {
+    var seen = [Bool](repeating: false, count: count)
+    seen[start] = true
+    var order: [Int] = []
+    var head = 0
+    var queue = [start]
+    while head < queue.count {
+      let node = queue[head]
+      head += 1
+      for neighbour in next(node) where !seen[neighbour] {
+        seen[neighbour] = true
+        order.append(neighbour)
+        queue.append(neighbour)
+      }
+    }
+    return order
+  }
+}

@@ -1,0 +1,32 @@
+import ArgumentParser
+import FlowGraph
+import JSONRPC
+
+/// `flowrunner nodes`: the node type catalogue.
+struct NodesCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(commandName: "nodes", abstract: "List the node types and their data fields.")
+
+  @Flag(help: "Print the nodes.list result as JSON.")
+  var json = false
+
+  func run() {
+    if json {
+      print(JSONValue.object(["node_types": .array(NodeCatalog.all.map(\.json))]))
+      return
+    }
+    for descriptor in NodeCatalog.all {
+      let inputs = descriptor.inputs.map { input in
+        descriptor.requiredInputs.contains(input) ? "\(input.rawValue)*" : input.rawValue
+      }
+      print(
+        "\(descriptor.type)  [\(descriptor.category.rawValue)\(descriptor.callsProvider ? ", calls a provider" : "")]"
+          + "  inputs: \(inputs.isEmpty ? "none" : inputs.joined(separator: ", "))"
+          + "  output: \(descriptor.output.map(\.rawValue).joined(separator: ", "))")
+      for field in descriptor.dataFields {
+        var line = "    \(field.name)\(field.required ? "*" : ""): \(field.type.rawValue) — \(field.description)"
+        if let values = field.values { line += " (\(values.joined(separator: ", ")))" }
+        print(line)
+      }
+    }
+  }
+}

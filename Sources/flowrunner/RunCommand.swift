@@ -1,0 +1,113 @@
+import ArgumentParser
+import Dispatch
+import FlowExecution
+import FlowGraph
+import FlowRunnerServer
+import Foundation
+import JSONRPC
+import Logging
+import Synchronization
+
+/// `flowrunner run FLOW.json`: runs one flow in process; progress on stderr, outputs on stdout.
+struct RunCommand: AsyncParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "run",
+    abstract: "Run one flow file. Exit codes: 0 completed, 1 failed or invalid, 130 cancelled (Ctrl-C).")
+
+  @Argument(help: "The flow file (execution.start params as JSON).")
+  var flowPath: String
+
+  @Option(help: "The flow-level provider (overrides the file's provider_id).")
+  var provider: String?
+
+  @Option(help: "Run only this node and what is downstream of it (a partial run).")
+  var trigger: String?
+
+  @Option(help: "Nodes executing at once (overrides the file's options).")
+  var maxConcurrency: Int?
+
+  @Option(help: "Stop the run after this many seconds (overrides the file's options).")
+  var timeout: Double?
+
+  @Flag(help: "Print the notification stream as NDJSON on stdout instead of the final outputs.")
+  var json = false
+
+  @OptionGroup var common: CommonOptions
+
+  func run() async throws {
+    _ = common.bootstrapLogging(label: "flowrunner.run")
+    var file = try FlowFile(path: flowPath)
+    if let provider { file.flow.providerID = provider }
+    if let trigger { file.flow.triggerNodeID = trigger }
+    if let maxConcurrency { file.options.maxConcurrency = max(1, maxConcurrency) }
+    if let timeout { file.options.timeoutSeconds = timeout }
+    let validation = file.validate()
+    guard validation.isValid else {
+      FileHandle.standardError.write(Data("The flow is invalid:\n\(describe(validation.issues))\n".utf8))
+      throw ExitCode(1)
+    }
+    let jsonWriter = json ? OutputWriter(fd: STDOUT_FILENO, framing: .ndjson, logger: .init(label: "flowrunner.json")) : nil
+    let reporter = ProgressReporter(
+      nodeTypes: Dictionary(file.flow.nodes.map { ($0.id, $0.type) }, uniquingKeysWith: { first, _ in first }),
+      jsonWriter: jsonWriter)
+    let runs = RunManager(executors: .dataNodes, sink: reporter)
+    let prepared = runs.prepare(validation, options: file.options)
+    let interrupts = InterruptHandler { _ = runs.cancel(prepared.runID) }
+    runs.start(prepared)
+    await runs.waitUntilEnded(prepared.runID)
+    interrupts.stop()
+    jsonWriter?.flush()
+    switch reporter.terminal {
+    case .completed(let outputs, _, _)?:
+      if !json { printOutputs(outputs, validation: validation) }
+    case .failed?:
+      throw ExitCode(1)
+    default:
+      throw ExitCode(130)
+    }
+  }
+
+  /// Prints the text (or JSON) of the run's final nodes: those nothing else in the run consumes.
+  private func printOutputs(_ outputs: [(String, NodeOutput)], validation: FlowValidation) {
+    let index = validation.index
+    let consumed = Set(index.flow.edges.map(\.source))
+    let finals = outputs.filter { !consumed.contains($0.0) }
+    for (nodeID, output) in finals {
+      if finals.count > 1 { print("# \(nodeID)") }
+      if let text = output.text, output.personas == nil, output.image == nil {
+        print(text)
+      } else {
+        print(output.json)
+      }
+    }
+  }
+}
+
+/// First Ctrl-C cancels the run gracefully; a second one exits at once.
+final class InterruptHandler {
+  private let source: any DispatchSourceSignal
+
+  init(onInterrupt: @escaping @Sendable () -> Void) {
+    signal(SIGINT, SIG_IGN)
+    source = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
+    let count = Mutex(0)
+    source.setEventHandler {
+      let presses = count.withLock { value -> Int in
+        value += 1
+        return value
+      }
+      if presses == 1 {
+        FileHandle.standardError.write(Data("\ninterrupted: cancelling the run (Ctrl-C again to quit now)\n".utf8))
+        onInterrupt()
+      } else {
+        exit(130)
+      }
+    }
+    source.resume()
+  }
+
+  func stop() {
+    source.cancel()
+    signal(SIGINT, SIG_DFL)
+  }
+}

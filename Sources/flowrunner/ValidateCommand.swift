@@ -1,0 +1,28 @@
+import ArgumentParser
+import FlowGraph
+import JSONRPC
+
+/// `flowrunner validate FLOW.json`: reports every issue; exit 1 when the flow is invalid.
+struct ValidateCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "validate", abstract: "Validate a flow file and print every issue; exits 1 when it is invalid.")
+
+  @Argument(help: "The flow file (execution.start params as JSON).")
+  var flowPath: String
+
+  @Flag(help: "Print the flow.validate result as JSON.")
+  var json = false
+
+  func run() throws {
+    let validation = try FlowFile(path: flowPath).validate()
+    if json {
+      print(validation.resultJSON)
+    } else if validation.isValid {
+      let plan = validation.plan!
+      print("valid: \(plan.nodes.count) nodes to run in \(plan.levels.count) levels")
+    } else {
+      print(describe(validation.issues))
+    }
+    if !validation.isValid { throw ExitCode(1) }
+  }
+}
