@@ -52,12 +52,24 @@ let package = Package(
     ),
     .target(
       name: "FlowRunnerTestSupport",
-      dependencies: ["JSONRPC", "FlowRunnerServer", .product(name: "Logging", package: "swift-log")],
+      dependencies: [
+        "JSONRPC", "FlowRunnerServer", "FlowGraph", "FlowExecution", .product(name: "Logging", package: "swift-log"),
+      ],
       swiftSettings: strictSettings
     ),
     .testTarget(
       name: "JSONRPCTests",
       dependencies: ["JSONRPC", "FlowRunnerTestSupport"],
+      swiftSettings: strictSettings
+    ),
+    .testTarget(
+      name: "FlowGraphTests",
+      dependencies: ["FlowGraph", "JSONRPC", "FlowRunnerTestSupport"],
+      swiftSettings: strictSettings
+    ),
+    .testTarget(
+      name: "FlowExecutionTests",
+      dependencies: ["FlowExecution", "FlowGraph", "FlowRunnerServer", "JSONRPC", "FlowRunnerTestSupport"],
       swiftSettings: strictSettings
     ),
     .testTarget(

@@ -1,0 +1,89 @@
+import FlowRunnerTestSupport
+import Foundation
+import JSONRPC
+import Testing
+
+@Suite("flowrunner run / validate / nodes, against the built binary")
+struct RunCommandTests {
+  func path(_ relative: String) -> String { FixtureFiles.root.appendingPathComponent(relative).path }
+
+  @Test("run prints the final outputs and exits 0", arguments: FixtureFiles.validFlows)
+  func runFixture(_ name: String) async throws {
+    let peer = try ProcessPeer(arguments: ["run", path("flows/\(name).json")])
+    #expect(try await peer.waitForExit(timeout: .seconds(20)) == 0)
+    try await peer.output.waitUntilClosed()
+    let stdout = String(decoding: peer.output.rawOutput, as: UTF8.self)
+    #expect(!stdout.isEmpty)
+    try await Task.sleep(for: .milliseconds(20))
+    #expect(String(decoding: peer.standardError, as: UTF8.self).contains("completed"))
+  }
+
+  @Test("run --json prints the notification stream, which keeps the invariants")
+  func runJSON() async throws {
+    let flow = try FixtureFiles.json("flows/fan-out-fan-in.json")
+    let peer = try ProcessPeer(
+      options: PeerOptions(framing: .ndjson), arguments: ["run", path("flows/fan-out-fan-in.json"), "--json"])
+    #expect(try await peer.waitForExit(timeout: .seconds(20)) == 0)
+    try await peer.output.waitUntilClosed()
+    let log = try await peer.output.drain(after: .zero)
+    try EventLogChecker(flow: flow).check(log)
+    #expect(peer.output.frameErrors.isEmpty)
+  }
+
+  @Test("run and validate refuse an invalid flow with its issues and exit 1")
+  func invalid() async throws {
+    for command in ["run", "validate"] {
+      let peer = try ProcessPeer(arguments: [command, path("flows/invalid/cycle.json")])
+      #expect(try await peer.waitForExit(timeout: .seconds(10)) == 1)
+      try await peer.output.waitUntilClosed()
+      try await Task.sleep(for: .milliseconds(20))
+      let text = String(decoding: peer.output.rawOutput + peer.standardError, as: UTF8.self)
+      #expect(text.contains("cycle"), "\(command): \(text)")
+    }
+  }
+
+  @Test("--trigger runs a partial flow; --provider must be known")
+  func overrides() async throws {
+    let partial = try ProcessPeer(arguments: ["run", path("flows/scene-prompt.json"), "--trigger", "out", "--json"])
+    #expect(try await partial.waitForExit(timeout: .seconds(10)) == 0)
+    try await partial.output.waitUntilClosed()
+    let started = try await partial.output.next()
+    #expect(started["params"]?["node_ids"] == ["prompt", "scene", "out"])
+    let unknown = try ProcessPeer(arguments: ["run", path("flows/scene-prompt.json"), "--provider", "acme"])
+    #expect(try await unknown.waitForExit(timeout: .seconds(10)) == 1)
+  }
+
+  @Test("validate accepts a valid flow; nodes lists the catalogue")
+  func validateAndNodes() async throws {
+    let valid = try ProcessPeer(arguments: ["validate", path("flows/long-chain.json"), "--json"])
+    #expect(try await valid.waitForExit(timeout: .seconds(10)) == 0)
+    try await valid.output.waitUntilClosed()
+    let result = try JSONParser.parse(valid.output.rawOutput)
+    #expect(result["valid"] == true)
+    #expect(result["plan"]?["levels"]?.arrayValue?.count == 41)
+    let nodes = try ProcessPeer(arguments: ["nodes", "--json"])
+    #expect(try await nodes.waitForExit(timeout: .seconds(10)) == 0)
+    try await nodes.output.waitUntilClosed()
+    #expect(try JSONParser.parse(nodes.output.rawOutput)["node_types"]?.arrayValue?.count == 12)
+  }
+
+  @Test("Ctrl-C cancels the run gracefully: exit 130")
+  func interrupt() async throws {
+    let count = 150_000
+    let nodes: [JSONValue] = (0..<count).map { ["id": .string("n\($0)"), "type": "textOutput"] }
+    let edges: [JSONValue] = (1..<count).map { ["source": .string("n\($0 - 1)"), "target": .string("n\($0)")] }
+    let file = FileManager.default.temporaryDirectory.appendingPathComponent("flowrunner-long-\(UUID()).json")
+    try Data(JSONSerializer.serialize(["nodes": .array(nodes), "edges": .array(edges)])).write(to: file)
+    defer { try? FileManager.default.removeItem(at: file) }
+    let peer = try ProcessPeer(arguments: ["run", file.path])
+    let deadline = ContinuousClock.now + .seconds(20)
+    while !String(decoding: peer.standardError, as: UTF8.self).contains("running") {
+      try #require(ContinuousClock.now < deadline)
+      try await Task.sleep(for: .milliseconds(5))
+    }
+    kill(peer.processID, SIGINT)
+    #expect(try await peer.waitForExit(timeout: .seconds(10)) == 130)
+    try await Task.sleep(for: .milliseconds(20))
+    #expect(String(decoding: peer.standardError, as: UTF8.self).contains("cancelled after"))
+  }
+}

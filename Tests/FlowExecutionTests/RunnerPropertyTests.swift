@@ -1,0 +1,192 @@
+import FlowExecution
+import FlowGraph
+import FlowRunnerTestSupport
+import JSONRPC
+import Testing
+
+@Suite("Runner properties over random DAGs")
+struct RunnerPropertyTests {
+  @Test("order respected, one terminal per node and per run, inputs merged in edge order", arguments: 0..<120)
+  func randomDAG(seed: Int) async throws {
+    var generator = SplitMix64(seed: UInt64(seed) &* 7919)
+    let dag = RandomDAG(nodeCount: Int(generator.next() % 40) + 2, edgeProbability: 0.15, using: &generator)
+    var script = ScriptedExecutor()
+    for node in dag.nodes { script.delays[node] = .microseconds(Int64(generator.next() % 3000)) }
+    if seed % 3 == 0, let victim = dag.nodes.randomElement(using: &generator) { script.failing = [victim] }
+    let cap = seed % 4 == 0 ? 1 + Int(generator.next() % 4) : 32
+    let sink = CollectingSink()
+    let runs = Harness.manager(script, sink: sink)
+    let validation = FlowValidation(dag.flow, knownProviders: Harness.providers)
+    #expect(validation.isValid)
+    let prepared = runs.prepare(validation, options: RunOptions(maxConcurrency: cap))
+    runs.start(prepared)
+    await runs.waitUntilEnded(prepared.runID)
+    let summary = try EventLogChecker(flow: dag.flowJSON, maxConcurrency: cap).check(sink.log(prepared.runID))
+    #expect(summary.terminalMethod == (script.failing.isEmpty ? "execution.completed" : "execution.failed"))
+    // Every completed node saw its inputs' outputs, in edge order.
+    let outputs = summary.terminal["outputs"]?.objectValue ?? [:]
+    for (nodeID, output) in outputs.members {
+      let sources = dag.edges.filter { $0.1 == nodeID }.map(\.0)
+      let expected = "\(nodeID)(\(sources.compactMap { outputs[$0]?["text"]?.stringValue }.joined(separator: ",")))"
+      #expect(output["text"]?.stringValue == expected)
+    }
+  }
+
+  @Test("cancellation at a random moment ends the run with exactly one terminal", arguments: 0..<40)
+  func randomCancel(seed: Int) async throws {
+    var generator = SplitMix64(seed: UInt64(seed) &+ 1000)
+    let dag = RandomDAG(nodeCount: 30, edgeProbability: 0.1, using: &generator)
+    var script = ScriptedExecutor()
+    for node in dag.nodes { script.delays[node] = .milliseconds(Int64(generator.next() % 8)) }
+    let sink = CollectingSink()
+    let runs = Harness.manager(script, sink: sink)
+    let prepared = runs.prepare(
+      FlowValidation(dag.flow, knownProviders: Harness.providers), options: RunOptions(maxConcurrency: 4))
+    runs.start(prepared)
+    try await Task.sleep(for: .milliseconds(Int64(generator.next() % 25)))
+    let clock = ContinuousClock()
+    let start = clock.now
+    let cancelled = try #require(runs.cancel(prepared.runID))
+    await runs.waitUntilEnded(prepared.runID)
+    let elapsed = clock.now - start
+    let summary = try EventLogChecker(flow: dag.flowJSON, maxConcurrency: 4).check(sink.log(prepared.runID))
+    if cancelled {
+      #expect(summary.terminalMethod == "execution.cancelled")
+      #expect(elapsed < .milliseconds(100), "cancel took \(elapsed)")
+    } else {
+      #expect(summary.terminalMethod == "execution.completed")
+    }
+    #expect(runs.cancel(prepared.runID) == false)
+  }
+
+  @Test("a cancel before the run starts still gives started and one terminal")
+  func cancelBeforeStart() async throws {
+    var generator = SplitMix64(seed: 5)
+    let dag = RandomDAG(nodeCount: 10, edgeProbability: 0.3, using: &generator)
+    let sink = CollectingSink()
+    let runs = Harness.manager(ScriptedExecutor(), sink: sink)
+    let prepared = runs.prepare(FlowValidation(dag.flow, knownProviders: Harness.providers), options: RunOptions())
+    #expect(runs.cancel(prepared.runID) == true)
+    runs.start(prepared)
+    await runs.waitUntilEnded(prepared.runID)
+    let summary = try EventLogChecker(flow: dag.flowJSON).check(sink.log(prepared.runID))
+    #expect(summary.terminalMethod == "execution.cancelled")
+    #expect(summary.nodeOutcome.values.allSatisfy { $0 == "cancelled" })
+  }
+
+  @Test("timeouts at random moments end with execution.failed / run_timeout", arguments: 0..<20)
+  func randomTimeout(seed: Int) async throws {
+    var generator = SplitMix64(seed: UInt64(seed) &+ 5000)
+    let dag = RandomDAG(nodeCount: 20, edgeProbability: 0.15, using: &generator)
+    var script = ScriptedExecutor()
+    for node in dag.nodes { script.delays[node] = .milliseconds(Int64(2 + generator.next() % 10)) }
+    let sink = CollectingSink()
+    let runs = Harness.manager(script, sink: sink)
+    let timeout = Double(1 + generator.next() % 30) / 1000
+    let prepared = runs.prepare(
+      FlowValidation(dag.flow, knownProviders: Harness.providers), options: RunOptions(maxConcurrency: 3, timeoutSeconds: timeout)
+    )
+    runs.start(prepared)
+    await runs.waitUntilEnded(prepared.runID)
+    let summary = try EventLogChecker(flow: dag.flowJSON, maxConcurrency: 3).check(sink.log(prepared.runID))
+    if summary.terminalMethod == "execution.failed" {
+      #expect(summary.terminal["error"]?["code"] == "run_timeout")
+      #expect(summary.terminal["error"]?["failed_node_ids"] == [])
+      #expect(summary.nodeOutcome.values.contains("cancelled"))
+    } else {
+      #expect(summary.terminalMethod == "execution.completed")
+    }
+  }
+}
+
+@Suite("Runner scheduling")
+struct RunnerSchedulingTests {
+  @Test("a node starts when its own inputs are done, not when its level is")
+  func dependencyDriven() async throws {
+    // a (slow) and b (fast) are sources; c depends on b only; d on a and c.
+    let flow = Flow(
+      flowID: "dd", nodes: ["a", "b", "c", "d"].map { FlowNode(id: $0, type: "textOutput") },
+      edges: [FlowEdge(source: "b", target: "c"), FlowEdge(source: "a", target: "d"), FlowEdge(source: "c", target: "d")])
+    var script = ScriptedExecutor()
+    script.delays = ["a": .milliseconds(400)]
+    let sink = CollectingSink()
+    let runs = Harness.manager(script, sink: sink)
+    let prepared = runs.prepare(FlowValidation(flow, knownProviders: Harness.providers), options: RunOptions())
+    runs.start(prepared)
+    await runs.waitUntilEnded(prepared.runID)
+    let log = sink.log(prepared.runID)
+    let order = log.compactMap { event -> String? in
+      guard event["method"] == "execution.node.completed" else { return nil }
+      return event["params"]?["node_id"]?.stringValue
+    }
+    #expect(order == ["b", "c", "a", "d"])
+  }
+
+  @Test("max_concurrency caps the nodes running at once and is reached")
+  func concurrencyCap() async throws {
+    let count = 24
+    var nodes = [FlowNode(id: "src", type: "textOutput")]
+    var edges: [FlowEdge] = []
+    for index in 0..<count {
+      nodes.append(FlowNode(id: "w\(index)", type: "textOutput"))
+      edges.append(FlowEdge(source: "src", target: "w\(index)"))
+    }
+    var script = ScriptedExecutor()
+    for index in 0..<count { script.delays["w\(index)"] = .milliseconds(15) }
+    let flow = Flow(flowID: "wide", nodes: nodes, edges: edges)
+    let flowJSON: JSONValue = [
+      "nodes": .array(nodes.map { ["id": .string($0.id), "type": "textOutput"] }),
+      "edges": .array(edges.map { ["source": .string($0.source), "target": .string($0.target)] }),
+    ]
+    let sink = CollectingSink()
+    let runs = Harness.manager(script, sink: sink)
+    let prepared = runs.prepare(FlowValidation(flow, knownProviders: Harness.providers), options: RunOptions(maxConcurrency: 5))
+    runs.start(prepared)
+    await runs.waitUntilEnded(prepared.runID)
+    let summary = try EventLogChecker(flow: flowJSON, maxConcurrency: 5).check(sink.log(prepared.runID))
+    #expect(summary.peakRunning == 5)
+  }
+
+  @Test("a failure skips exactly its downstream; independent branches complete")
+  func failureSkipsDownstream() async throws {
+    let flow = Flow(
+      flowID: "fail", nodes: ["a", "b", "c", "x", "y"].map { FlowNode(id: $0, type: "textOutput") },
+      edges: [FlowEdge(source: "a", target: "b"), FlowEdge(source: "b", target: "c"), FlowEdge(source: "x", target: "y")])
+    var script = ScriptedExecutor()
+    script.failing = ["a"]
+    let sink = CollectingSink()
+    let runs = Harness.manager(script, sink: sink)
+    let prepared = runs.prepare(FlowValidation(flow, knownProviders: Harness.providers), options: RunOptions())
+    runs.start(prepared)
+    await runs.waitUntilEnded(prepared.runID)
+    let flowJSON: JSONValue = [
+      "edges": [["source": "a", "target": "b"], ["source": "b", "target": "c"], ["source": "x", "target": "y"]]
+    ]
+    let summary = try EventLogChecker(flow: flowJSON).check(sink.log(prepared.runID))
+    #expect(summary.nodeOutcome == ["a": "failed", "b": "skipped", "c": "skipped", "x": "completed", "y": "completed"])
+    #expect(summary.terminal["error"]?["failed_node_ids"] == ["a"])
+    #expect(Set(summary.terminal["outputs"]?.objectValue?.keys ?? []) == ["x", "y"])
+    let status = try #require(runs.status(prepared.runID))
+    #expect(status["state"] == "failed")
+    #expect(status["nodes"]?["b"] == "skipped")
+  }
+
+  @Test("ended runs stay queryable for the last 100")
+  func retention() async throws {
+    let sink = CollectingSink()
+    let runs = Harness.manager(ScriptedExecutor(), sink: sink)
+    let flow = Flow(flowID: "one", nodes: [FlowNode(id: "a", type: "textOutput")], edges: [])
+    var ids: [String] = []
+    for _ in 0..<105 {
+      let prepared = runs.prepare(FlowValidation(flow, knownProviders: Harness.providers), options: RunOptions())
+      runs.start(prepared)
+      await runs.waitUntilEnded(prepared.runID)
+      ids.append(prepared.runID)
+    }
+    #expect(runs.status(ids[0]) == nil)
+    #expect(runs.status(ids[4]) == nil)
+    #expect(runs.status(ids[5])?["state"] == "completed")
+    #expect(runs.status(ids[104])?["outputs"]?["a"]?["text"] == "a()")
+    #expect(runs.cancel(ids[0]) == nil)
+  }
+}

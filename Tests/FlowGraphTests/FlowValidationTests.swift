@@ -1,0 +1,155 @@
+import FlowGraph
+import JSONRPC
+import Testing
+
+let providers: Set = ["mistral", "glm", "openrouter", "huggingface", "claude", "echo"]
+
+func node(_ id: String, _ type: String = "textOutput", _ data: JSONObject = [:]) -> FlowNode {
+  FlowNode(id: id, type: type, data: data)
+}
+
+func edge(_ source: String, _ target: String, id: String? = nil, handle: String? = nil) -> FlowEdge {
+  FlowEdge(id: id ?? "\(source)-\(target)", source: source, target: target, targetHandle: handle)
+}
+
+@Suite("Flow validation")
+struct FlowValidationTests {
+  @Test("a valid flow has no issues and a plan in topological order")
+  func valid() {
+    let flow = Flow(
+      nodes: [node("o"), node("s", "sceneBuilder", ["setting": "castle"]), node("p", "initialPrompt", ["text": "a knight"])],
+      edges: [edge("s", "o"), edge("p", "s")])
+    let validation = FlowValidation(flow, knownProviders: providers)
+    #expect(validation.issues == [])
+    let ids = validation.plan!.nodes.map { flow.nodes[$0].id }
+    #expect(ids == ["p", "s", "o"])
+    #expect(validation.plan!.levels.map { $0.map { flow.nodes[$0].id } } == [["p"], ["s"], ["o"]])
+  }
+
+  @Test("every issue code is reported, all at once")
+  func everyCode() {
+    let flow = Flow(
+      nodes: [
+        node("a", "translator", [:]),  // invalid_data (language), missing_input (text)
+        node("a", "textOutput"),  // duplicate_node_id
+        node("u", "noSuchType"),  // unknown_node_type
+        node("b"), node("c"),
+        node("t", "translator", ["language": "xx", "providerId": "nope"]),  // invalid_data, unknown_provider
+        node("r", "personasReplacer"),  // missing_input ×2
+        node("g", "imageGenerator", ["width": -5]),
+        node("d", "imageDescriber"),
+      ],
+      edges: [
+        edge("b", "c", id: "x"), edge("c", "b", id: "x"),  // duplicate_edge_id, cycle
+        edge("b", "ghost", id: "dangle"),  // dangling_edge
+        edge("c", "c", id: "loop"),  // self_loop
+        edge("b", "t", id: "bt"), edge("b", "g", id: "bg"),
+      ],
+      providerID: "bogus", triggerNodeID: "nowhere")
+    let issues = FlowValidation(flow, knownProviders: providers).issues
+    let codes = Set(issues.map(\.code))
+    #expect(codes == Set(ValidationIssue.Code.allCases))
+    #expect(issues.contains { $0.code == .duplicateNodeID && $0.nodeID == "a" })
+    #expect(issues.contains { $0.code == .unknownNodeType && $0.nodeID == "u" })
+    #expect(issues.contains { $0.code == .duplicateEdgeID && $0.edgeID == "x" })
+    #expect(
+      issues.contains { $0.code == .danglingEdge && $0.edgeID == "dangle" && $0.nodeID == "b" && $0.message.contains("ghost") })
+    #expect(issues.contains { $0.code == .selfLoop && $0.edgeID == "loop" && $0.nodeID == "c" })
+    #expect(issues.contains { $0.code == .cycle && $0.path == ["b", "c"] })
+    #expect(issues.contains { $0.code == .invalidData && $0.nodeID == "a" && $0.message.contains("data.language") })
+    #expect(issues.contains { $0.code == .invalidData && $0.nodeID == "t" && $0.message.contains("'xx'") })
+    #expect(issues.contains { $0.code == .invalidData && $0.nodeID == "g" && $0.message.contains("data.width") })
+    #expect(issues.filter { $0.code == .missingInput && $0.nodeID == "r" }.count == 2)
+    #expect(issues.contains { $0.code == .missingInput && $0.nodeID == "d" })
+    #expect(issues.contains { $0.code == .unknownProvider && $0.nodeID == "t" })
+    #expect(issues.contains { $0.code == .unknownProvider && $0.nodeID == nil })
+    #expect(issues.contains { $0.code == .unknownTriggerNode })
+  }
+
+  @Test("cycles report the node ids around each one, in order")
+  func cycles() {
+    let flow = Flow(
+      nodes: ["a", "b", "c", "d", "e", "f", "g"].map { node($0) },
+      edges: [edge("a", "b"), edge("b", "c"), edge("c", "a"), edge("c", "d"), edge("e", "f"), edge("f", "e"), edge("g", "a")])
+    let cycles = FlowValidation(flow, knownProviders: providers).issues.filter { $0.code == .cycle }
+    #expect(cycles.map(\.path) == [["a", "b", "c"], ["e", "f"]])
+  }
+
+  @Test("a 100,000-node chain validates without deep recursion")
+  func deepChain() {
+    let count = 100_000
+    let nodes = (0..<count).map { node("n\($0)") }
+    let edges = (1..<count).map { edge("n\($0 - 1)", "n\($0)") } + [edge("n\(count - 1)", "n0", id: "back")]
+    let validation = FlowValidation(Flow(nodes: nodes, edges: edges), knownProviders: providers)
+    #expect(validation.issues.count == 1)
+    #expect(validation.issues.first?.path?.count == count)
+  }
+
+  @Test("sceneBuilder and consistentCharacter data rules")
+  func dataRules() {
+    let flow = Flow(
+      nodes: [
+        node("s", "sceneBuilder", ["setting": "moon base", "mood": "epic"]),
+        node("c1", "consistentCharacter", ["characters": [["name": "Ada", "description": "an engineer"]]]),
+        node("c2", "consistentCharacter", ["name": "Bo"]),
+        node("c3", "consistentCharacter", ["characters": [["name": "Cy"]]]),
+        node("st", "storyTeller", ["tags": ["a", 1]]),
+        node("p", "initialPrompt", ["text": "   "]),
+      ],
+      edges: [edge("p", "st")])
+    let issues = FlowValidation(flow, knownProviders: providers).issues
+    #expect(issues.map(\.nodeID) == ["s", "c2", "c3", "st", "p"])
+    #expect(issues.allSatisfy { $0.code == .invalidData })
+    #expect(issues[0].message.contains("data.setting 'moon base' is not one of"))
+    #expect(issues[2].message.contains("data.characters[0].description"))
+  }
+
+  @Test("edge classes come from the target handle prefix")
+  func edgeClasses() {
+    #expect(EdgeClass(targetHandle: nil) == .text)
+    #expect(EdgeClass(targetHandle: "text") == .text)
+    #expect(EdgeClass(targetHandle: "adapter-1") == .adapter)
+    #expect(EdgeClass(targetHandle: "image_in") == .image)
+    #expect(EdgeClass(targetHandle: "prompt") == .text)
+  }
+}
+
+@Suite("Execution plan")
+struct ExecutionPlanTests {
+  /// a → b → d, c → d, d → e; x → c
+  static let flow = Flow(
+    nodes: ["a", "b", "c", "d", "e", "x"].map { node($0) },
+    edges: [edge("a", "b"), edge("b", "d"), edge("c", "d"), edge("d", "e"), edge("x", "c")])
+
+  func plan(trigger: String?, cached: [String]) -> (nodes: [String], reused: [String]) {
+    var flow = Self.flow
+    flow.triggerNodeID = trigger
+    flow.cachedOutputs = Dictionary(uniqueKeysWithValues: cached.map { ($0, ["text": .string($0)]) })
+    let validation = FlowValidation(flow, knownProviders: providers)
+    let plan = validation.plan!
+    return (plan.nodes.map { flow.nodes[$0].id }, plan.reused.map { flow.nodes[$0].id })
+  }
+
+  @Test("without a trigger every node runs and cached outputs are ignored")
+  func full() {
+    #expect(plan(trigger: nil, cached: ["a"]) == (["a", "x", "b", "c", "d", "e"], []))
+  }
+
+  @Test("a trigger runs itself and downstream, reusing cached upstream outputs")
+  func partialAllCached() {
+    #expect(plan(trigger: "d", cached: ["b", "c"]) == (["d", "e"], ["b", "c"]))
+  }
+
+  @Test("uncached upstream nodes run too, recursively")
+  func partialSomeCached() {
+    #expect(plan(trigger: "d", cached: ["a", "x"]) == (["b", "c", "d", "e"], ["a", "x"]))
+    #expect(plan(trigger: "d", cached: []) == (["a", "x", "b", "c", "d", "e"], []))
+  }
+
+  @Test("breadth-first traversal in both directions")
+  func traversal() {
+    let index = GraphIndex(Self.flow)
+    #expect(index.downstream(of: index.nodeIndex["a"]!).map { Self.flow.nodes[$0].id } == ["b", "d", "e"])
+    #expect(index.upstream(of: index.nodeIndex["d"]!).map { Self.flow.nodes[$0].id } == ["b", "c", "a", "x"])
+  }
+}
