@@ -9,6 +9,9 @@ final class BenchmarkPeer: Sendable {
   let process: Process
   private let input: FileHandle
   private let counter = Mutex<(frames: Int, lastBody: [UInt8])>((0, []))
+  private let terminalSeen = Atomic<Int>(0)
+  /// Bodies that start with this prefix count as a run's end.
+  private static let terminalPrefix = Array(#"{"jsonrpc":"2.0","method":"execution.c"#.utf8)
 
   init(binary: String, arguments: [String] = ["serve", "--log-level", "error"]) throws {
     process = Process()
@@ -30,6 +33,12 @@ final class BenchmarkPeer: Sendable {
         let count = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
         if count <= 0 { break }
         chunk.withUnsafeBufferPointer { decoder.feed(UnsafeBufferPointer(rebasing: $0[0..<count]), into: &events) }
+        for event in events {
+          guard case .message(let body) = event, body.count > Self.terminalPrefix.count,
+            body.starts(with: Self.terminalPrefix)
+          else { continue }
+          terminalSeen.add(1, ordering: .relaxed)
+        }
         if let last = events.last, case .message(let body) = last {
           let added = events.count
           counter.withLock { $0 = ($0.frames + added, body) }
@@ -41,6 +50,20 @@ final class BenchmarkPeer: Sendable {
   }
 
   var frames: Int { counter.withLock { $0.frames } }
+  /// The number of `execution.completed` / `execution.cancelled` notifications seen.
+  var terminals: Int { terminalSeen.load(ordering: .relaxed) }
+
+  /// Spins until `count` run terminals have arrived.
+  func waitForTerminals(_ count: Int, timeout: Duration = .seconds(120)) throws {
+    let deadline = ContinuousClock.now + timeout
+    while terminals < count {
+      if ContinuousClock.now > deadline { throw BenchmarkError("only \(terminals) of \(count) runs ended") }
+      usleep(20)
+    }
+  }
+
+  /// The peak resident set size of the child, in KiB.
+  var peakResidentKiB: Int { statusField("VmHWM:") }
   var lastBody: [UInt8] { counter.withLock { $0.lastBody } }
 
   func send(_ bytes: [UInt8]) {
@@ -62,11 +85,13 @@ final class BenchmarkPeer: Sendable {
   }
 
   /// The resident set size of the child, in KiB.
-  var residentKiB: Int {
+  var residentKiB: Int { statusField("VmRSS:") }
+
+  private func statusField(_ name: String) -> Int {
     guard let status = try? String(contentsOfFile: "/proc/\(process.processIdentifier)/status", encoding: .utf8) else {
       return -1
     }
-    let line = status.split(separator: "\n").first { $0.hasPrefix("VmRSS:") }
+    let line = status.split(separator: "\n").first { $0.hasPrefix(name) }
     return line.flatMap { Int($0.split(separator: " ", omittingEmptySubsequences: true)[1]) } ?? -1
   }
 }

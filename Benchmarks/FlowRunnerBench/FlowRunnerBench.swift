@@ -7,7 +7,7 @@ import JSONRPC
 @main
 enum FlowRunnerBench {
   static func main() throws {
-    let arguments = CommandLine.arguments.dropFirst()
+    let arguments = CommandLine.arguments.dropFirst().filter { $0.hasSuffix("flowrunner") }
     let binary =
       arguments.first
       ?? URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("flowrunner").path
@@ -15,11 +15,32 @@ enum FlowRunnerBench {
       throw BenchmarkError("no flowrunner binary at \(binary); build it with 'swift build -c release'")
     }
     var results: [Measurement] = []
+    if let position = CommandLine.arguments.firstIndex(of: "--write-dag"), CommandLine.arguments.count > position + 2 {
+      // Writes the benchmark DAG as a flow file, for profiling with `flowrunner run`.
+      let count = Int(CommandLine.arguments[position + 1]) ?? 10_000
+      let flow = GraphBenchmarks.dag(nodes: count)
+      try Data(JSONSerializer.serialize(flow)).write(to: URL(fileURLWithPath: CommandLine.arguments[position + 2]))
+      return
+    }
+    if CommandLine.arguments.contains("--graph-only") {
+      results.append(GraphBenchmarks.readerFloor(nodes: 10_000))
+      results += try GraphBenchmarks.execute(binary: binary, nodes: 10_000, repetitions: 5)
+      results.append(try GraphBenchmarks.validate(binary: binary, nodes: 100_000, repetitions: 3))
+      printTable(results)
+      return
+    }
     results.append(Benchmarks.readerFloor(count: 1_000_000))
     for _ in 0..<3 { results.append(try Benchmarks.pingThroughput(binary: binary, count: 200_000)) }
     for _ in 0..<3 { results.append(try Benchmarks.notificationBurst(count: 100_000)) }
     results += try Benchmarks.spawnToInitialize(binary: binary, runs: 41)
     results.append(try Benchmarks.idleResidentMemory(binary: binary))
+    results.append(GraphBenchmarks.readerFloor(nodes: 10_000))
+    results += try GraphBenchmarks.execute(binary: binary, nodes: 10_000, repetitions: 5)
+    results.append(try GraphBenchmarks.validate(binary: binary, nodes: 100_000, repetitions: 3))
+    printTable(results)
+  }
+
+  static func printTable(_ results: [Measurement]) {
     print("| benchmark | value | target |")
     print("|---|---|---|")
     for result in results {

@@ -4,7 +4,7 @@ import JSONRPC
 /// The executors of the nodes that compute their output from their data and inputs alone.
 public enum DataNodeExecutors {
   /// By node type.
-  public static let all: [String: NodeExecutor] = [
+  public static let all: [String: InlineNodeExecutor] = [
     "consistentCharacter": consistentCharacter,
     "sceneBuilder": sceneBuilder,
     "textOutput": textOutput,
@@ -16,7 +16,7 @@ public enum DataNodeExecutors {
 
   /// `consistentCharacter`: one persona from `name`, `description` and the other string fields,
   /// or one per element of `characters`.
-  @Sendable public static func consistentCharacter(_ context: NodeContext) async throws -> NodeOutput {
+  @Sendable public static func consistentCharacter(_ context: NodeContext) throws -> NodeOutput {
     if case .array(let characters)? = context.node.data["characters"] {
       return NodeOutput(personas: characters.compactMap(\.objectValue).map(persona))
     }
@@ -34,7 +34,7 @@ public enum DataNodeExecutors {
   }
 
   /// `sceneBuilder`: the merged input (if any), a blank line, then the composed scene prompt.
-  @Sendable public static func sceneBuilder(_ context: NodeContext) async throws -> NodeOutput {
+  @Sendable public static func sceneBuilder(_ context: NodeContext) throws -> NodeOutput {
     var choices: [String: String] = [:]
     for block in SceneBlocks.blocks {
       if let value = context.node.data[block.field]?.stringValue, !value.isEmpty { choices[block.field] = value }
@@ -44,13 +44,13 @@ public enum DataNodeExecutors {
   }
 
   /// `textOutput`: the merged input text.
-  @Sendable public static func textOutput(_ context: NodeContext) async throws -> NodeOutput {
+  @Sendable public static func textOutput(_ context: NodeContext) throws -> NodeOutput {
     NodeOutput(text: context.inputs.mergedText)
   }
 
   /// `initialPrompt` without personas: `data.text` as is. With personas arriving on adapter
   /// edges the node calls a provider (the inject-persona template), which the LLM executors do.
-  @Sendable public static func initialPrompt(_ context: NodeContext) async throws -> NodeOutput {
+  @Sendable public static func initialPrompt(_ context: NodeContext) throws -> NodeOutput {
     guard context.inputs.personas.isEmpty else {
       throw NodeError(
         .providerNotConfigured,

@@ -59,10 +59,11 @@ public struct FlowRunner: Sendable {
     let clock = ContinuousClock()
     let start = clock.now
     let nodes = index.flow.nodes
-    emit(
+    let events = EventBatch(runID: runID, sink: sink)
+    events.add(
       .started(
         flowID: index.flow.flowID, nodeIDs: plan.nodes.map { nodes[$0].id }, reusedNodeIDs: plan.reused.map { nodes[$0].id }))
-    for node in plan.nodes { emit(.nodeStatus(nodeID: nodes[node].id, status: .pending)) }
+    for node in plan.nodes { events.add(.nodeStatus(nodeID: nodes[node].id, status: .pending)) }
 
     var outputs = [NodeOutput?](repeating: nil, count: index.count)
     for node in plan.reused {
@@ -80,6 +81,40 @@ public struct FlowRunner: Sendable {
     var failedNodes: [Int] = []
     var usage = RunUsage()
 
+    /// Records a node's end and makes its dependents ready.
+    func finish(_ finished: Finished) {
+      let node = finished.node
+      let id = nodes[node].id
+      switch finished.outcome {
+      case .completed(let output):
+        outputs[node] = output
+        status[node] = .completed
+        if let tokens = output.usage {
+          usage.tokens.inputTokens += tokens.inputTokens
+          usage.tokens.outputTokens += tokens.outputTokens
+        }
+        events.add(.nodeCompleted(nodeID: id, output: output, cached: false, durationMS: finished.duration.milliseconds))
+        for edge in index.outgoing[node] {
+          let target = index.edgeTarget[edge]
+          guard position[target] >= 0 else { continue }
+          waitingOn[target] -= 1
+          if waitingOn[target] == 0, status[target] == .pending { ready.append(target) }
+        }
+      case .failed(let error):
+        status[node] = .failed
+        failedNodes.append(node)
+        events.add(.nodeFailed(nodeID: id, error: error))
+        let skipped = index.downstream(of: node).filter { position[$0] >= 0 && status[$0] == .pending }
+        for downstream in skipped.sorted(by: { position[$0] < position[$1] }) {
+          status[downstream] = .skipped
+          events.add(.nodeStatus(nodeID: nodes[downstream].id, status: .skipped, reason: "upstream_failed"))
+        }
+      case .cancelled:
+        status[node] = .cancelled
+        events.add(.nodeStatus(nodeID: id, status: .cancelled))
+      }
+    }
+
     await withTaskGroup(of: Finished.self) { group in
       var running = 0
       while true {
@@ -87,50 +122,30 @@ public struct FlowRunner: Sendable {
           let node = ready[readyHead]
           readyHead += 1
           status[node] = .running
-          emit(.nodeStatus(nodeID: nodes[node].id, status: .running))
+          events.add(.nodeStatus(nodeID: nodes[node].id, status: .running))
           let context = makeContext(node, outputs: outputs)
-          let executor = executors[nodes[node].type]
-          group.addTask { await Self.execute(node, context: context, executor: executor, clock: clock) }
-          running += 1
+          switch executors.execution(for: nodes[node].type) {
+          case .inline(let executor)?:
+            finish(Self.executeInline(node, context: context, executor: executor, clock: clock))
+          case .async(let executor)?:
+            group.addTask { await Self.execute(node, context: context, executor: executor, clock: clock) }
+            running += 1
+          case nil:
+            let error = NodeError(.internalError, "No executor is registered for node type '\(context.node.type)'.")
+            finish(Finished(node: node, outcome: .failed(error), duration: .zero))
+          }
+          events.flushIfLarge()
         }
+        events.flush()
         guard running > 0, let finished = await group.next() else { break }
         running -= 1
-        let node = finished.node
-        let id = nodes[node].id
-        switch finished.outcome {
-        case .completed(let output):
-          outputs[node] = output
-          status[node] = .completed
-          if let tokens = output.usage {
-            usage.tokens.inputTokens += tokens.inputTokens
-            usage.tokens.outputTokens += tokens.outputTokens
-          }
-          emit(.nodeCompleted(nodeID: id, output: output, cached: false, durationMS: finished.duration.milliseconds))
-          for edge in index.outgoing[node] {
-            let target = index.edgeTarget[edge]
-            guard position[target] >= 0 else { continue }
-            waitingOn[target] -= 1
-            if waitingOn[target] == 0, status[target] == .pending { ready.append(target) }
-          }
-        case .failed(let error):
-          status[node] = .failed
-          failedNodes.append(node)
-          emit(.nodeFailed(nodeID: id, error: error))
-          let skipped = index.downstream(of: node).filter { position[$0] >= 0 && status[$0] == .pending }
-          for downstream in skipped.sorted(by: { position[$0] < position[$1] }) {
-            status[downstream] = .skipped
-            emit(.nodeStatus(nodeID: nodes[downstream].id, status: .skipped, reason: "upstream_failed"))
-          }
-        case .cancelled:
-          status[node] = .cancelled
-          emit(.nodeStatus(nodeID: id, status: .cancelled))
-        }
+        finish(finished)
       }
     }
 
     for node in plan.nodes where status[node] == .pending {
       status[node] = .cancelled
-      emit(.nodeStatus(nodeID: nodes[node].id, status: .cancelled))
+      events.add(.nodeStatus(nodeID: nodes[node].id, status: .cancelled))
     }
     let completedOutputs = plan.nodes.compactMap { node in
       status[node] == .completed ? outputs[node].map { (nodes[node].id, $0) } : nil
@@ -140,17 +155,17 @@ public struct FlowRunner: Sendable {
     switch stopReason() {
     case .timeout?:
       let limit = options.timeoutSeconds.map { "\($0)" } ?? "?"
-      emit(
+      events.add(
         .failed(
           error: RunFailure(
             code: "run_timeout", message: "The run did not finish within timeout_seconds (\(limit) s) and was stopped.",
             failedNodeIDs: failedIDs),
           outputs: completedOutputs, durationMS: duration, usage: usage))
     case .cancelled?:
-      emit(.cancelled(outputs: completedOutputs, durationMS: duration, usage: usage))
+      events.add(.cancelled(outputs: completedOutputs, durationMS: duration, usage: usage))
     case nil where !failedIDs.isEmpty:
       let noun = failedIDs.count == 1 ? "node" : "nodes"
-      emit(
+      events.add(
         .failed(
           error: RunFailure(
             code: "node_failed", message: "\(failedIDs.count) \(noun) failed: \(failedIDs.joined(separator: ", ")).",
@@ -158,15 +173,12 @@ public struct FlowRunner: Sendable {
           outputs: completedOutputs, durationMS: duration, usage: usage))
     case nil:
       if Task.isCancelled {
-        emit(.cancelled(outputs: completedOutputs, durationMS: duration, usage: usage))
+        events.add(.cancelled(outputs: completedOutputs, durationMS: duration, usage: usage))
       } else {
-        emit(.completed(outputs: completedOutputs, durationMS: duration, usage: usage))
+        events.add(.completed(outputs: completedOutputs, durationMS: duration, usage: usage))
       }
     }
-  }
-
-  private func emit(_ event: RunEvent) {
-    sink.emit(runID: runID, event)
+    events.flush()
   }
 
   private func makeContext(_ node: Int, outputs: [NodeOutput?]) -> NodeContext {
@@ -183,14 +195,25 @@ public struct FlowRunner: Sendable {
       node: index.flow.nodes[node], inputs: inputs, runID: runID, flowProviderID: index.flow.providerID, options: options)
   }
 
+  private static func executeInline(
+    _ node: Int, context: NodeContext, executor: InlineNodeExecutor, clock: ContinuousClock
+  ) -> Finished {
+    let start = clock.now
+    let outcome: Outcome
+    do {
+      outcome = .completed(try executor(context))
+    } catch let error as NodeError {
+      outcome = .failed(error)
+    } catch {
+      outcome = .failed(NodeError(.internalError, "Node '\(context.node.id)' failed: \(error)."))
+    }
+    return Finished(node: node, outcome: outcome, duration: clock.now - start)
+  }
+
   private static func execute(
-    _ node: Int, context: NodeContext, executor: NodeExecutor?, clock: ContinuousClock
+    _ node: Int, context: NodeContext, executor: NodeExecutor, clock: ContinuousClock
   ) async -> Finished {
     let start = clock.now
-    guard let executor else {
-      let error = NodeError(.internalError, "No executor is registered for node type '\(context.node.type)'.")
-      return Finished(node: node, outcome: .failed(error), duration: clock.now - start)
-    }
     if Task.isCancelled { return Finished(node: node, outcome: .cancelled, duration: .zero) }
     let outcome: Outcome
     do {
@@ -211,5 +234,36 @@ extension Duration {
   var milliseconds: Int {
     let (seconds, attoseconds) = components
     return Int(seconds) * 1000 + Int(attoseconds / 1_000_000_000_000_000)
+  }
+}
+
+/// Collects the events of one scheduling step and hands them to the sink together.
+/// Owned by the run's task alone.
+private final class EventBatch {
+  private let runID: String
+  private let sink: any RunEventSink
+  private var events: [RunEvent] = []
+  /// A step that produces more than this many events hands them over early, so a long stretch
+  /// of inline nodes still streams to the client.
+  private let limit = 256
+
+  init(runID: String, sink: any RunEventSink) {
+    self.runID = runID
+    self.sink = sink
+    events.reserveCapacity(limit)
+  }
+
+  func add(_ event: RunEvent) {
+    events.append(event)
+  }
+
+  func flushIfLarge() {
+    if events.count >= limit { flush() }
+  }
+
+  func flush() {
+    guard !events.isEmpty else { return }
+    sink.emit(runID: runID, events)
+    events.removeAll(keepingCapacity: true)
   }
 }

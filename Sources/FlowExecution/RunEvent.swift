@@ -50,10 +50,19 @@ public enum RunEvent: Sendable {
   }
 }
 
-/// Where a run's events go. Called from the run's task, in order; must not block.
+/// Where a run's events go. Called from the run's task, in order; must not block. The runner
+/// hands over events in batches (everything one scheduling step produced) so a sink can write
+/// them with one system call.
 public protocol RunEventSink: Sendable {
+  /// Receives consecutive events of one run, in order.
+  func emit(runID: String, _ events: [RunEvent])
+}
+
+extension RunEventSink {
   /// Receives one event of one run.
-  func emit(runID: String, _ event: RunEvent)
+  public func emit(runID: String, _ event: RunEvent) {
+    emit(runID: runID, [event])
+  }
 }
 
 /// `execution.start` options.

@@ -115,10 +115,10 @@ private struct RecordingSink: RunEventSink {
   let downstream: any RunEventSink
   let onEnd: @Sendable () -> Void
 
-  func emit(runID: String, _ event: RunEvent) {
-    let waiters = record.apply(event)
-    downstream.emit(runID: runID, event)
-    guard event.isTerminal else { return }
+  func emit(runID: String, _ events: [RunEvent]) {
+    let waiters = record.apply(events)
+    downstream.emit(runID: runID, events)
+    guard events.last?.isTerminal == true else { return }
     onEnd()
     // Only now: whoever waits for the end (shutdown) answers after the terminal notification.
     for waiter in waiters { waiter.resume() }

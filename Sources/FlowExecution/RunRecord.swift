@@ -56,33 +56,39 @@ final class RunRecord: Sendable {
 
   /// Applies one event of this run. For the terminal event it returns the continuations waiting
   /// for the end, to be resumed once the event has been passed on.
-  func apply(_ event: RunEvent) -> [CheckedContinuation<Void, Never>] {
+  func apply(_ events: [RunEvent]) -> [CheckedContinuation<Void, Never>] {
     state.withLock { state -> [CheckedContinuation<Void, Never>] in
-      switch event {
-      case .started, .nodeDelta:
-        break
-      case .nodeStatus(let nodeID, let status, _, _):
-        state.nodeStatus[nodeID] = status
-      case .nodeCompleted(let nodeID, _, _, _):
-        state.nodeStatus[nodeID] = .completed
-      case .nodeFailed(let nodeID, _):
-        state.nodeStatus[nodeID] = .failed
-      case .completed(let outputs, _, _):
-        state.runState = .completed
-        state.outputs = outputs
-      case .failed(_, let outputs, _, _):
-        state.runState = .failed
-        state.outputs = outputs
-      case .cancelled(let outputs, _, _):
-        state.runState = .cancelled
-        state.outputs = outputs
-      }
-      guard event.isTerminal else { return [] }
-      state.ended = true
-      state.task = nil
-      defer { state.waiters = [] }
-      return state.waiters
+      var waiters: [CheckedContinuation<Void, Never>] = []
+      for event in events { waiters += Self.apply(event, to: &state) }
+      return waiters
     }
+  }
+
+  private static func apply(_ event: RunEvent, to state: inout State) -> [CheckedContinuation<Void, Never>] {
+    switch event {
+    case .started, .nodeDelta:
+      break
+    case .nodeStatus(let nodeID, let status, _, _):
+      state.nodeStatus[nodeID] = status
+    case .nodeCompleted(let nodeID, _, _, _):
+      state.nodeStatus[nodeID] = .completed
+    case .nodeFailed(let nodeID, _):
+      state.nodeStatus[nodeID] = .failed
+    case .completed(let outputs, _, _):
+      state.runState = .completed
+      state.outputs = outputs
+    case .failed(_, let outputs, _, _):
+      state.runState = .failed
+      state.outputs = outputs
+    case .cancelled(let outputs, _, _):
+      state.runState = .cancelled
+      state.outputs = outputs
+    }
+    guard event.isTerminal else { return [] }
+    state.ended = true
+    state.task = nil
+    defer { state.waiters = [] }
+    return state.waiters
   }
 
   /// Suspends until the run's terminal event has been emitted.

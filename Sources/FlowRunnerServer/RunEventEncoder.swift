@@ -127,7 +127,7 @@ public enum RunEventEncoder {
 struct ConnectionEventSink: RunEventSink {
   let connection: Connection
 
-  func emit(runID: String, _ event: RunEvent) {
-    connection.sendSerialized(RunEventEncoder.encode(runID: runID, event))
+  func emit(runID: String, _ events: [RunEvent]) {
+    connection.sendSerialized(contentsOf: events.map { RunEventEncoder.encode(runID: runID, $0) })
   }
 }

@@ -88,6 +88,7 @@ public final class InProcessPeer: EnginePeer {
   }
 
   public var standardError: [UInt8] { [] }
+  public var hasOwnProcess: Bool { false }
 
   public func finish() async {
     closeInput()

@@ -8,17 +8,20 @@ import Synchronization
 public final class OutputCollector: Sendable {
   private struct State {
     var raw: [UInt8] = []
-    var decoder: FrameDecoder
+    var decoder: FrameDecoder?
     var messages: [JSONValue] = []
+    /// Messages before this position have been taken.
+    var taken = 0
     var frameErrors: [FrameError] = []
     var closed = false
   }
 
   private let state: Mutex<State>
 
-  /// Starts reading `fd` until end of file; the descriptor is closed then.
-  public init(fd: Int32, framing: FramingMode) {
-    state = Mutex(State(decoder: FrameDecoder(mode: framing, maximumMessageBytes: Int.max)))
+  /// Starts reading `fd` until end of file; the descriptor is closed then. With no framing the
+  /// bytes are only kept (for stderr).
+  public init(fd: Int32, framing: FramingMode?) {
+    state = Mutex(State(decoder: framing.map { FrameDecoder(mode: $0, maximumMessageBytes: Int.max) }))
     let thread = Thread { [self] in
       var chunk = [UInt8](repeating: 0, count: 1 << 16)
       while true {
@@ -27,8 +30,9 @@ public final class OutputCollector: Sendable {
         if count <= 0 { break }
         state.withLock { state in
           state.raw.append(contentsOf: chunk[0..<count])
+          guard state.decoder != nil else { return }
           var events: [FrameEvent] = []
-          chunk.withUnsafeBufferPointer { state.decoder.feed(UnsafeBufferPointer(rebasing: $0[0..<count]), into: &events) }
+          chunk.withUnsafeBufferPointer { state.decoder!.feed(UnsafeBufferPointer(rebasing: $0[0..<count]), into: &events) }
           for event in events {
             switch event {
             case .message(let body):
@@ -51,19 +55,30 @@ public final class OutputCollector: Sendable {
 
   /// Every byte read so far.
   public var rawOutput: [UInt8] { state.withLock { $0.raw } }
+
+  /// The first bytes read, up to `count` (cheap to poll while output grows).
+  public func prefix(_ count: Int) -> [UInt8] { state.withLock { Array($0.raw.prefix(count)) } }
   /// Framing problems found in the output (must stay empty).
   public var frameErrors: [FrameError] { state.withLock { $0.frameErrors } }
   /// Whether the writer has closed its end.
   public var isClosed: Bool { state.withLock { $0.closed } }
   /// The number of messages read and not yet taken.
-  public var pendingCount: Int { state.withLock { $0.messages.count } }
+  public var pendingCount: Int { state.withLock { $0.messages.count - $0.taken } }
 
   /// Takes the next message, waiting up to `timeout`.
   public func next(timeout: Duration = .seconds(5)) async throws -> JSONValue {
     let deadline = ContinuousClock.now + timeout
     while true {
       let message = state.withLock { state -> JSONValue? in
-        state.messages.isEmpty ? nil : state.messages.removeFirst()
+        guard state.taken < state.messages.count else { return nil }
+        defer {
+          state.taken += 1
+          if state.taken > 4096, state.taken * 2 > state.messages.count {
+            state.messages.removeFirst(state.taken)
+            state.taken = 0
+          }
+        }
+        return state.messages[state.taken]
       }
       if let message { return message }
       if ContinuousClock.now >= deadline {
@@ -77,8 +92,11 @@ public final class OutputCollector: Sendable {
   public func drain(after duration: Duration) async throws -> [JSONValue] {
     try await Task.sleep(for: duration)
     return state.withLock { state in
-      defer { state.messages = [] }
-      return state.messages
+      defer {
+        state.messages = []
+        state.taken = 0
+      }
+      return Array(state.messages[state.taken...])
     }
   }
 

@@ -50,7 +50,7 @@ public final class ProcessPeer: EnginePeer {
     try process.run()
     stdinHandle = stdinPipe.fileHandleForWriting
     output = OutputCollector(fd: dup(stdoutPipe.fileHandleForReading.fileDescriptor), framing: options.framing)
-    stderrCollector = OutputCollector(fd: dup(stderrPipe.fileHandleForReading.fileDescriptor), framing: .ndjson)
+    stderrCollector = OutputCollector(fd: dup(stderrPipe.fileHandleForReading.fileDescriptor), framing: nil)
     try? stdoutPipe.fileHandleForReading.close()
     try? stderrPipe.fileHandleForReading.close()
   }
@@ -80,6 +80,10 @@ public final class ProcessPeer: EnginePeer {
   }
 
   public var standardError: [UInt8] { stderrCollector.rawOutput }
+
+  /// The first bytes of stderr.
+  public func standardErrorPrefix(_ count: Int) -> [UInt8] { stderrCollector.prefix(count) }
+  public var hasOwnProcess: Bool { true }
 
   public func finish() async {
     closeInput()

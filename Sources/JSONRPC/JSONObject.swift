@@ -1,16 +1,26 @@
 /// A JSON object that keeps its members in insertion order, so everything the engine writes
-/// has a stable, readable key order, while lookups stay O(1).
+/// has a stable, readable key order.
 ///
-/// Equality and hashing ignore member order, as JSON object semantics do.
+/// Most objects on the wire are small (a node, an edge, a position), so members live in one
+/// array searched linearly; an index by name is built only once an object grows past
+/// ``indexThreshold`` members. Equality and hashing ignore member order, as JSON object
+/// semantics do.
 public struct JSONObject: Sendable {
-  /// Member names in insertion order.
-  public private(set) var keys: [String]
-  private var storage: [String: JSONValue]
+  /// Objects with more members than this get a dictionary index.
+  public static let indexThreshold = 12
+
+  private struct Entry: Sendable {
+    var key: String
+    var value: JSONValue
+  }
+
+  private var entries: [Entry]
+  private var index: [String: Int]?
 
   /// An empty object.
   public init() {
-    keys = []
-    storage = [:]
+    entries = []
+    index = nil
   }
 
   /// An object with these members in this order; a repeated name keeps its first position and last value.
@@ -19,42 +29,91 @@ public struct JSONObject: Sendable {
     for (key, value) in members { self[key] = value }
   }
 
+  /// Member names in insertion order.
+  public var keys: [String] { entries.map(\.key) }
+
   /// The number of members.
-  public var count: Int { keys.count }
+  public var count: Int { entries.count }
 
   /// Whether the object has no members.
-  public var isEmpty: Bool { keys.isEmpty }
+  public var isEmpty: Bool { entries.isEmpty }
+
+  private func position(of key: String) -> Int? {
+    if let index { return index[key] }
+    return entries.firstIndex { $0.key == key }
+  }
 
   /// Reads, adds, replaces (keeping the position) or, with `nil`, removes a member.
   public subscript(key: String) -> JSONValue? {
-    get { storage[key] }
+    get { position(of: key).map { entries[$0].value } }
     set {
-      if let newValue {
-        if storage.updateValue(newValue, forKey: key) == nil { keys.append(key) }
-      } else if storage.removeValue(forKey: key) != nil {
-        keys.removeAll { $0 == key }
+      if let position = position(of: key) {
+        if let newValue {
+          entries[position].value = newValue
+        } else {
+          entries.remove(at: position)
+          rebuildIndex()
+        }
+      } else if let newValue {
+        entries.append(Entry(key: key, value: newValue))
+        if index != nil {
+          index![key] = entries.count - 1
+        } else if entries.count > Self.indexThreshold {
+          rebuildIndex()
+        }
       }
     }
   }
 
+  private mutating func rebuildIndex() {
+    guard entries.count > Self.indexThreshold else {
+      index = nil
+      return
+    }
+    var built: [String: Int] = [:]
+    built.reserveCapacity(entries.count)
+    for (position, entry) in entries.enumerated() { built[entry.key] = position }
+    index = built
+  }
+
   /// Whether a member of this name exists (with any value, `null` included).
-  public func contains(_ key: String) -> Bool { storage[key] != nil }
+  public func contains(_ key: String) -> Bool { position(of: key) != nil }
 
   /// Members in insertion order.
-  public var members: some Sequence<(key: String, value: JSONValue)> {
-    keys.lazy.map { (key: $0, value: storage[$0]!) }
+  public var members: [(key: String, value: JSONValue)] {
+    entries.map { (key: $0.key, value: $0.value) }
+  }
+
+  /// Calls `body` with each member in insertion order, without building an array.
+  public func forEachMember(_ body: (String, JSONValue) throws -> Void) rethrows {
+    for entry in entries { try body(entry.key, entry.value) }
   }
 
   /// Reserves room for `capacity` members.
   public mutating func reserveCapacity(_ capacity: Int) {
-    keys.reserveCapacity(capacity)
-    storage.reserveCapacity(capacity)
+    entries.reserveCapacity(capacity)
   }
 }
 
 extension JSONObject: Hashable {
-  public static func == (lhs: JSONObject, rhs: JSONObject) -> Bool { lhs.storage == rhs.storage }
-  public func hash(into hasher: inout Hasher) { hasher.combine(storage) }
+  public static func == (lhs: JSONObject, rhs: JSONObject) -> Bool {
+    guard lhs.count == rhs.count else { return false }
+    for entry in lhs.entries where rhs[entry.key] != entry.value { return false }
+    return true
+  }
+
+  public func hash(into hasher: inout Hasher) {
+    // Order-independent: combine the members' hashes commutatively.
+    var combined = 0
+    for entry in entries {
+      var memberHasher = Hasher()
+      memberHasher.combine(entry.key)
+      memberHasher.combine(entry.value)
+      combined = combined &+ memberHasher.finalize()
+    }
+    hasher.combine(entries.count)
+    hasher.combine(combined)
+  }
 }
 
 extension JSONObject: ExpressibleByDictionaryLiteral {

@@ -234,16 +234,19 @@ private struct JSONReader {
     index += 1
     let contentStart = index
     // Fast path: no escapes.
+    var isASCII = true
     while index < buffer.count {
       let byte = buffer[index]
       if byte == ASCII.quote {
         let text = UnsafeBufferPointer(rebasing: buffer[contentStart..<index])
         index += 1
+        if isASCII { return String(decoding: text, as: UTF8.self) }
         guard let string = String(validating: text, as: UTF8.self) else {
           throw error("invalid UTF-8 in a string", at: start)
         }
         return string
       }
+      if byte >= 0x80 { isASCII = false }
       if byte == ASCII.backslash { break }
       if byte < 0x20 { throw error("unescaped control character in a string") }
       index += 1

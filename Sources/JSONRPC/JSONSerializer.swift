@@ -30,7 +30,7 @@ public enum JSONSerializer {
     case .object(let object):
       output.append(UInt8(ascii: "{"))
       var first = true
-      for (key, member) in object.members {
+      object.forEachMember { key, member in
         if !first { output.append(UInt8(ascii: ",")) }
         first = false
         append(key, to: &output)

@@ -30,9 +30,9 @@ final class ProgressReporter: RunEventSink {
   /// The run's terminal event, once emitted.
   var terminal: RunEvent? { state.withLock { $0.terminal } }
 
-  func emit(runID: String, _ event: RunEvent) {
-    jsonWriter?.enqueue(RunEventEncoder.encode(runID: runID, event))
-    let text = state.withLock { state in render(event, state: &state) }
+  func emit(runID: String, _ events: [RunEvent]) {
+    jsonWriter?.enqueue(contentsOf: events.map { RunEventEncoder.encode(runID: runID, $0) })
+    let text = state.withLock { state in events.map { render($0, state: &state) }.joined() }
     if !text.isEmpty { FileHandle.standardError.write(Data(text.utf8)) }
   }
 

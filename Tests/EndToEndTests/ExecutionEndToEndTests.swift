@@ -93,7 +93,7 @@ struct ExecutionEndToEndTests {
     let summary = try EventLogChecker(flow: flow).check(log)
     var cancelAnswer = other.first { $0["id"] == 2 }
     if cancelAnswer == nil { cancelAnswer = try await peer.next() }
-    let cancelled = try #require(cancelAnswer?["result"]?["cancelled"]?.boolValue)
+    let cancelled = try #require(cancelAnswer?["result"]?["cancelled"]?.boolValue as Bool?)
     #expect(summary.terminalMethod == (cancelled ? "execution.cancelled" : "execution.completed"))
     let again = try await peer.request("execution.cancel", id: 3, params: [.string(runID)])
     #expect(again["result"]?["cancelled"] == false)

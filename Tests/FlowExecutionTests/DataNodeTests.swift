@@ -14,13 +14,13 @@ struct DataNodeTests {
   }
 
   @Test("consistentCharacter: one persona with its extra string fields, or one per character")
-  func personas() async throws {
-    let single = try await DataNodeExecutors.consistentCharacter(
+  func personas() throws {
+    let single = try DataNodeExecutors.consistentCharacter(
       context(
         "consistentCharacter",
         ["name": "Ada", "description": "an engineer", "outfit": "a grey coat", "age": 36, "providerId": "echo"]))
     #expect(single.personas == [["name": "Ada", "description": "an engineer", "outfit": "a grey coat"]])
-    let many = try await DataNodeExecutors.consistentCharacter(
+    let many = try DataNodeExecutors.consistentCharacter(
       context(
         "consistentCharacter",
         ["characters": [["name": "Ada", "description": "x"], ["name": "Bo", "description": "y", "hair": "red"]]]))
@@ -29,24 +29,24 @@ struct DataNodeTests {
   }
 
   @Test("sceneBuilder: merged input, a blank line, then the scene in block order")
-  func scene() async throws {
-    let output = try await DataNodeExecutors.sceneBuilder(
+  func scene() throws {
+    let output = try DataNodeExecutors.sceneBuilder(
       context(
         "sceneBuilder", ["weather": "rain", "setting": "city", "timeOfDay": "night"], texts: ["a detective", "", "in a coat"]))
     #expect(output.text == "a detective\n\nin a coat\n\nA bustling modern city street, at night, in the rain.")
-    let bare = try await DataNodeExecutors.sceneBuilder(context("sceneBuilder", [:]))
+    let bare = try DataNodeExecutors.sceneBuilder(context("sceneBuilder", [:]))
     #expect(bare.text == "")
   }
 
   @Test("textOutput merges its inputs with blank lines, empty ones dropped")
-  func textOutput() async throws {
-    let output = try await DataNodeExecutors.textOutput(context("textOutput", [:], texts: ["a", "", "b"]))
+  func textOutput() throws {
+    let output = try DataNodeExecutors.textOutput(context("textOutput", [:], texts: ["a", "", "b"]))
     #expect(output.text == "a\n\nb")
   }
 
   @Test("initialPrompt passes data.text through as is")
-  func initialPrompt() async throws {
-    let output = try await DataNodeExecutors.initialPrompt(context("initialPrompt", ["text": "  a knight \n"]))
+  func initialPrompt() throws {
+    let output = try DataNodeExecutors.initialPrompt(context("initialPrompt", ["text": "  a knight \n"]))
     #expect(output.text == "  a knight \n")
   }
 

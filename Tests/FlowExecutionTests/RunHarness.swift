@@ -9,9 +9,9 @@ import Synchronization
 final class CollectingSink: RunEventSink {
   private let events = Mutex<[String: [JSONValue]]>([:])
 
-  func emit(runID: String, _ event: RunEvent) {
-    let json = try! JSONParser.parse(RunEventEncoder.encode(runID: runID, event))
-    events.withLock { $0[runID, default: []].append(json) }
+  func emit(runID: String, _ batch: [RunEvent]) {
+    let json = batch.map { try! JSONParser.parse(RunEventEncoder.encode(runID: runID, $0)) }
+    events.withLock { $0[runID, default: []] += json }
   }
 
   func log(_ runID: String) -> [JSONValue] { events.withLock { $0[runID] ?? [] } }
@@ -22,9 +22,18 @@ final class CollectingSink: RunEventSink {
 struct ScriptedExecutor: Sendable {
   var delays: [String: Duration] = [:]
   var failing: Set<String> = []
+  /// Node id → the node whose start it waits for (up to 10 s, then it fails).
+  var waitsFor: [String: String] = [:]
+  let started = StartLog()
 
   var executor: NodeExecutor {
     { context in
+      started.record(context.node.id)
+      if let awaited = waitsFor[context.node.id] {
+        guard try await started.wait(for: awaited, timeout: .seconds(10)) else {
+          throw NodeError(.internalError, "'\(awaited)' never started while '\(context.node.id)' ran.")
+        }
+      }
       if let delay = delays[context.node.id] { try await Task.sleep(for: delay) }
       if failing.contains(context.node.id) {
         throw NodeError(.invalidData, "Node '\(context.node.id)' was scripted to fail.")
@@ -78,5 +87,21 @@ enum Harness {
     var registry = ExecutorRegistry.dataNodes
     registry["textOutput"] = executor.executor
     return RunManager(executors: registry, sink: sink)
+  }
+}
+
+/// Which nodes have started, for executors that wait on each other.
+final class StartLog: Sendable {
+  private let started = Mutex<Set<String>>([])
+
+  func record(_ id: String) { _ = started.withLock { $0.insert(id) } }
+
+  func wait(for id: String, timeout: Duration) async throws -> Bool {
+    let deadline = ContinuousClock.now + timeout
+    while ContinuousClock.now < deadline {
+      if started.withLock({ $0.contains(id) }) { return true }
+      try await Task.sleep(for: .milliseconds(1))
+    }
+    return false
   }
 }

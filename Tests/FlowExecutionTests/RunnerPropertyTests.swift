@@ -46,13 +46,14 @@ struct RunnerPropertyTests {
     try await Task.sleep(for: .milliseconds(Int64(generator.next() % 25)))
     let clock = ContinuousClock()
     let start = clock.now
-    let cancelled = try #require(runs.cancel(prepared.runID))
+    let cancelled = try #require(runs.cancel(prepared.runID) as Bool?)
     await runs.waitUntilEnded(prepared.runID)
     let elapsed = clock.now - start
     let summary = try EventLogChecker(flow: dag.flowJSON, maxConcurrency: 4).check(sink.log(prepared.runID))
     if cancelled {
       #expect(summary.terminalMethod == "execution.cancelled")
-      #expect(elapsed < .milliseconds(100), "cancel took \(elapsed)")
+      // Latency is a benchmark figure; here only a hang would fail.
+      #expect(elapsed < .seconds(10), "cancel took \(elapsed)")
     } else {
       #expect(summary.terminalMethod == "execution.completed")
     }
@@ -103,12 +104,13 @@ struct RunnerPropertyTests {
 struct RunnerSchedulingTests {
   @Test("a node starts when its own inputs are done, not when its level is")
   func dependencyDriven() async throws {
-    // a (slow) and b (fast) are sources; c depends on b only; d on a and c.
+    // a and b are sources; c depends on b only; d on a and c. a cannot finish until c has
+    // started: a level-by-level schedule would deadlock here (and a fail after 10 s).
     let flow = Flow(
       flowID: "dd", nodes: ["a", "b", "c", "d"].map { FlowNode(id: $0, type: "textOutput") },
       edges: [FlowEdge(source: "b", target: "c"), FlowEdge(source: "a", target: "d"), FlowEdge(source: "c", target: "d")])
     var script = ScriptedExecutor()
-    script.delays = ["a": .milliseconds(400)]
+    script.waitsFor = ["a": "c"]
     let sink = CollectingSink()
     let runs = Harness.manager(script, sink: sink)
     let prepared = runs.prepare(FlowValidation(flow, knownProviders: Harness.providers), options: RunOptions())
@@ -120,6 +122,10 @@ struct RunnerSchedulingTests {
       return event["params"]?["node_id"]?.stringValue
     }
     #expect(order == ["b", "c", "a", "d"])
+    try EventLogChecker(flow: [
+      "edges": [["source": "b", "target": "c"], ["source": "a", "target": "d"], ["source": "c", "target": "d"]]
+    ])
+    .check(log)
   }
 
   @Test("max_concurrency caps the nodes running at once and is reached")

@@ -8,15 +8,8 @@ import Testing
 #endif
 
 /// A log handler that keeps what it is given, for assertions on warnings.
-final class CapturingLogHandler: LogHandler {
+final class CapturingLogHandler: Sendable {
   let messages: Mutex<[String]> = Mutex([])
-  var metadata: Logger.Metadata = [:]
-  var logLevel: Logger.Level = .trace
-
-  subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-    get { metadata[key] }
-    set { metadata[key] = newValue }
-  }
 
   func log(event: LogEvent) {
     messages.withLock { $0.append("\(event.level): \(event.message)") }
