@@ -10,6 +10,8 @@ final class BenchmarkPeer: Sendable {
   private let input: FileHandle
   private let counter = Mutex<(frames: Int, lastBody: [UInt8])>((0, []))
   private let terminalSeen = Atomic<Int>(0)
+  private let startedAt = Mutex<ContinuousClock.Instant?>(nil)
+  private static let startedPrefix = Array(#"{"jsonrpc":"2.0","method":"execution.started""#.utf8)
   /// Bodies that start with this prefix count as a run's end.
   private static let terminalPrefix = Array(#"{"jsonrpc":"2.0","method":"execution.c"#.utf8)
 
@@ -34,6 +36,10 @@ final class BenchmarkPeer: Sendable {
         if count <= 0 { break }
         chunk.withUnsafeBufferPointer { decoder.feed(UnsafeBufferPointer(rebasing: $0[0..<count]), into: &events) }
         for event in events {
+          if case .message(let body) = event, body.starts(with: Self.startedPrefix) {
+            let now = ContinuousClock.now
+            startedAt.withLock { if $0 == nil { $0 = now } }
+          }
           guard case .message(let body) = event, body.count > Self.terminalPrefix.count,
             body.starts(with: Self.terminalPrefix)
           else { continue }
@@ -61,6 +67,9 @@ final class BenchmarkPeer: Sendable {
       usleep(20)
     }
   }
+
+  /// When the first `execution.started` arrived.
+  var firstStarted: ContinuousClock.Instant? { startedAt.withLock { $0 } }
 
   /// The peak resident set size of the child, in KiB.
   var peakResidentKiB: Int { statusField("VmHWM:") }

@@ -64,6 +64,7 @@ enum GraphBenchmarks {
     let flow = dag(nodes: count)
     let request = frame(JSONValue.object(["jsonrpc": "2.0", "id": 1, "method": "execution.start", "params": flow]).description)
     var perNode: [Double] = []
+    var untilStarted: [Double] = []
     var peak = 0
     for _ in 0..<repetitions {
       let peer = try BenchmarkPeer(binary: binary)
@@ -73,12 +74,17 @@ enum GraphBenchmarks {
       peer.send(request)
       try peer.waitForTerminals(1)
       perNode.append((ContinuousClock.now - start).seconds * 1e6 / Double(count))
+      if let started = peer.firstStarted { untilStarted.append((started - start).seconds * 1e6 / Double(count)) }
       guard peer.frames >= 3 * count else { throw BenchmarkError("only \(peer.frames) frames for \(count) nodes") }
       peak = max(peak, peer.peakResidentKiB)
       peer.stop()
     }
     perNode.sort()
+    untilStarted.sort()
     return [
+      Measurement(
+        name: "\(count)-node DAG, of which: sending, parsing, validating, planning until execution.started",
+        value: untilStarted.isEmpty ? -1 : untilStarted[untilStarted.count / 2], unit: "µs/node", target: "-"),
       Measurement(
         name:
           "\(count)-node DAG, execution.start → execution.completed (median of \(repetitions); request \(request.count / 1024) KiB)",

@@ -107,34 +107,47 @@ extension Flow {
   public init(reading reader: ParamsReader) throws(ResponseError) {
     let nodeValues = try reader.requiredArray("nodes")
     let edgeValues = try reader.array("edges") ?? []
+    // Element paths ("params.nodes[3]") are only built for an error message.
+    func path(_ list: String, _ index: Int) -> String { "\(reader.path(of: list))[\(index)]" }
+    func string(_ object: JSONObject, _ key: String, list: String, index: Int, required: Bool) throws(ResponseError) -> String? {
+      switch object[key] {
+      case .string(let value)?: return value
+      case nil, .null?:
+        if required { throw .invalidParams("\(path(list, index)).\(key) is required.") }
+        return nil
+      case let other?: throw .invalidParams("\(path(list, index)).\(key) must be a string, not \(other.typeName).")
+      }
+    }
     var nodes: [FlowNode] = []
     nodes.reserveCapacity(nodeValues.count)
     for (index, value) in nodeValues.enumerated() {
-      let path = "\(reader.path(of: "nodes"))[\(index)]"
       guard case .object(let object) = value else {
-        throw .invalidParams("\(path) must be an object, not \(value.typeName).")
+        throw .invalidParams("\(path("nodes", index)) must be an object, not \(value.typeName).")
       }
-      let node = ParamsReader(object: object, path: path)
       let data: JSONObject
       switch object["data"] {
       case nil, .null?: data = [:]
       case .object(let value)?: data = value
-      case let other?: throw .invalidParams("\(path).data must be an object, not \(other.typeName).")
+      case let other?: throw .invalidParams("\(path("nodes", index)).data must be an object, not \(other.typeName).")
       }
-      nodes.append(FlowNode(id: try node.requiredString("id"), type: try node.requiredString("type"), data: data))
+      nodes.append(
+        FlowNode(
+          id: try string(object, "id", list: "nodes", index: index, required: true)!,
+          type: try string(object, "type", list: "nodes", index: index, required: true)!, data: data))
     }
     var edges: [FlowEdge] = []
     edges.reserveCapacity(edgeValues.count)
     for (index, value) in edgeValues.enumerated() {
-      let path = "\(reader.path(of: "edges"))[\(index)]"
       guard case .object(let object) = value else {
-        throw .invalidParams("\(path) must be an object, not \(value.typeName).")
+        throw .invalidParams("\(path("edges", index)) must be an object, not \(value.typeName).")
       }
-      let edge = ParamsReader(object: object, path: path)
       edges.append(
         FlowEdge(
-          id: try edge.string("id"), source: try edge.requiredString("source"), target: try edge.requiredString("target"),
-          sourceHandle: try edge.string("sourceHandle"), targetHandle: try edge.string("targetHandle")))
+          id: try string(object, "id", list: "edges", index: index, required: false),
+          source: try string(object, "source", list: "edges", index: index, required: true)!,
+          target: try string(object, "target", list: "edges", index: index, required: true)!,
+          sourceHandle: try string(object, "sourceHandle", list: "edges", index: index, required: false),
+          targetHandle: try string(object, "targetHandle", list: "edges", index: index, required: false)))
     }
     var cached: [String: JSONValue] = [:]
     if let cachedReader = try reader.object("cached_outputs") {

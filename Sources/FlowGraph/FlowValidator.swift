@@ -25,9 +25,9 @@ public struct FlowValidation: Sendable {
         )
       )
     }
-    var seenNodeIDs = Set<String>()
     for (position, node) in flow.nodes.enumerated() {
-      guard seenNodeIDs.insert(node.id).inserted else {
+      // The index keeps the first node of each id: any other with that id is a duplicate.
+      guard index.nodeIndex[node.id] == position else {
         issues.append(ValidationIssue(.duplicateNodeID, "Node id '\(node.id)' is used by more than one node.", nodeID: node.id))
         continue
       }
@@ -39,7 +39,7 @@ public struct FlowValidation: Sendable {
       issues += NodeDataValidator.issues(for: node, descriptor: descriptor, knownProviders: knownProviders)
       issues += Self.missingInputs(index: index, node: position, descriptor: descriptor)
     }
-    var seenEdgeIDs = Set<String>()
+    var seenEdgeIDs = Set<String>(minimumCapacity: flow.edges.count)
     for (position, edge) in flow.edges.enumerated() {
       if let id = edge.id, !seenEdgeIDs.insert(id).inserted {
         issues.append(ValidationIssue(.duplicateEdgeID, "Edge id '\(id)' is used by more than one edge.", edgeID: id))
@@ -79,8 +79,11 @@ public struct FlowValidation: Sendable {
 
   private static func missingInputs(index: GraphIndex, node: Int, descriptor: NodeTypeDescriptor) -> [ValidationIssue] {
     let flowNode = index.flow.nodes[node]
-    var present = Set<EdgeClass>()
-    for edge in index.incoming[node] { present.insert(index.flow.edges[edge].edgeClass) }
+    guard !descriptor.requiredInputs.isEmpty || descriptor.type == "imageDescriber" else { return [] }
+    var present: [EdgeClass] = []
+    for edge in index.incoming[node] where !present.contains(index.flow.edges[edge].edgeClass) {
+      present.append(index.flow.edges[edge].edgeClass)
+    }
     var issues: [ValidationIssue] = []
     for required in descriptor.requiredInputs where !present.contains(required) {
       issues.append(

@@ -1,3 +1,30 @@
+/// Edge lists of every node in one flat array (compressed sparse rows): `self[node]` is the
+/// node's edge indices, in edge order, without an array per node.
+public struct Adjacency: Sendable {
+  private let offsets: [Int]
+  private let edges: [Int]
+
+  init(count: Int, pairs: [(node: Int, edge: Int)]) {
+    var offsets = [Int](repeating: 0, count: count + 1)
+    for pair in pairs { offsets[pair.node + 1] += 1 }
+    for node in 0..<count { offsets[node + 1] += offsets[node] }
+    var fill = offsets
+    var edges = [Int](repeating: 0, count: pairs.count)
+    for pair in pairs {
+      edges[fill[pair.node]] = pair.edge
+      fill[pair.node] += 1
+    }
+    self.offsets = offsets
+    self.edges = edges
+  }
+
+  /// The edge indices of a node, in edge order.
+  public subscript(node: Int) -> ArraySlice<Int> { edges[offsets[node]..<offsets[node + 1]] }
+
+  /// The number of edges of a node.
+  public func degree(_ node: Int) -> Int { offsets[node + 1] - offsets[node] }
+}
+
 /// Integer-indexed adjacency of a flow, built once and shared by validation, planning and the runner.
 ///
 /// Only usable edges are indexed: both ends exist and differ. Incoming and outgoing lists keep
@@ -8,9 +35,9 @@ public struct GraphIndex: Sendable {
   /// Node index by id (first occurrence of a duplicated id).
   public let nodeIndex: [String: Int]
   /// Usable edge indices into each node, in edge order.
-  public let incoming: [[Int]]
+  public let incoming: Adjacency
   /// Usable edge indices out of each node, in edge order.
-  public let outgoing: [[Int]]
+  public let outgoing: Adjacency
   /// Each edge's source node index, or -1 when dangling.
   public let edgeSource: [Int]
   /// Each edge's target node index, or -1 when dangling.
@@ -24,8 +51,10 @@ public struct GraphIndex: Sendable {
     for (index, node) in flow.nodes.enumerated() where nodeIndex[node.id] == nil {
       nodeIndex[node.id] = index
     }
-    var incoming = [[Int]](repeating: [], count: flow.nodes.count)
-    var outgoing = [[Int]](repeating: [], count: flow.nodes.count)
+    var incoming: [(node: Int, edge: Int)] = []
+    var outgoing: [(node: Int, edge: Int)] = []
+    incoming.reserveCapacity(flow.edges.count)
+    outgoing.reserveCapacity(flow.edges.count)
     var edgeSource = [Int](repeating: -1, count: flow.edges.count)
     var edgeTarget = [Int](repeating: -1, count: flow.edges.count)
     for (index, edge) in flow.edges.enumerated() {
@@ -34,12 +63,12 @@ public struct GraphIndex: Sendable {
       edgeSource[index] = source
       edgeTarget[index] = target
       guard source >= 0, target >= 0, source != target else { continue }
-      outgoing[source].append(index)
-      incoming[target].append(index)
+      outgoing.append((source, index))
+      incoming.append((target, index))
     }
     self.nodeIndex = nodeIndex
-    self.incoming = incoming
-    self.outgoing = outgoing
+    self.incoming = Adjacency(count: flow.nodes.count, pairs: incoming)
+    self.outgoing = Adjacency(count: flow.nodes.count, pairs: outgoing)
     self.edgeSource = edgeSource
     self.edgeTarget = edgeTarget
   }

@@ -3,7 +3,7 @@ public enum TopologicalOrder {
   /// The nodes in a topological order (ties broken by node order), and the nodes left over
   /// because they are on or behind a cycle.
   public static func sort(_ index: GraphIndex) -> (order: [Int], leftover: [Int]) {
-    var indegree = index.incoming.map(\.count)
+    var indegree = (0..<index.count).map(index.incoming.degree)
     var order: [Int] = []
     order.reserveCapacity(index.count)
     for node in 0..<index.count where indegree[node] == 0 { order.append(node) }
@@ -89,7 +89,7 @@ public enum TopologicalOrder {
         let edges = index.outgoing[node]
         if edgePosition < edges.count {
           work[work.count - 1].edge += 1
-          let target = index.edgeTarget[edges[edgePosition]]
+          let target = index.edgeTarget[edges[edges.startIndex + edgePosition]]
           guard inSet[target] else { continue }
           if indexOf[target] < 0 {
             indexOf[target] = counter

@@ -14,6 +14,24 @@ public enum RunEventEncoder {
   public static func encode(runID: String, _ event: RunEvent) -> [UInt8] {
     var out: [UInt8] = []
     out.reserveCapacity(128)
+    append(runID: runID, event, to: &out)
+    return out
+  }
+
+  /// Appends the serialized notifications of `events`, each framed, to `output`; `scratch` is
+  /// reused for each body so a batch costs one growing buffer, not an array per event.
+  public static func appendFramed(
+    runID: String, _ events: [RunEvent], framing: Framing, scratch: inout [UInt8], to output: inout [UInt8]
+  ) {
+    for event in events {
+      scratch.removeAll(keepingCapacity: true)
+      append(runID: runID, event, to: &scratch)
+      framing.append(scratch, to: &output)
+    }
+  }
+
+  /// Appends the serialized notification for one event.
+  public static func append(runID: String, _ event: RunEvent, to out: inout [UInt8]) {
     JSONSerializer.appendRaw(#"{"jsonrpc":"2.0","method":""#, to: &out)
     switch event {
     case .started(let flowID, let nodeIDs, let reusedNodeIDs):
@@ -70,7 +88,6 @@ public enum RunEventEncoder {
       appendEnd(outputs: outputs, durationMS: durationMS, usage: usage, to: &out)
     }
     JSONSerializer.appendRaw("}}", to: &out)
-    return out
   }
 
   private static func begin(_ method: StaticString, runID: String, to out: inout [UInt8]) {
@@ -128,6 +145,12 @@ struct ConnectionEventSink: RunEventSink {
   let connection: Connection
 
   func emit(runID: String, _ events: [RunEvent]) {
-    connection.sendSerialized(contentsOf: events.map { RunEventEncoder.encode(runID: runID, $0) })
+    var scratch: [UInt8] = []
+    scratch.reserveCapacity(256)
+    var framed: [UInt8] = []
+    framed.reserveCapacity(events.count * 160)
+    RunEventEncoder.appendFramed(
+      runID: runID, events, framing: connection.writer.framing, scratch: &scratch, to: &framed)
+    connection.writer.enqueueFramed(framed)
   }
 }

@@ -148,6 +148,7 @@ public struct LSPFrameParser: Sendable {
   }
 
   private func parseHeader(_ block: ArraySlice<UInt8>) -> Result<Int, HeaderProblem> {
+    if let length = Self.plainContentLength(block) { return .success(length) }
     var contentLength: Int?
     var lengthProblem: String?
     var charsetProblem: String?
@@ -189,6 +190,22 @@ public struct LSPFrameParser: Sendable {
       return .failure(HeaderProblem(error: FrameError(code: .parseError, message: charsetProblem), bodyLength: contentLength))
     }
     return .success(contentLength)
+  }
+
+  private static let plainPrefix = Array("Content-Length: ".utf8)
+
+  /// The common case, a block that is exactly `Content-Length: <digits>` as this engine and most
+  /// clients write it, read without building strings.
+  private static func plainContentLength(_ block: ArraySlice<UInt8>) -> Int? {
+    guard block.count > plainPrefix.count, block.count <= plainPrefix.count + 18, block.starts(with: plainPrefix) else {
+      return nil
+    }
+    var value = 0
+    for byte in block.dropFirst(plainPrefix.count) {
+      guard (0x30...0x39).contains(byte) else { return nil }
+      value = value * 10 + Int(byte - 0x30)
+    }
+    return value
   }
 
   /// Digits only; values too large for `Int` saturate so the size cap rejects them.

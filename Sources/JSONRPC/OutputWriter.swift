@@ -58,6 +58,20 @@ public final class OutputWriter: Sendable {
     finishEnqueue(wake: wake, warnAt: warnAt)
   }
 
+  /// Queues bytes that are already framed with this writer's ``framing`` (whole frames only).
+  public func enqueueFramed(_ bytes: [UInt8]) {
+    let (wake, warnAt) = state.withLock { state -> (Bool, Int?) in
+      guard !state.closed, !state.broken else { return (false, nil) }
+      if state.pending.isEmpty {
+        state.pending = bytes
+      } else {
+        state.pending.append(contentsOf: bytes)
+      }
+      return Self.afterAppend(&state)
+    }
+    finishEnqueue(wake: wake, warnAt: warnAt)
+  }
+
   /// Frames and queues several message bodies, in order, atomically with respect to other producers.
   public func enqueue(contentsOf bodies: [[UInt8]]) {
     let (wake, warnAt) = state.withLock { state -> (Bool, Int?) in
