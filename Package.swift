@@ -46,7 +46,9 @@ let package = Package(
     ),
     .executableTarget(
       name: "flowrunner-bench",
-      dependencies: ["JSONRPC", .product(name: "Logging", package: "swift-log")],
+      dependencies: [
+        "JSONRPC", "FlowGraph", "FlowExecution", "FlowRunnerServer", .product(name: "Logging", package: "swift-log"),
+      ],
       path: "Benchmarks/FlowRunnerBench",
       swiftSettings: strictSettings
     ),

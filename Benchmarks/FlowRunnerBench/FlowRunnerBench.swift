@@ -6,7 +6,7 @@ import JSONRPC
 /// Usage: flowrunner-bench [path/to/flowrunner]   (default: the flowrunner next to this executable)
 @main
 enum FlowRunnerBench {
-  static func main() throws {
+  static func main() async throws {
     let arguments = CommandLine.arguments.dropFirst().filter { $0.hasSuffix("flowrunner") }
     let binary =
       arguments.first
@@ -22,9 +22,15 @@ enum FlowRunnerBench {
       try Data(JSONSerializer.serialize(flow)).write(to: URL(fileURLWithPath: CommandLine.arguments[position + 2]))
       return
     }
+    if CommandLine.arguments.contains("--phases-only") {
+      for _ in 0..<5 { results += try await PhaseBenchmarks.measure(nodes: 10_000) }
+      printTable(results)
+      return
+    }
     if CommandLine.arguments.contains("--graph-only") {
+      results += try await PhaseBenchmarks.measure(nodes: 10_000)
       results.append(GraphBenchmarks.readerFloor(nodes: 10_000))
-      results += try GraphBenchmarks.execute(binary: binary, nodes: 10_000, repetitions: 5)
+      results += try GraphBenchmarks.execute(binary: binary, nodes: 10_000, repetitions: 9)
       results.append(try GraphBenchmarks.validate(binary: binary, nodes: 100_000, repetitions: 3))
       printTable(results)
       return
@@ -34,8 +40,9 @@ enum FlowRunnerBench {
     for _ in 0..<3 { results.append(try Benchmarks.notificationBurst(count: 100_000)) }
     results += try Benchmarks.spawnToInitialize(binary: binary, runs: 41)
     results.append(try Benchmarks.idleResidentMemory(binary: binary))
+    results += try await PhaseBenchmarks.measure(nodes: 10_000)
     results.append(GraphBenchmarks.readerFloor(nodes: 10_000))
-    results += try GraphBenchmarks.execute(binary: binary, nodes: 10_000, repetitions: 5)
+    results += try GraphBenchmarks.execute(binary: binary, nodes: 10_000, repetitions: 9)
     results.append(try GraphBenchmarks.validate(binary: binary, nodes: 100_000, repetitions: 3))
     printTable(results)
   }

@@ -35,12 +35,9 @@ public enum DataNodeExecutors {
 
   /// `sceneBuilder`: the merged input (if any), a blank line, then the composed scene prompt.
   @Sendable public static func sceneBuilder(_ context: NodeContext) throws -> NodeOutput {
-    var choices: [String: String] = [:]
-    for block in SceneBlocks.blocks {
-      if let value = context.node.data[block.field]?.stringValue, !value.isEmpty { choices[block.field] = value }
-    }
-    let parts = [context.inputs.mergedText, SceneBlocks.compose(choices) ?? ""].filter { !$0.isEmpty }
-    return NodeOutput(text: parts.joined(separator: "\n\n"))
+    let scene = SceneBlocks.compose { context.node.data[$0]?.stringValue } ?? ""
+    let input = context.inputs.mergedText
+    return NodeOutput(text: input.isEmpty ? scene : scene.isEmpty ? input : input + "\n\n" + scene)
   }
 
   /// `textOutput`: the merged input text.

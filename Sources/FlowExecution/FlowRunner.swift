@@ -1,5 +1,6 @@
 import FlowGraph
 import JSONRPC
+import Synchronization
 
 /// Why a run is being stopped early.
 public enum RunStopReason: Sendable {
@@ -27,12 +28,15 @@ public struct FlowRunner: Sendable {
   public let sink: any RunEventSink
   /// Read once the run is stopped early, to tell a cancel from a timeout.
   public let stopReason: @Sendable () -> RunStopReason?
+  /// Where each node's current status is published for `execution.status`.
+  public let statusBoard: NodeStatusBoard
 
   /// A runner for one run.
   public init(
     runID: String, index: GraphIndex, plan: ExecutionPlan, options: RunOptions, executors: ExecutorRegistry,
-    sink: any RunEventSink, stopReason: @escaping @Sendable () -> RunStopReason?
+    sink: any RunEventSink, statusBoard: NodeStatusBoard? = nil, stopReason: @escaping @Sendable () -> RunStopReason?
   ) {
+    self.statusBoard = statusBoard ?? NodeStatusBoard(count: index.count)
     self.runID = runID
     self.index = index
     self.plan = plan
@@ -89,6 +93,7 @@ public struct FlowRunner: Sendable {
       case .completed(let output):
         outputs[node] = output
         status[node] = .completed
+        statusBoard.set(node, .completed)
         if let tokens = output.usage {
           usage.tokens.inputTokens += tokens.inputTokens
           usage.tokens.outputTokens += tokens.outputTokens
@@ -102,15 +107,18 @@ public struct FlowRunner: Sendable {
         }
       case .failed(let error):
         status[node] = .failed
+        statusBoard.set(node, .failed)
         failedNodes.append(node)
         events.add(.nodeFailed(nodeID: id, error: error))
         let skipped = index.downstream(of: node).filter { position[$0] >= 0 && status[$0] == .pending }
         for downstream in skipped.sorted(by: { position[$0] < position[$1] }) {
           status[downstream] = .skipped
+          statusBoard.set(downstream, .skipped)
           events.add(.nodeStatus(nodeID: nodes[downstream].id, status: .skipped, reason: "upstream_failed"))
         }
       case .cancelled:
         status[node] = .cancelled
+        statusBoard.set(node, .cancelled)
         events.add(.nodeStatus(nodeID: id, status: .cancelled))
       }
     }
@@ -122,6 +130,8 @@ public struct FlowRunner: Sendable {
           let node = ready[readyHead]
           readyHead += 1
           status[node] = .running
+          statusBoard.set(node, .running)
+          statusBoard.set(node, .running)
           events.add(.nodeStatus(nodeID: nodes[node].id, status: .running))
           let context = makeContext(node, outputs: outputs)
           switch executors.execution(for: nodes[node].type) {
@@ -145,6 +155,7 @@ public struct FlowRunner: Sendable {
 
     for node in plan.nodes where status[node] == .pending {
       status[node] = .cancelled
+      statusBoard.set(node, .cancelled)
       events.add(.nodeStatus(nodeID: nodes[node].id, status: .cancelled))
     }
     let completedOutputs = plan.nodes.compactMap { node in
@@ -245,7 +256,7 @@ private final class EventBatch {
   private var events: [RunEvent] = []
   /// A step that produces more than this many events hands them over early, so a long stretch
   /// of inline nodes still streams to the client.
-  private let limit = 256
+  private let limit = 1024
 
   init(runID: String, sink: any RunEventSink) {
     self.runID = runID
@@ -265,5 +276,26 @@ private final class EventBatch {
     guard !events.isEmpty else { return }
     sink.emit(runID: runID, events)
     events.removeAll(keepingCapacity: true)
+  }
+}
+
+/// Every node's latest status, written by the run and read by `execution.status` from any
+/// thread, indexed by the node's position in the flow.
+public final class NodeStatusBoard: Sendable {
+  private let statuses: Mutex<[NodeStatus]>
+
+  /// A board with every node pending.
+  public init(count: Int) {
+    statuses = Mutex([NodeStatus](repeating: .pending, count: count))
+  }
+
+  /// Sets one node's status.
+  public func set(_ node: Int, _ status: NodeStatus) {
+    statuses.withLock { $0[node] = status }
+  }
+
+  /// The statuses of some nodes.
+  public func statuses(of nodes: [Int]) -> [NodeStatus] {
+    statuses.withLock { statuses in nodes.map { statuses[$0] } }
   }
 }

@@ -15,7 +15,11 @@ public struct NodeInputs: Sendable {
 
   /// `merge_input_text`: the texts, empty ones dropped, joined with a blank line.
   public var mergedText: String {
-    texts.filter { !$0.isEmpty }.joined(separator: "\n\n")
+    switch texts.count {
+    case 0: return ""
+    case 1: return texts[0]
+    default: return texts.filter { !$0.isEmpty }.joined(separator: "\n\n")
+    }
   }
 }
 

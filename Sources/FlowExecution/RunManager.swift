@@ -43,11 +43,14 @@ public final class RunManager: Sendable {
       return "run-\(idPrefix)-\(state.nextSerial)"
     }
     let index = validation.index
-    let record = RunRecord(runID: runID, flowID: index.flow.flowID, nodeIDs: plan.nodes.map { index.flow.nodes[$0].id })
+    let board = NodeStatusBoard(count: index.count)
+    let record = RunRecord(
+      runID: runID, flowID: index.flow.flowID, nodeIDs: plan.nodes.map { index.flow.nodes[$0].id }, nodeIndices: plan.nodes,
+      board: board)
     let recordingSink = RecordingSink(record: record, downstream: sink, onEnd: { [weak self] in self?.retire(runID) })
     let runner = FlowRunner(
       runID: runID, index: index, plan: plan, options: options, executors: executors, sink: recordingSink,
-      stopReason: { record.stopReason })
+      statusBoard: board, stopReason: { record.stopReason })
     state.withLock { $0.live[runID] = record }
     return PreparedRun(runID: runID, runner: runner, record: record)
   }
@@ -116,7 +119,8 @@ private struct RecordingSink: RunEventSink {
   let onEnd: @Sendable () -> Void
 
   func emit(runID: String, _ events: [RunEvent]) {
-    let waiters = record.apply(events)
+    // A terminal event is always the last of its batch.
+    let waiters = events.last.map(record.applyIfTerminal) ?? []
     downstream.emit(runID: runID, events)
     guard events.last?.isTerminal == true else { return }
     onEnd()

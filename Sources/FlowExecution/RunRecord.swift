@@ -7,10 +7,11 @@ final class RunRecord: Sendable {
   let runID: String
   let flowID: String
   let nodeIDs: [String]
+  let nodeIndices: [Int]
+  let board: NodeStatusBoard
 
   private struct State {
     var runState = RunState.running
-    var nodeStatus: [String: NodeStatus]
     var outputs: [(String, NodeOutput)] = []
     var task: Task<Void, Never>?
     var stopReason: RunStopReason?
@@ -20,14 +21,13 @@ final class RunRecord: Sendable {
 
   private let state: Mutex<State>
 
-  init(runID: String, flowID: String, nodeIDs: [String]) {
+  init(runID: String, flowID: String, nodeIDs: [String], nodeIndices: [Int], board: NodeStatusBoard) {
     self.runID = runID
     self.flowID = flowID
     self.nodeIDs = nodeIDs
-    var statuses: [String: NodeStatus] = [:]
-    statuses.reserveCapacity(nodeIDs.count)
-    for id in nodeIDs { statuses[id] = .pending }
-    self.state = Mutex(State(nodeStatus: statuses))
+    self.nodeIndices = nodeIndices
+    self.board = board
+    self.state = Mutex(State())
   }
 
   var isEnded: Bool { state.withLock { $0.ended } }
@@ -54,41 +54,25 @@ final class RunRecord: Sendable {
     return live
   }
 
-  /// Applies one event of this run. For the terminal event it returns the continuations waiting
-  /// for the end, to be resumed once the event has been passed on.
-  func apply(_ events: [RunEvent]) -> [CheckedContinuation<Void, Never>] {
-    state.withLock { state -> [CheckedContinuation<Void, Never>] in
-      var waiters: [CheckedContinuation<Void, Never>] = []
-      for event in events { waiters += Self.apply(event, to: &state) }
-      return waiters
-    }
-  }
-
-  private static func apply(_ event: RunEvent, to state: inout State) -> [CheckedContinuation<Void, Never>] {
+  /// Applies the end of the run, if `event` is its terminal event, and returns the continuations
+  /// waiting for the end, to be resumed once the event has been passed on. (Node statuses come
+  /// from the status board the runner writes.)
+  func applyIfTerminal(_ event: RunEvent) -> [CheckedContinuation<Void, Never>] {
+    let outcome: (RunState, [(String, NodeOutput)])
     switch event {
-    case .started, .nodeDelta:
-      break
-    case .nodeStatus(let nodeID, let status, _, _):
-      state.nodeStatus[nodeID] = status
-    case .nodeCompleted(let nodeID, _, _, _):
-      state.nodeStatus[nodeID] = .completed
-    case .nodeFailed(let nodeID, _):
-      state.nodeStatus[nodeID] = .failed
-    case .completed(let outputs, _, _):
-      state.runState = .completed
-      state.outputs = outputs
-    case .failed(_, let outputs, _, _):
-      state.runState = .failed
-      state.outputs = outputs
-    case .cancelled(let outputs, _, _):
-      state.runState = .cancelled
-      state.outputs = outputs
+    case .completed(let outputs, _, _): outcome = (.completed, outputs)
+    case .failed(_, let outputs, _, _): outcome = (.failed, outputs)
+    case .cancelled(let outputs, _, _): outcome = (.cancelled, outputs)
+    case .started, .nodeStatus, .nodeDelta, .nodeCompleted, .nodeFailed: return []
     }
-    guard event.isTerminal else { return [] }
-    state.ended = true
-    state.task = nil
-    defer { state.waiters = [] }
-    return state.waiters
+    return state.withLock { state in
+      state.runState = outcome.0
+      state.outputs = outcome.1
+      state.ended = true
+      state.task = nil
+      defer { state.waiters = [] }
+      return state.waiters
+    }
   }
 
   /// Suspends until the run's terminal event has been emitted.
@@ -105,10 +89,11 @@ final class RunRecord: Sendable {
 
   /// The `execution.status` result.
   var statusJSON: JSONValue {
-    state.withLock { state in
+    let statuses = board.statuses(of: nodeIndices)
+    return state.withLock { state in
       var nodes = JSONObject()
       nodes.reserveCapacity(nodeIDs.count)
-      for id in nodeIDs { nodes[id] = .string((state.nodeStatus[id] ?? .pending).rawValue) }
+      for (id, status) in zip(nodeIDs, statuses) { nodes[id] = .string(status.rawValue) }
       var outputs = JSONObject()
       for (id, output) in state.outputs { outputs[id] = output.json }
       return [

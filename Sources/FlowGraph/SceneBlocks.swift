@@ -67,18 +67,35 @@ public enum SceneBlocks {
       ]),
   ]
 
-  /// The phrase for a block's value, or `nil` when the value is not one of the block's.
-  public static func phrase(field: String, value: String) -> String? {
-    blocks.first { $0.field == field }?.values.first { $0.value == value }?.phrase
+  /// Each block's phrases by value, in block order.
+  private static let phrases: [(field: String, byValue: [String: String])] = blocks.map { block in
+    (block.field, Dictionary(uniqueKeysWithValues: block.values.map { ($0.value, $0.phrase) }))
   }
 
-  /// The scene prompt for a node's `data`: the chosen blocks' phrases in block order, or `nil`
-  /// when no block is chosen. Values must already be valid.
+  /// The phrase for a block's value, or `nil` when the value is not one of the block's.
+  public static func phrase(field: String, value: String) -> String? {
+    phrases.first { $0.field == field }?.byValue[value]
+  }
+
+  /// The scene prompt for the chosen values (`choice(field)` gives a block's value, or `nil`):
+  /// the phrases in block order, or `nil` when no block is chosen. Unknown values are skipped
+  /// (validation has rejected them before any run).
+  public static func compose(_ choice: (String) -> String?) -> String? {
+    var prompt = ""
+    for block in phrases {
+      guard let value = choice(block.field), let phrase = block.byValue[value] else { continue }
+      if prompt.isEmpty {
+        prompt = phrase.prefix(1).uppercased() + phrase.dropFirst()
+      } else {
+        prompt += ", "
+        prompt += phrase
+      }
+    }
+    return prompt.isEmpty ? nil : prompt + "."
+  }
+
+  /// The scene prompt for a dictionary of choices.
   public static func compose(_ choices: [String: String]) -> String? {
-    let phrases = blocks.compactMap { block in choices[block.field].flatMap { phrase(field: block.field, value: $0) } }
-    guard !phrases.isEmpty else { return nil }
-    var prompt = phrases.joined(separator: ", ")
-    prompt.replaceSubrange(prompt.startIndex...prompt.startIndex, with: prompt.prefix(1).uppercased())
-    return prompt + "."
+    compose { choices[$0] }
   }
 }

@@ -102,7 +102,7 @@ public final class Connection: Sendable {
   private func readLoop(handler: some MessageHandler) {
     var decoder = FrameDecoder(mode: configuration.framingMode, maximumMessageBytes: configuration.maximumMessageBytes)
     var events: [FrameEvent] = []
-    let chunk = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 16, alignment: 16)
+    let chunk = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
     defer { chunk.deallocate() }
     while true {
       guard let count = FileDescriptorIO.read(inputFD, into: chunk) else {

@@ -121,6 +121,7 @@ private struct JSONReader {
     guard depth <= JSONParser.maximumDepth else { throw error("nesting deeper than \(JSONParser.maximumDepth)") }
     index += 1
     var object = JSONObject()
+    object.reserveCapacity(8)
     skipWhitespace()
     if index < buffer.count, buffer[index] == ASCII.closeBrace {
       index += 1

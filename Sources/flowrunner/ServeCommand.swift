@@ -36,6 +36,10 @@ struct ServeCommand: AsyncParsableCommand {
     }
     _ = fcntl(frameFD, F_SETFD, FD_CLOEXEC)
     signal(SIGPIPE, SIG_IGN)
+    // Larger pipe buffers (when stdin/stdout are pipes) mean fewer wake-ups for a multi-megabyte
+    // flow coming in and a burst of notifications going out. This changes the pipe's capacity,
+    // not the descriptors' flags; a refusal (not a pipe, over the system limit) is harmless.
+    for fd in [STDIN_FILENO, frameFD] { _ = fcntl(fd, pipeSetSizeCommand, 1 << 20) }
 
     let logger = common.bootstrapLogging(label: "flowrunner.serve")
     let settings = try common.loadBaseSettings()
@@ -52,3 +56,6 @@ struct ServeCommand: AsyncParsableCommand {
 }
 
 extension FramingMode: ExpressibleByArgument {}
+
+/// `F_SETPIPE_SZ` (Linux); Glibc's module map does not export the macro.
+private let pipeSetSizeCommand: Int32 = 1031

@@ -1,0 +1,52 @@
+import FlowExecution
+import FlowGraph
+import FlowRunnerServer
+import Foundation
+import JSONRPC
+import Synchronization
+
+/// The engine's phases for one flow measured in this process, without pipes or a client:
+/// where the end-to-end figure goes.
+enum PhaseBenchmarks {
+  /// Encodes events as the server does and counts the bytes.
+  final class CountingSink: RunEventSink {
+    let bytes = Atomic<Int>(0)
+    func emit(runID: String, _ events: [RunEvent]) {
+      var scratch: [UInt8] = []
+      var framed: [UInt8] = []
+      RunEventEncoder.appendFramed(runID: runID, events, framing: .lsp, scratch: &scratch, to: &framed)
+      bytes.add(framed.count, ordering: .relaxed)
+    }
+  }
+
+  static func measure(nodes count: Int) async throws -> [Measurement] {
+    let request = JSONSerializer.serialize(GraphBenchmarks.dag(nodes: count))
+    let clock = ContinuousClock()
+    var t = clock.now
+    func lap() -> Double {
+      let now = clock.now
+      defer { t = now }
+      return (now - t).seconds * 1e6 / Double(count)
+    }
+    let json = try JSONParser.parse(request)
+    let parse = lap()
+    let flow = try Flow(reading: ParamsReader(json))
+    let decode = lap()
+    let validation = FlowValidation(flow, knownProviders: ["echo"])
+    let validate = lap()
+    let sink = CountingSink()
+    let runs = RunManager(executors: .dataNodes, sink: sink)
+    let prepared = runs.prepare(validation, options: RunOptions())
+    runs.start(prepared)
+    await runs.waitUntilEnded(prepared.runID)
+    let run = lap()
+    return [
+      Measurement(name: "in process: parse the request JSON", value: parse, unit: "µs/node", target: "-"),
+      Measurement(name: "in process: decode the flow", value: decode, unit: "µs/node", target: "-"),
+      Measurement(name: "in process: validate and plan", value: validate, unit: "µs/node", target: "-"),
+      Measurement(
+        name: "in process: run, events encoded (\(sink.bytes.load(ordering: .relaxed) / 1024) KiB)", value: run,
+        unit: "µs/node", target: "-"),
+    ]
+  }
+}
