@@ -30,7 +30,7 @@ final class BenchmarkPeer: Sendable {
     let thread = Thread { [self] in
       var decoder = LSPFrameParser(maximumMessageBytes: Int.max)
       var events: [FrameEvent] = []
-      var chunk = [UInt8](repeating: 0, count: 1 << 16)
+      var chunk = [UInt8](repeating: 0, count: 1 << 20)
       while true {
         let count = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
         if count <= 0 { break }
