@@ -28,10 +28,10 @@ enum FlowRunnerBench {
       return
     }
     if CommandLine.arguments.contains("--graph-only") {
-      results += try await PhaseBenchmarks.measure(nodes: 10_000)
-      results.append(GraphBenchmarks.readerFloor(nodes: 10_000))
       results += try GraphBenchmarks.execute(binary: binary, nodes: 10_000, repetitions: 9)
       results.append(try GraphBenchmarks.validate(binary: binary, nodes: 100_000, repetitions: 3))
+      results.append(GraphBenchmarks.readerFloor(nodes: 10_000))
+      results += try await PhaseBenchmarks.measure(nodes: 10_000)
       printTable(results)
       return
     }
@@ -40,10 +40,10 @@ enum FlowRunnerBench {
     for _ in 0..<3 { results.append(try Benchmarks.notificationBurst(count: 100_000)) }
     results += try Benchmarks.spawnToInitialize(binary: binary, runs: 41)
     results.append(try Benchmarks.idleResidentMemory(binary: binary))
-    results += try await PhaseBenchmarks.measure(nodes: 10_000)
-    results.append(GraphBenchmarks.readerFloor(nodes: 10_000))
     results += try GraphBenchmarks.execute(binary: binary, nodes: 10_000, repetitions: 9)
     results.append(try GraphBenchmarks.validate(binary: binary, nodes: 100_000, repetitions: 3))
+    results.append(GraphBenchmarks.readerFloor(nodes: 10_000))
+    results += try await PhaseBenchmarks.measure(nodes: 10_000)
     printTable(results)
   }
 
