@@ -28,13 +28,7 @@ final class BenchmarkPeer: Sendable {
     input = stdinPipe.fileHandleForWriting
     let fd = stdoutPipe.fileHandleForReading.fileDescriptor
     let thread = Thread { [self] in
-      var decoder = LSPFrameParser(maximumMessageBytes: Int.max)
-      var events: [FrameEvent] = []
-      var chunk = [UInt8](repeating: 0, count: 1 << 20)
-      while true {
-        let count = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-        if count <= 0 { break }
-        chunk.withUnsafeBufferPointer { decoder.feed(UnsafeBufferPointer(rebasing: $0[0..<count]), into: &events) }
+      readFrames(from: fd) { events in
         for event in events {
           if case .message(let body) = event, body.starts(with: Self.startedPrefix) {
             let now = ContinuousClock.now
@@ -49,10 +43,17 @@ final class BenchmarkPeer: Sendable {
           let added = events.count
           counter.withLock { $0 = ($0.frames + added, body) }
         }
-        events.removeAll(keepingCapacity: true)
       }
     }
     thread.start()
+  }
+
+  /// Starts `binary` and waits for its answer to `initialize`.
+  static func initialized(binary: String) throws -> BenchmarkPeer {
+    let peer = try BenchmarkPeer(binary: binary)
+    peer.send(frame(#"{"jsonrpc":"2.0","id":0,"method":"initialize","params":{}}"#))
+    try peer.waitForFrames(1)
+    return peer
   }
 
   var frames: Int { counter.withLock { $0.frames } }
@@ -112,4 +113,19 @@ struct BenchmarkError: Error, CustomStringConvertible {
 
 func frame(_ body: String) -> [UInt8] {
   Framing.lsp.frame(Array(body.utf8))
+}
+
+/// Reads `fd` until end of file in 1 MiB chunks, splitting LSP frames; `body` gets each
+/// chunk's frames (possibly none).
+func readFrames(from fd: Int32, _ body: ([FrameEvent]) -> Void) {
+  var parser = LSPFrameParser(maximumMessageBytes: Int.max)
+  var events: [FrameEvent] = []
+  var chunk = [UInt8](repeating: 0, count: 1 << 20)
+  while true {
+    let count = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+    if count <= 0 { break }
+    chunk.withUnsafeBufferPointer { parser.feed(UnsafeBufferPointer(rebasing: $0[0..<count]), into: &events) }
+    body(events)
+    events.removeAll(keepingCapacity: true)
+  }
 }

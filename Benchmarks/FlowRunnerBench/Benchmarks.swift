@@ -14,10 +14,8 @@ struct Measurement {
 enum Benchmarks {
   /// Pipelined `ping` round trips per second over real pipes.
   static func pingThroughput(binary: String, count: Int) throws -> Measurement {
-    let peer = try BenchmarkPeer(binary: binary)
+    let peer = try BenchmarkPeer.initialized(binary: binary)
     defer { peer.stop() }
-    peer.send(frame(#"{"jsonrpc":"2.0","id":0,"method":"initialize","params":{}}"#))
-    try peer.waitForFrames(1)
     var script: [UInt8] = []
     script.reserveCapacity(count * 64)
     for id in 1...count { script += frame(#"{"jsonrpc":"2.0","id":\#(id),"method":"ping"}"#) }
@@ -43,16 +41,7 @@ enum Benchmarks {
     let writeEnd = fds[1]
     let received = Atomic<Int>(0)
     let reader = Thread {
-      var parser = LSPFrameParser(maximumMessageBytes: Int.max)
-      var events: [FrameEvent] = []
-      var chunk = [UInt8](repeating: 0, count: 1 << 16)
-      while true {
-        let n = chunk.withUnsafeMutableBytes { read(readEnd, $0.baseAddress, $0.count) }
-        if n <= 0 { break }
-        chunk.withUnsafeBufferPointer { parser.feed(UnsafeBufferPointer(rebasing: $0[0..<n]), into: &events) }
-        received.add(events.count, ordering: .relaxed)
-        events.removeAll(keepingCapacity: true)
-      }
+      readFrames(from: readEnd) { events in received.add(events.count, ordering: .relaxed) }
     }
     reader.start()
     var logger = Logger(label: "bench")
@@ -120,10 +109,8 @@ enum Benchmarks {
 
   /// Resident memory of an initialized, idle engine.
   static func idleResidentMemory(binary: String) throws -> Measurement {
-    let peer = try BenchmarkPeer(binary: binary)
+    let peer = try BenchmarkPeer.initialized(binary: binary)
     defer { peer.stop() }
-    peer.send(frame(#"{"jsonrpc":"2.0","id":0,"method":"initialize","params":{}}"#))
-    try peer.waitForFrames(1)
     Thread.sleep(forTimeInterval: 0.5)
     return Measurement(name: "RSS at idle after initialize", value: Double(peer.residentKiB) / 1024, unit: "MiB", target: "-")
   }

@@ -67,9 +67,7 @@ enum GraphBenchmarks {
     var untilStarted: [Double] = []
     var peak = 0
     for _ in 0..<repetitions {
-      let peer = try BenchmarkPeer(binary: binary)
-      peer.send(frame(#"{"jsonrpc":"2.0","id":0,"method":"initialize","params":{}}"#))
-      try peer.waitForFrames(1)
+      let peer = try BenchmarkPeer.initialized(binary: binary)
       let start = ContinuousClock.now
       peer.send(request)
       try peer.waitForTerminals(1)
@@ -100,9 +98,7 @@ enum GraphBenchmarks {
     let request = frame(JSONValue.object(["jsonrpc": "2.0", "id": 1, "method": "flow.validate", "params": flow]).description)
     var samples: [Double] = []
     for _ in 0..<repetitions {
-      let peer = try BenchmarkPeer(binary: binary)
-      peer.send(frame(#"{"jsonrpc":"2.0","id":0,"method":"initialize","params":{}}"#))
-      try peer.waitForFrames(1)
+      let peer = try BenchmarkPeer.initialized(binary: binary)
       let start = ContinuousClock.now
       peer.send(request)
       try peer.waitForFrames(2)

@@ -125,23 +125,24 @@ public enum OutgoingMessage {
 
   /// A notification.
   public static func notification(method: String, params: JSONValue?) -> [UInt8] {
-    var output: [UInt8] = []
-    JSONSerializer.appendRaw(#"{"jsonrpc":"2.0","method":"#, to: &output)
-    JSONSerializer.append(method, to: &output)
-    if let params {
-      JSONSerializer.appendRaw(#","params":"#, to: &output)
-      JSONSerializer.append(params, to: &output)
-    }
-    output.append(UInt8(ascii: "}"))
-    return output
+    call(id: nil, method: method, params: params)
   }
 
   /// A request (used by clients: tests, benchmarks).
   public static func request(id: RequestID, method: String, params: JSONValue?) -> [UInt8] {
+    call(id: id, method: method, params: params)
+  }
+
+  /// A request with an id, or a notification without one.
+  private static func call(id: RequestID?, method: String, params: JSONValue?) -> [UInt8] {
     var output: [UInt8] = []
-    JSONSerializer.appendRaw(#"{"jsonrpc":"2.0","id":"#, to: &output)
-    JSONSerializer.append(id.json, to: &output)
-    JSONSerializer.appendRaw(#","method":"#, to: &output)
+    JSONSerializer.appendRaw(#"{"jsonrpc":"2.0","#, to: &output)
+    if let id {
+      JSONSerializer.appendRaw(#""id":"#, to: &output)
+      JSONSerializer.append(id.json, to: &output)
+      output.append(UInt8(ascii: ","))
+    }
+    JSONSerializer.appendRaw(#""method":"#, to: &output)
     JSONSerializer.append(method, to: &output)
     if let params {
       JSONSerializer.appendRaw(#","params":"#, to: &output)
