@@ -1,3 +1,4 @@
+import Dispatch
 import Logging
 import Synchronization
 
@@ -150,6 +151,7 @@ public final class Connection: Sendable {
         self.writer.enqueue(bytes)
         reply?.markDelivered()
       }
+      if body.count > 1 << 20 { releaseLater(json) }
       return
     }
     guard !elements.isEmpty else {
@@ -178,6 +180,14 @@ public final class Connection: Sendable {
       case .notification, .response:
         route(message, handler: handler) { _, _ in }
       }
+    }
+  }
+
+  /// Releases a large parsed message on a background queue, so freeing a multi-megabyte tree
+  /// does not delay reading the next message (or compete with the work that message started).
+  private func releaseLater(_ json: JSONValue) {
+    DispatchQueue.global(qos: .background).asyncAfter(deadline: .now() + .milliseconds(200)) {
+      withExtendedLifetime(json) {}
     }
   }
 
