@@ -18,9 +18,9 @@ public final class InProcessPeer: EnginePeer {
   /// Starts a server with these options and settings (the environment in `options` is read as
   /// the process environment would be).
   public init(options: PeerOptions = .init(), handler: (any MessageHandler)? = nil) throws {
-    var inputPipe: [Int32] = [0, 0]
-    var outputPipe: [Int32] = [0, 0]
-    guard pipe(&inputPipe) == 0, pipe(&outputPipe) == 0 else { throw PeerError.setup("pipe failed") }
+    // Close-on-exec: engines spawned by other tests must not inherit (and hold open) these pipes.
+    let inputPipe = try makeCloseOnExecPipe()
+    let outputPipe = try makeCloseOnExecPipe()
     inputWrite = inputPipe[1]
     var logger = Logger(label: "test.engine")
     logger.logLevel = .critical

@@ -6,7 +6,7 @@ import Synchronization
 public final class ProcessPeer: EnginePeer {
   public let output: OutputCollector
   private let process: Process
-  private let stdinHandle: FileHandle
+  private let stdinFD: Int32
   private let stderrCollector: OutputCollector
   private let inputOpen = Mutex(true)
 
@@ -41,25 +41,46 @@ public final class ProcessPeer: EnginePeer {
     }
     environment.merge(options.environment) { _, new in new }
     process.environment = environment
-    let stdinPipe = Pipe()
-    let stdoutPipe = Pipe()
-    let stderrPipe = Pipe()
-    process.standardInput = stdinPipe
-    process.standardOutput = stdoutPipe
-    process.standardError = stderrPipe
-    try process.run()
-    stdinHandle = stdinPipe.fileHandleForWriting
-    output = OutputCollector(fd: dup(stdoutPipe.fileHandleForReading.fileDescriptor), framing: options.framing)
-    stderrCollector = OutputCollector(fd: dup(stderrPipe.fileHandleForReading.fileDescriptor), framing: nil)
-    try? stdoutPipe.fileHandleForReading.close()
-    try? stderrPipe.fileHandleForReading.close()
+    // Pipes made and closed here, never by Foundation: a descriptor closed twice would close
+    // whatever another test opened under the same number in the meantime.
+    signal(SIGPIPE, SIG_IGN)  // writing to an engine that has exited is an error, not a signal
+    let stdin = try makeCloseOnExecPipe()
+    let stdout = try makeCloseOnExecPipe()
+    let stderr = try makeCloseOnExecPipe()
+    process.standardInput = FileHandle(fileDescriptor: stdin[0], closeOnDealloc: false)
+    process.standardOutput = FileHandle(fileDescriptor: stdout[1], closeOnDealloc: false)
+    process.standardError = FileHandle(fileDescriptor: stderr[1], closeOnDealloc: false)
+    do {
+      try process.run()
+    } catch {
+      for fd in stdin + stdout + stderr { close(fd) }
+      throw error
+    }
+    close(stdin[0])
+    close(stdout[1])
+    close(stderr[1])
+    stdinFD = stdin[1]
+    output = OutputCollector(fd: stdout[0], framing: options.framing)
+    stderrCollector = OutputCollector(fd: stderr[0], framing: nil)
   }
 
   /// The child's process id.
   public var processID: Int32 { process.processIdentifier }
 
   public func send(_ bytes: [UInt8]) throws {
-    try stdinHandle.write(contentsOf: Data(bytes))
+    let failure = bytes.withUnsafeBytes { raw -> Int32? in
+      var offset = 0
+      while offset < raw.count {
+        let count = write(stdinFD, raw.baseAddress! + offset, raw.count - offset)
+        if count < 0 {
+          if errno == EINTR { continue }
+          return errno
+        }
+        offset += count
+      }
+      return nil
+    }
+    if let failure { throw PeerError.setup("write to flowrunner failed: errno \(failure)") }
   }
 
   public func closeInput() {
@@ -67,7 +88,7 @@ public final class ProcessPeer: EnginePeer {
       defer { open = false }
       return open
     }
-    if wasOpen { try? stdinHandle.close() }
+    if wasOpen { close(stdinFD) }
   }
 
   public func waitForExit(timeout: Duration) async throws -> Int32 {
@@ -91,4 +112,13 @@ public final class ProcessPeer: EnginePeer {
       process.terminate()
     }
   }
+}
+
+/// A pipe (`[read, write]`) whose ends are closed on exec, so engines spawned by other tests do
+/// not inherit them and keep them open.
+public func makeCloseOnExecPipe() throws -> [Int32] {
+  var fds: [Int32] = [0, 0]
+  guard pipe(&fds) == 0 else { throw PeerError.setup("pipe failed: errno \(errno)") }
+  for fd in fds { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
+  return fds
 }

@@ -12,6 +12,8 @@ import Synchronization
 public final class OutputWriter: Sendable {
   private struct State {
     var pending: [UInt8] = []
+    /// Bytes the writer thread has taken and is writing.
+    var inFlight = 0
     var framing: Framing
     var writerIsWaiting = false
     var isWriting = false
@@ -42,8 +44,8 @@ public final class OutputWriter: Sendable {
     set { state.withLock { $0.framing = newValue } }
   }
 
-  /// Bytes accepted but not yet handed to the kernel.
-  public var pendingByteCount: Int { state.withLock { $0.pending.count } }
+  /// Bytes accepted but not yet handed to the kernel (queued, or taken by the writer thread).
+  public var pendingByteCount: Int { state.withLock { $0.pending.count + $0.inFlight } }
 
   /// Whether a write has failed (the peer closed its end); later messages are dropped.
   public var isBroken: Bool { state.withLock { $0.broken } }
@@ -84,8 +86,9 @@ public final class OutputWriter: Sendable {
 
   private static func afterAppend(_ state: inout State) -> (Bool, Int?) {
     var warnAt: Int?
-    if state.pending.count >= state.nextWarning {
-      warnAt = state.pending.count
+    let backlog = state.pending.count + state.inFlight
+    if backlog >= state.nextWarning {
+      warnAt = backlog
       state.nextWarning *= 2
     }
     let wake = state.writerIsWaiting
@@ -132,6 +135,7 @@ public final class OutputWriter: Sendable {
     while true {
       let action = state.withLock { state -> Bool? in
         state.isWriting = false
+        state.inFlight = 0
         if state.pending.isEmpty {
           // Caught up: the next backlog warns from the first threshold again.
           state.nextWarning = warningThreshold
@@ -140,6 +144,7 @@ public final class OutputWriter: Sendable {
           return false
         }
         swap(&batch, &state.pending)
+        state.inFlight = batch.count
         state.isWriting = true
         return true
       }

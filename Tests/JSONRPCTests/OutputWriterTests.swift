@@ -1,3 +1,4 @@
+import FlowRunnerTestSupport
 import JSONRPC
 import Logging
 import Synchronization
@@ -33,8 +34,8 @@ struct OutputWriterTests {
   @Test("a client that stops reading gets a warning on the log as the backlog doubles, and nothing blocks")
   func backlogWarning() throws {
     signal(SIGPIPE, SIG_IGN)  // as the engine does: a closed reader is an EPIPE, not a signal
-    var fds: [Int32] = [0, 0]
-    #expect(pipe(&fds) == 0)
+    let fds = try makeCloseOnExecPipe()
+    _ = fcntl(fds[1], 1031, 4096)  // F_SETPIPE_SZ: the smallest pipe, so the backlog does not depend on the default
     let capture = CapturingLogHandler()
     let logger = Logger(label: "test") { _ in ForwardingLogHandler(target: capture) }
     let writer = OutputWriter(fd: fds[1], framing: .lsp, warningThreshold: 256 << 10, logger: logger)
