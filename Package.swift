@@ -27,7 +27,9 @@ let package = Package(
     ),
     .target(name: "FlowGraph", dependencies: ["JSONRPC"], swiftSettings: strictSettings),
     .target(name: "FlowProviders", dependencies: ["JSONRPC"], swiftSettings: strictSettings),
-    .target(name: "FlowExecution", dependencies: ["JSONRPC", "FlowGraph"], swiftSettings: strictSettings),
+    .target(
+      name: "FlowExecution", dependencies: ["JSONRPC", "FlowGraph", "FlowProviders"], swiftSettings: strictSettings
+    ),
     .target(
       name: "FlowRunnerServer",
       dependencies: [

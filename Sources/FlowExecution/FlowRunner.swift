@@ -30,12 +30,18 @@ public struct FlowRunner: Sendable {
   public let stopReason: @Sendable () -> RunStopReason?
   /// Where each node's current status is published for `execution.status`.
   public let statusBoard: NodeStatusBoard
+  /// Providers and model defaults for nodes that call a provider.
+  public let services: ExecutionServices
+  /// Counts the run's provider calls.
+  public let meter = UsageMeter()
 
   /// A runner for one run.
   public init(
     runID: String, index: GraphIndex, plan: ExecutionPlan, options: RunOptions, executors: ExecutorRegistry,
-    sink: any RunEventSink, statusBoard: NodeStatusBoard? = nil, stopReason: @escaping @Sendable () -> RunStopReason?
+    sink: any RunEventSink, statusBoard: NodeStatusBoard? = nil, services: ExecutionServices = ExecutionServices(),
+    stopReason: @escaping @Sendable () -> RunStopReason?
   ) {
+    self.services = services
     self.statusBoard = statusBoard ?? NodeStatusBoard(count: index.count)
     self.runID = runID
     self.index = index
@@ -140,6 +146,18 @@ public struct FlowRunner: Sendable {
           case .async(let executor)?:
             group.addTask { await Self.execute(node, context: context, executor: executor, clock: clock) }
             running += 1
+          case .inlineOrAsync(let inline, let executor)?:
+            let start = clock.now
+            let attempt = Result { try inline(context) }
+            switch attempt {
+            case .success(let output?):
+              finish(Finished(node: node, outcome: .completed(output), duration: clock.now - start))
+            case .success(nil):
+              group.addTask { await Self.execute(node, context: context, executor: executor, clock: clock) }
+              running += 1
+            case .failure(let error):
+              finish(Finished(node: node, outcome: .failed(Self.nodeError(error, context)), duration: clock.now - start))
+            }
           case nil:
             let error = NodeError(.internalError, "No executor is registered for node type '\(context.node.type)'.")
             finish(Finished(node: node, outcome: .failed(error), duration: .zero))
@@ -161,6 +179,7 @@ public struct FlowRunner: Sendable {
     let completedOutputs = plan.nodes.compactMap { node in
       status[node] == .completed ? outputs[node].map { (nodes[node].id, $0) } : nil
     }
+    usage.providerCalls = meter.providerCalls
     let duration = (clock.now - start).milliseconds
     let failedIDs = failedNodes.sorted { position[$0] < position[$1] }.map { nodes[$0].id }
     switch stopReason() {
@@ -203,7 +222,8 @@ public struct FlowRunner: Sendable {
       }
     }
     return NodeContext(
-      node: index.flow.nodes[node], inputs: inputs, runID: runID, flowProviderID: index.flow.providerID, options: options)
+      node: index.flow.nodes[node], inputs: inputs, runID: runID, flowProviderID: index.flow.providerID, options: options,
+      services: services, meter: meter)
   }
 
   private static func executeInline(
@@ -213,12 +233,14 @@ public struct FlowRunner: Sendable {
     let outcome: Outcome
     do {
       outcome = .completed(try executor(context))
-    } catch let error as NodeError {
-      outcome = .failed(error)
     } catch {
-      outcome = .failed(NodeError(.internalError, "Node '\(context.node.id)' failed: \(error)."))
+      outcome = .failed(nodeError(error, context))
     }
     return Finished(node: node, outcome: outcome, duration: clock.now - start)
+  }
+
+  private static func nodeError(_ error: any Error, _ context: NodeContext) -> NodeError {
+    (error as? NodeError) ?? NodeError(.internalError, "Node '\(context.node.id)' failed: \(error).")
   }
 
   private static func execute(

@@ -35,14 +35,23 @@ public struct NodeContext: Sendable {
   public var flowProviderID: String?
   /// The run's options.
   public var options: RunOptions
+  /// Providers, model defaults and clients.
+  public var services: ExecutionServices
+  /// Counts the run's provider calls.
+  public var meter: UsageMeter
 
   /// A context.
-  public init(node: FlowNode, inputs: NodeInputs, runID: String, flowProviderID: String?, options: RunOptions) {
+  public init(
+    node: FlowNode, inputs: NodeInputs, runID: String, flowProviderID: String?, options: RunOptions,
+    services: ExecutionServices = ExecutionServices(), meter: UsageMeter = UsageMeter()
+  ) {
     self.node = node
     self.inputs = inputs
     self.runID = runID
     self.flowProviderID = flowProviderID
     self.options = options
+    self.services = services
+    self.meter = meter
   }
 
   /// A required string from `data` (validation has already checked it exists).
@@ -68,11 +77,14 @@ public enum NodeExecution: Sendable {
   case inline(InlineNodeExecutor)
   /// In a child Task of the run, which cancellation reaches.
   case async(NodeExecutor)
+  /// Inline when the inline executor can answer (it returns an output), otherwise in a child
+  /// Task: for nodes that call a provider only in some cases.
+  case inlineOrAsync(inline: @Sendable (NodeContext) throws -> NodeOutput?, async: NodeExecutor)
 }
 
 /// Executors by node type.
 public struct ExecutorRegistry: Sendable {
-  private var executions: [String: NodeExecution]
+  var executions: [String: NodeExecution]
 
   /// A registry with these executions.
   public init(_ executions: [String: NodeExecution] = [:]) {
@@ -88,6 +100,11 @@ public struct ExecutorRegistry: Sendable {
       switch executions[type] {
       case .async(let executor)?: executor
       case .inline(let executor)?: { context in try executor(context) }
+      case .inlineOrAsync(let inline, let executor)?:
+        { context in
+          if let output = try inline(context) { return output }
+          return try await executor(context)
+        }
       case nil: nil
       }
     }
@@ -104,4 +121,17 @@ public struct ExecutorRegistry: Sendable {
 
   /// The executors of the data nodes, which never call a provider.
   public static let dataNodes = ExecutorRegistry(DataNodeExecutors.all.mapValues(NodeExecution.inline))
+
+  /// Every node type the engine can run: data nodes inline, text nodes through providers.
+  /// `initialPrompt` runs inline when no personas reach it and through a provider when they do.
+  public static let standard: ExecutorRegistry = {
+    var registry = ExecutorRegistry(TextNodeExecutors.all.mapValues(NodeExecution.async))
+    for (type, executor) in DataNodeExecutors.all where type != "initialPrompt" {
+      registry.setInline(type, executor)
+    }
+    registry.executions["initialPrompt"] = .inlineOrAsync(
+      inline: { context in context.inputs.personas.isEmpty ? try DataNodeExecutors.initialPrompt(context) : nil },
+      async: TextNodeExecutors.all["initialPrompt"]!)
+    return registry
+  }()
 }

@@ -35,7 +35,9 @@ public final class RunManager: Sendable {
   }
 
   /// Registers a run of a valid flow. Call ``start(_:)`` once its id has been announced.
-  public func prepare(_ validation: FlowValidation, options: RunOptions) -> PreparedRun {
+  public func prepare(
+    _ validation: FlowValidation, options: RunOptions, services: ExecutionServices = ExecutionServices()
+  ) -> PreparedRun {
     precondition(validation.isValid, "only valid flows can run")
     let plan = validation.plan!
     let runID = state.withLock { state -> String in
@@ -50,7 +52,7 @@ public final class RunManager: Sendable {
     let recordingSink = RecordingSink(record: record, downstream: sink, onEnd: { [weak self] in self?.retire(runID) })
     let runner = FlowRunner(
       runID: runID, index: index, plan: plan, options: options, executors: executors, sink: recordingSink,
-      statusBoard: board, stopReason: { record.stopReason })
+      statusBoard: board, services: services, stopReason: { record.stopReason })
     state.withLock { $0.live[runID] = record }
     return PreparedRun(runID: runID, runner: runner, record: record)
   }

@@ -42,7 +42,7 @@ public final class FlowRunnerServer: MessageHandler {
 
   /// A server on a connection, with the settings from the environment and the config file.
   public init(
-    connection: Connection, baseSettings: EngineSettings, logger: Logger, executors: ExecutorRegistry = .dataNodes
+    connection: Connection, baseSettings: EngineSettings, logger: Logger, executors: ExecutorRegistry = .standard
   ) {
     self.connection = connection
     self.logger = logger

@@ -36,6 +36,7 @@ struct RunCommand: AsyncParsableCommand {
 
   func run() async throws {
     _ = common.bootstrapLogging(label: "flowrunner.run")
+    let settings = try common.loadBaseSettings()
     var file = try FlowFile(path: flowPath)
     if let provider { file.flow.providerID = provider }
     if let trigger { file.flow.triggerNodeID = trigger }
@@ -50,8 +51,9 @@ struct RunCommand: AsyncParsableCommand {
     let reporter = ProgressReporter(
       nodeTypes: Dictionary(file.flow.nodes.map { ($0.id, $0.type) }, uniquingKeysWith: { first, _ in first }),
       jsonWriter: jsonWriter)
-    let runs = RunManager(executors: .dataNodes, sink: reporter)
-    let prepared = runs.prepare(validation, options: file.options)
+    let runs = RunManager(executors: .standard, sink: reporter)
+    let services = ExecutionServices(providers: settings.providers, modelDefaults: settings.modelDefaults)
+    let prepared = runs.prepare(validation, options: file.options, services: services)
     let interrupts = InterruptHandler { _ = runs.cancel(prepared.runID) }
     runs.start(prepared)
     await runs.waitUntilEnded(prepared.runID)

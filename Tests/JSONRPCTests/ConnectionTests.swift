@@ -79,7 +79,7 @@ struct ConnectionTests {
     try peer.sendLSP(notificationBody("$/cancelRequest", params: ["id": 1]))
     let response = try await peer.next()
     expectError(response, code: -32800, id: 1)
-    #expect(ContinuousClock.now - start < .seconds(1))
+    #expect(ContinuousClock.now - start < .seconds(10))  // a hang, not a speed check
     try await Task.sleep(for: .milliseconds(50))
     #expect(handler.cancelledTasks.load(ordering: .relaxed) == 1)
     try peer.sendLSP(requestBody("echo", id: 2, params: ["x": 1]))

@@ -1,0 +1,51 @@
+import FlowGraph
+import FlowProviders
+import JSONRPC
+
+/// Chooses the provider and model for a node, first match wins (nodes.md, model resolution):
+/// the node's own `providerId` (+ `model`), the node type's default (passed over when its
+/// provider has no credentials), the flow's `provider_id` with its default model.
+public enum ModelResolver {
+  /// The choice for `node`, or a `provider_not_configured` error saying how to fix it.
+  public static func resolve(node: FlowNode, flowProviderID: String?, services: ExecutionServices) throws(NodeError)
+    -> ModelChoice
+  {
+    if case .string(let providerID)? = node.data["providerId"], !providerID.isEmpty {
+      let descriptor = try configured(providerID, services: services)
+      let model = node.data["model"]?.stringValue.flatMap { $0.isEmpty ? nil : $0 }
+      return ModelChoice(providerID: providerID, model: model ?? defaultModel(descriptor, services), source: .node)
+    }
+    if let preset = services.modelDefaults[node.type], let descriptor = ProviderDescriptor.named(preset.providerID),
+      services.providers.isConfigured(descriptor)
+    {
+      return ModelChoice(
+        providerID: preset.providerID, model: preset.model ?? defaultModel(descriptor, services), source: .nodeTypeDefault)
+    }
+    if let flowProviderID {
+      let descriptor = try configured(flowProviderID, services: services)
+      return ModelChoice(providerID: flowProviderID, model: defaultModel(descriptor, services), source: .flow)
+    }
+    throw NodeError(
+      .providerNotConfigured,
+      "Node '\(node.id)' (\(node.type)) has no provider: set data.providerId, give the flow a provider_id, or configure the provider of the \(node.type) default."
+    )
+  }
+
+  private static func configured(_ providerID: String, services: ExecutionServices) throws(NodeError) -> ProviderDescriptor {
+    guard let descriptor = ProviderDescriptor.named(providerID) else {
+      throw NodeError(.providerNotConfigured, "'\(providerID)' is not a known provider.", providerID: providerID)
+    }
+    guard services.providers.isConfigured(descriptor) else {
+      let variables = descriptor.apiKeyVariables.joined(separator: " or ")
+      throw NodeError(
+        .providerNotConfigured,
+        "\(providerID): no API key; set \(variables) or pass providers.\(providerID).api_key in initialize.",
+        providerID: providerID)
+    }
+    return descriptor
+  }
+
+  private static func defaultModel(_ descriptor: ProviderDescriptor, _ services: ExecutionServices) -> String {
+    services.providers.effectiveSettings(for: descriptor).defaultModel ?? descriptor.defaultModel
+  }
+}

@@ -1,0 +1,89 @@
+/// One chat message in OpenAI form.
+public struct ChatMessage: Sendable, Hashable {
+  /// `system`, `user` or `assistant`.
+  public var role: String
+  /// The text.
+  public var content: String
+
+  /// A message.
+  public init(role: String, content: String) {
+    self.role = role
+    self.content = content
+  }
+
+  /// A system message.
+  public static func system(_ content: String) -> ChatMessage { ChatMessage(role: "system", content: content) }
+  /// A user message.
+  public static func user(_ content: String) -> ChatMessage { ChatMessage(role: "user", content: content) }
+}
+
+/// A chat completion request, provider-neutral.
+public struct ChatRequest: Sendable, Hashable {
+  /// The model id.
+  public var model: String
+  /// The messages, system first.
+  public var messages: [ChatMessage]
+  /// Sampling temperature.
+  public var temperature: Double?
+  /// The most tokens to generate.
+  public var maxTokens: Int?
+
+  /// A request.
+  public init(model: String, messages: [ChatMessage], temperature: Double? = nil, maxTokens: Int? = nil) {
+    self.model = model
+    self.messages = messages
+    self.temperature = temperature
+    self.maxTokens = maxTokens
+  }
+}
+
+/// A chat completion.
+public struct ChatResponse: Sendable, Hashable {
+  /// The reply's text.
+  public var text: String
+  /// Why generation stopped (`stop`, `length`, ...).
+  public var finishReason: String?
+  /// Prompt tokens.
+  public var inputTokens: Int
+  /// Completion tokens.
+  public var outputTokens: Int
+
+  /// A response.
+  public init(text: String, finishReason: String? = nil, inputTokens: Int = 0, outputTokens: Int = 0) {
+    self.text = text
+    self.finishReason = finishReason
+    self.inputTokens = inputTokens
+    self.outputTokens = outputTokens
+  }
+}
+
+/// Why a provider call failed, in the terms of the protocol's node error codes.
+public struct ProviderError: Error, Sendable, Hashable {
+  /// The protocol's node error code (`provider_http_error`, `provider_timeout`, ...).
+  public var code: String
+  /// One sentence a person can act on; never contains a key.
+  public var message: String
+  /// The provider.
+  public var providerID: String
+  /// The HTTP status, if there was one.
+  public var httpStatus: Int?
+  /// Whether trying again may succeed.
+  public var retryable: Bool
+
+  /// A provider error.
+  public init(code: String, message: String, providerID: String, httpStatus: Int? = nil, retryable: Bool = false) {
+    self.code = code
+    self.message = message
+    self.providerID = providerID
+    self.httpStatus = httpStatus
+    self.retryable = retryable
+  }
+}
+
+/// Something that answers chat requests: a provider client.
+public protocol ChatProvider: Sendable {
+  /// The provider id.
+  var id: String { get }
+  /// Answers one request. Cancellation of the calling Task cancels the call.
+  func complete(_ request: ChatRequest) async throws(ProviderError) -> ChatResponse
+}
