@@ -18,6 +18,8 @@ let package = Package(
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
     .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+    .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+    .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
   ],
   targets: [
     .target(
@@ -26,7 +28,23 @@ let package = Package(
       swiftSettings: strictSettings
     ),
     .target(name: "FlowGraph", dependencies: ["JSONRPC"], swiftSettings: strictSettings),
-    .target(name: "FlowProviders", dependencies: ["JSONRPC"], swiftSettings: strictSettings),
+    .target(
+      name: "FlowProviders",
+      dependencies: [
+        "JSONRPC", .product(name: "AsyncHTTPClient", package: "async-http-client"),
+        .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"),
+        .product(name: "Logging", package: "swift-log"),
+      ],
+      swiftSettings: strictSettings
+    ),
+    .target(
+      name: "FakeProvider",
+      dependencies: [
+        "JSONRPC", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+        .product(name: "NIOHTTP1", package: "swift-nio"),
+      ],
+      swiftSettings: strictSettings
+    ),
     .target(
       name: "FlowExecution", dependencies: ["JSONRPC", "FlowGraph", "FlowProviders"], swiftSettings: strictSettings
     ),
@@ -64,6 +82,16 @@ let package = Package(
     .testTarget(
       name: "JSONRPCTests",
       dependencies: ["JSONRPC", "FlowRunnerTestSupport"],
+      swiftSettings: strictSettings
+    ),
+    .executableTarget(
+      name: "flowrunner-fake-provider",
+      dependencies: ["FakeProvider"],
+      swiftSettings: strictSettings
+    ),
+    .testTarget(
+      name: "FlowProvidersTests",
+      dependencies: ["FlowProviders", "FakeProvider", "JSONRPC", "FlowRunnerTestSupport"],
       swiftSettings: strictSettings
     ),
     .testTarget(

@@ -7,17 +7,16 @@ public struct ExecutionServices: Sendable {
   public var providers: ProviderConfiguration
   /// Model defaults by node type, built-ins with the settings' overrides on top.
   public var modelDefaults: [String: ModelDefault]
-  /// The clients that can be called, by provider id.
-  public var clients: [String: any ChatProvider]
+  /// The clients that can be called.
+  public var clients: ProviderClients
 
   /// Services with the given parts; `modelDefaults` are laid over the built-in table.
   public init(
-    providers: ProviderConfiguration = .init(), modelDefaults: [String: ModelDefault] = [:],
-    clients: [String: any ChatProvider] = ["echo": EchoProvider()]
+    providers: ProviderConfiguration = .init(), modelDefaults: [String: ModelDefault] = [:], clients: ProviderClients? = nil
   ) {
     self.providers = providers
     self.modelDefaults = ModelDefault.builtIn.merging(modelDefaults) { _, override in override }
-    self.clients = clients
+    self.clients = clients ?? ProviderClients(configuration: providers)
   }
 }
 

@@ -144,6 +144,7 @@ public struct FlowRunner: Sendable {
           case .inline(let executor)?:
             finish(Self.executeInline(node, context: context, executor: executor, clock: clock))
           case .async(let executor)?:
+            events.flush()  // the node's `running` goes out before anything it reports itself
             group.addTask { await Self.execute(node, context: context, executor: executor, clock: clock) }
             running += 1
           case .inlineOrAsync(let inline, let executor)?:
@@ -153,6 +154,7 @@ public struct FlowRunner: Sendable {
             case .success(let output?):
               finish(Finished(node: node, outcome: .completed(output), duration: clock.now - start))
             case .success(nil):
+              events.flush()
               group.addTask { await Self.execute(node, context: context, executor: executor, clock: clock) }
               running += 1
             case .failure(let error):
@@ -223,7 +225,7 @@ public struct FlowRunner: Sendable {
     }
     return NodeContext(
       node: index.flow.nodes[node], inputs: inputs, runID: runID, flowProviderID: index.flow.providerID, options: options,
-      services: services, meter: meter)
+      services: services, meter: meter, emit: { [sink, runID] event in sink.emit(runID: runID, [event]) })
   }
 
   private static func executeInline(

@@ -39,12 +39,17 @@ public struct NodeContext: Sendable {
   public var services: ExecutionServices
   /// Counts the run's provider calls.
   public var meter: UsageMeter
+  /// Sends an event of this node (`retrying`, `delta`) to the run's sink; it follows the node's
+  /// `running` and precedes its end.
+  public var emit: @Sendable (RunEvent) -> Void
 
   /// A context.
   public init(
     node: FlowNode, inputs: NodeInputs, runID: String, flowProviderID: String?, options: RunOptions,
-    services: ExecutionServices = ExecutionServices(), meter: UsageMeter = UsageMeter()
+    services: ExecutionServices = ExecutionServices(), meter: UsageMeter = UsageMeter(),
+    emit: @escaping @Sendable (RunEvent) -> Void = { _ in }
   ) {
+    self.emit = emit
     self.node = node
     self.inputs = inputs
     self.runID = runID

@@ -53,17 +53,32 @@ public enum TextNodeExecutors {
   static func call(_ template: PromptTemplate, _ context: NodeContext) async throws -> NodeOutput {
     let choice = try ModelResolver.resolve(
       node: context.node, flowProviderID: context.flowProviderID, services: context.services)
-    guard let client = context.services.clients[choice.providerID] else {
+    guard let client = context.services.clients.client(for: choice.providerID) else {
       throw NodeError(
-        .providerNotConfigured,
-        "\(choice.providerID): this engine has no client for it yet; choose the echo provider for dry runs.",
+        .providerNotConfigured, "\(choice.providerID): no client could be made; check its API key and base URL.",
         providerID: choice.providerID)
     }
-    context.meter.recordCall()
+    let nodeID = context.node.id
+    let emit = context.emit
+    let deltas = context.options.stream ? DeltaCoalescer(nodeID: nodeID, emit: emit) : nil
+    let meter = context.meter
+    let onAttempt: @Sendable (Int) -> Void = { _ in meter.recordCall() }
+    let onRetry: @Sendable (Int, String) -> Void = { attempt, reason in
+      deltas?.flush()
+      emit(.nodeStatus(nodeID: nodeID, status: .retrying, reason: reason, attempt: attempt))
+    }
+    var onDelta: (@Sendable (Int, String) -> Void)? = nil
+    if let deltas {
+      onDelta = { attempt, text in deltas.add(attempt: attempt, text: text) }
+    }
+    let observer = CallObserver(onAttempt: onAttempt, onRetry: onRetry, onDelta: onDelta)
     let response: ChatResponse
-    do {
-      response = try await client.complete(ChatRequest(model: choice.model, messages: template.messages))
+    let request = ChatRequest(model: choice.model, messages: template.messages)
+    do throws(ProviderError) {
+      response = try await client.complete(request, observer: observer)
+      deltas?.flush()
     } catch {
+      deltas?.flush()
       try Task.checkCancellation()
       throw NodeError(
         NodeError.Code(rawValue: error.code) ?? .internalError, error.message, providerID: error.providerID,

@@ -80,10 +80,38 @@ public struct ProviderError: Error, Sendable, Hashable {
   }
 }
 
+/// What a caller wants to hear about while a call runs.
+public struct CallObserver: Sendable {
+  /// An HTTP attempt is about to be made (1 for the first); every attempt counts as a provider call.
+  public var onAttempt: @Sendable (Int) -> Void
+  /// Attempt `attempt` is about to start after a failure described by `reason`.
+  public var onRetry: @Sendable (_ attempt: Int, _ reason: String) -> Void
+  /// Streamed text of an attempt; when set, the call streams. A new attempt restarts the text.
+  public var onDelta: (@Sendable (_ attempt: Int, _ text: String) -> Void)?
+
+  /// An observer; by default it hears nothing and the call does not stream.
+  public init(
+    onAttempt: @escaping @Sendable (Int) -> Void = { _ in }, onRetry: @escaping @Sendable (Int, String) -> Void = { _, _ in },
+    onDelta: (@Sendable (Int, String) -> Void)? = nil
+  ) {
+    self.onAttempt = onAttempt
+    self.onRetry = onRetry
+    self.onDelta = onDelta
+  }
+}
+
 /// Something that answers chat requests: a provider client.
 public protocol ChatProvider: Sendable {
   /// The provider id.
   var id: String { get }
-  /// Answers one request. Cancellation of the calling Task cancels the call.
-  func complete(_ request: ChatRequest) async throws(ProviderError) -> ChatResponse
+  /// Answers one request, retrying where the provider's answer allows it. Cancellation of the
+  /// calling Task cancels the call and tears its connection down.
+  func complete(_ request: ChatRequest, observer: CallObserver) async throws(ProviderError) -> ChatResponse
+}
+
+extension ChatProvider {
+  /// Answers one request without streaming.
+  public func complete(_ request: ChatRequest) async throws(ProviderError) -> ChatResponse {
+    try await complete(request, observer: CallObserver())
+  }
 }

@@ -10,12 +10,22 @@ public struct EchoProvider: ChatProvider {
   /// The echo provider.
   public init() {}
 
-  public func complete(_ request: ChatRequest) async throws(ProviderError) -> ChatResponse {
+  public func complete(_ request: ChatRequest, observer: CallObserver) async throws(ProviderError) -> ChatResponse {
     if Task.isCancelled {
       throw ProviderError(code: "provider_network_error", message: "echo: the call was cancelled.", providerID: id)
     }
+    observer.onAttempt(1)
     let lastUser = request.messages.last { $0.role == "user" }?.content ?? ""
     let reply = "[echo] " + Self.folded(lastUser)
+    if let onDelta = observer.onDelta {
+      // Streams word by word, so streaming can be tried offline too.
+      var start = reply.startIndex
+      while start < reply.endIndex {
+        let end = reply[reply.index(after: start)...].firstIndex(of: " ") ?? reply.endIndex
+        onDelta(1, String(reply[start..<end]))
+        start = end
+      }
+    }
     let input = request.messages.reduce(0) { $0 + Self.wordCount($1.content) }
     return ChatResponse(text: reply, finishReason: "stop", inputTokens: input, outputTokens: Self.wordCount(reply))
   }

@@ -30,8 +30,6 @@ extension FlowRunnerServer {
         "The flow is invalid: \(count) issue\(count == 1 ? "" : "s") (see data.issues); first: \(validation.issues[0].message)",
         data: ["issues": validation.issuesJSON])
     }
-    let settings = self.settings
-    let services = ExecutionServices(providers: settings.providers, modelDefaults: settings.modelDefaults)
     let prepared = runs.prepare(validation, options: options, services: services)
     logger.debug("Run \(prepared.runID) of flow '\(validation.index.flow.flowID)': \(validation.plan!.nodes.count) nodes.")
     reply.succeed(["run_id": .string(prepared.runID)])

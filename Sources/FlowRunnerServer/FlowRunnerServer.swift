@@ -22,6 +22,8 @@ public final class FlowRunnerServer: MessageHandler {
   private struct State {
     var phase = Phase.uninitialized
     var settings: EngineSettings
+    /// Provider clients for the settings in effect, made at `initialize`.
+    var clients: ProviderClients?
     var exitCode: Int32?
     var exitWaiters: [CheckedContinuation<Int32, Never>] = []
   }
@@ -76,6 +78,14 @@ public final class FlowRunnerServer: MessageHandler {
 
   /// The settings in effect for this connection.
   public var settings: EngineSettings { state.withLock { $0.settings } }
+
+  /// What runs of this connection use to call providers.
+  var services: ExecutionServices {
+    state.withLock { state in
+      ExecutionServices(
+        providers: state.settings.providers, modelDefaults: state.settings.modelDefaults, clients: state.clients)
+    }
+  }
 
   // MARK: - MessageHandler
 
@@ -155,6 +165,7 @@ public final class FlowRunnerServer: MessageHandler {
     }
     let settings = state.withLock { state in
       state.settings = state.settings.overlaid(with: clientSettings)
+      state.clients = ProviderClients(configuration: state.settings.providers)
       state.phase = .running
       return state.settings
     }
@@ -170,7 +181,7 @@ public final class FlowRunnerServer: MessageHandler {
         "notifications": .array(RunEventEncoder.methods.map(JSONValue.string)),
         "node_types": .array(NodeCatalog.typeNames.map(JSONValue.string)),
         "providers": settings.providers.providerList(),
-        "streaming": false,
+        "streaming": true,
         "framing": .string((connection.framing ?? .lsp).rawValue),
       ],
     ]

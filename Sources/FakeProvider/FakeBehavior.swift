@@ -1,0 +1,56 @@
+/// What the fake provider does with one request.
+public struct FakeBehavior: Sendable {
+  /// The answer.
+  public enum Outcome: Sendable {
+    /// A successful answer with this text (streamed when the request asks for a stream).
+    case reply(String)
+    /// An error status with the provider's real error body for it, and optional `Retry-After`.
+    case error(status: Int, retryAfter: String? = nil)
+    /// HTTP 200 with a body that is not JSON (or, streamed, an event that is not).
+    case malformedJSON
+    /// A stream that stops after `chunks` text chunks, without its end marker.
+    case truncatedStream(chunks: Int)
+    /// A stream that sends `chunks` text chunks, then the provider's in-stream error.
+    case midStreamError(chunks: Int)
+    /// The connection is closed without an answer.
+    case reset
+    /// The head is sent (streamed) or nothing at all, then nothing more, until the client gives up.
+    case stall
+  }
+
+  /// The answer.
+  public var outcome: Outcome
+  /// Delay before the response head.
+  public var latencyMilliseconds: Int
+  /// Delay between streamed chunks.
+  public var chunkDelayMilliseconds: Int
+  /// Characters per streamed text chunk.
+  public var chunkSize: Int
+
+  /// A behavior.
+  public init(_ outcome: Outcome, latencyMilliseconds: Int = 0, chunkDelayMilliseconds: Int = 0, chunkSize: Int = 8) {
+    self.outcome = outcome
+    self.latencyMilliseconds = latencyMilliseconds
+    self.chunkDelayMilliseconds = chunkDelayMilliseconds
+    self.chunkSize = chunkSize
+  }
+}
+
+/// A request the fake provider received.
+public struct RecordedRequest: Sendable {
+  /// The provider, from the first path component.
+  public var provider: String
+  /// `POST`.
+  public var method: String
+  /// The path (`/mistral/v1/chat/completions`).
+  public var path: String
+  /// Header names (lower-cased) and values.
+  public var headers: [(name: String, value: String)]
+  /// The body.
+  public var body: [UInt8]
+
+  /// The first value of a header.
+  public func header(_ name: String) -> String? {
+    headers.first { $0.name == name.lowercased() }?.value
+  }
+}

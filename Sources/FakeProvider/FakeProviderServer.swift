@@ -1,0 +1,234 @@
+import JSONRPC
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import Synchronization
+
+/// A fake of the providers' HTTP APIs on 127.0.0.1, for tests, benchmarks and demos.
+///
+/// The first path component names the provider (`/mistral/v1/chat/completions`,
+/// `/claude/v1/messages`), which decides the wire format and the error bodies. Each request
+/// takes the next scripted ``FakeBehavior`` for its provider (by default: a short reply). The
+/// server records every request and counts clients that hang up before their answer is complete.
+public final class FakeProviderServer: Sendable {
+  private struct State {
+    var scripts: [String: [FakeBehavior]] = [:]
+    var requests: [RecordedRequest] = []
+    var disconnects = 0
+    var completed = 0
+  }
+
+  private let state = Mutex(State())
+  private let channel: any Channel
+  /// The port it listens on.
+  public let port: Int
+
+  private init(channel: any Channel, port: Int) {
+    self.channel = channel
+    self.port = port
+  }
+
+  /// Starts a server on a free port of 127.0.0.1.
+  public static func start() async throws -> FakeProviderServer {
+    let box = ServerBox()
+    let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+      .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+      .serverChannelOption(.backlog, value: 256)
+      .childChannelInitializer { channel in
+        channel.eventLoop.makeCompletedFuture {
+          try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
+          try channel.pipeline.syncOperations.addHandler(FakeRequestHandler(server: box))
+        }
+      }
+      .bind(host: "127.0.0.1", port: 0).get()
+    let server = FakeProviderServer(channel: channel, port: channel.localAddress?.port ?? 0)
+    box.server.withLock { $0 = server }
+    return server
+  }
+
+  /// The base URL to configure for a provider (what `*_BASE_URL` would hold).
+  public func baseURL(for provider: String) -> String {
+    provider == "claude" ? "http://127.0.0.1:\(port)/claude" : "http://127.0.0.1:\(port)/\(provider)/v1"
+  }
+
+  /// Queues behaviors for the next requests to a provider.
+  public func script(_ provider: String, _ behaviors: FakeBehavior...) {
+    state.withLock { $0.scripts[provider, default: []] += behaviors }
+  }
+
+  /// Every request received, in order.
+  public var requests: [RecordedRequest] { state.withLock { $0.requests } }
+  /// Connections the client closed before its answer was complete.
+  public var disconnects: Int { state.withLock { $0.disconnects } }
+  /// Answers sent completely.
+  public var completedResponses: Int { state.withLock { $0.completed } }
+
+  /// Stops listening.
+  public func stop() async {
+    try? await channel.close()
+  }
+
+  func take(_ request: RecordedRequest) -> FakeBehavior {
+    state.withLock { state in
+      state.requests.append(request)
+      if var queue = state.scripts[request.provider], !queue.isEmpty {
+        let next = queue.removeFirst()
+        state.scripts[request.provider] = queue
+        return next
+      }
+      return FakeBehavior(.reply("This is a fake reply from \(request.provider)."))
+    }
+  }
+
+  func noteDisconnect() { state.withLock { $0.disconnects += 1 } }
+  func noteCompleted() { state.withLock { $0.completed += 1 } }
+}
+
+/// Lets handlers reach the server, which exists only once the bootstrap has bound.
+final class ServerBox: Sendable {
+  let server = Mutex<FakeProviderServer?>(nil)
+}
+
+/// One step of an answer.
+enum ResponseStep {
+  case head(status: Int, headers: [(String, String)])
+  case body(String)
+  case end
+  case close
+}
+
+final class FakeRequestHandler: ChannelInboundHandler {
+  typealias InboundIn = HTTPServerRequestPart
+  typealias OutboundOut = HTTPServerResponsePart
+
+  private let box: ServerBox
+  private var head: HTTPRequestHead?
+  private var body: [UInt8] = []
+  private var answering = false
+  private var finished = true
+
+  init(server: ServerBox) { self.box = server }
+
+  func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+    switch unwrapInboundIn(data) {
+    case .head(let requestHead):
+      head = requestHead
+      body = []
+    case .body(let buffer):
+      body.append(contentsOf: buffer.readableBytesView)
+    case .end:
+      guard let head, let server = box.server.withLock({ $0 }) else { return }
+      let provider = head.uri.split(separator: "/").first.map(String.init) ?? ""
+      let request = RecordedRequest(
+        provider: provider, method: head.method.rawValue, path: head.uri,
+        headers: head.headers.map { (name: $0.name.lowercased(), value: $0.value) }, body: body)
+      let behavior = server.take(request)
+      answering = true
+      finished = false
+      let steps = Self.steps(for: behavior, provider: provider, requestBody: body)
+      run(steps, behavior: behavior, context: context, server: server)
+    }
+  }
+
+  func channelInactive(context: ChannelHandlerContext) {
+    if answering, !finished { box.server.withLock { $0 }?.noteDisconnect() }
+    answering = false
+    context.fireChannelInactive()
+  }
+
+  private func run(_ steps: [ResponseStep], behavior: FakeBehavior, context: ChannelHandlerContext, server: FakeProviderServer) {
+    continueWith(steps[...], delay: behavior.latencyMilliseconds, context: context, server: server, behavior: behavior)
+  }
+
+  private func continueWith(
+    _ steps: ArraySlice<ResponseStep>, delay: Int, context: ChannelHandlerContext, server: FakeProviderServer,
+    behavior: FakeBehavior
+  ) {
+    guard let step = steps.first else { return }
+    let rest = steps.dropFirst()
+    let loopContext = NIOLoopBound(context, eventLoop: context.eventLoop)
+    let loopSelf = NIOLoopBound(self, eventLoop: context.eventLoop)
+    let stepBox = NIOLoopBound((step, rest), eventLoop: context.eventLoop)
+    context.eventLoop.scheduleTask(in: .milliseconds(Int64(delay))) {
+      let context = loopContext.value
+      let handler = loopSelf.value
+      let (step, rest) = stepBox.value
+      guard context.channel.isActive else { return }
+      switch step {
+      case .head(let status, let headers):
+        var responseHead = HTTPResponseHead(version: .http1_1, status: HTTPResponseStatus(statusCode: status))
+        for (name, value) in headers { responseHead.headers.add(name: name, value: value) }
+        context.writeAndFlush(handler.wrapOutboundOut(.head(responseHead)), promise: nil)
+      case .body(let text):
+        context.writeAndFlush(handler.wrapOutboundOut(.body(.byteBuffer(ByteBuffer(string: text)))), promise: nil)
+      case .end:
+        handler.finished = true
+        server.noteCompleted()
+        context.writeAndFlush(handler.wrapOutboundOut(.end(nil)), promise: nil)
+      case .close:
+        handler.finished = true
+        context.close(promise: nil)
+      }
+      let nextDelay: Int
+      if case .body = step { nextDelay = behavior.chunkDelayMilliseconds } else { nextDelay = 0 }
+      handler.continueWith(rest, delay: nextDelay, context: context, server: server, behavior: behavior)
+    }
+  }
+
+  /// The steps of an answer.
+  static func steps(for behavior: FakeBehavior, provider: String, requestBody: [UInt8]) -> [ResponseStep] {
+    let json = try? JSONParser.parse(requestBody)
+    let stream = json?["stream"] == true
+    let model = json?["model"]?.stringValue ?? "fake-model"
+    let sse = [("content-type", "text/event-stream"), ("cache-control", "no-cache")]
+    let jsonType = [("content-type", "application/json")]
+    func chunks(_ text: String) -> [String] {
+      var pieces: [String] = []
+      var current = text[...]
+      while !current.isEmpty {
+        pieces.append(String(current.prefix(behavior.chunkSize)))
+        current = current.dropFirst(behavior.chunkSize)
+      }
+      return pieces
+    }
+    let sampleText = "Streaming text that the fake provider sends in chunks."
+    switch behavior.outcome {
+    case .reply(let text):
+      guard stream else {
+        return [
+          .head(status: 200, headers: jsonType), .body(ProviderDialect.completion(provider: provider, model: model, text: text)),
+          .end,
+        ]
+      }
+      return [.head(status: 200, headers: sse)]
+        + ProviderDialect.streamStart(provider: provider, model: model).map(ResponseStep.body)
+        + chunks(text).map { .body(ProviderDialect.streamText(provider: provider, $0)) }
+        + ProviderDialect.streamEnd(provider: provider, outputTokens: text.split(separator: " ").count).map(ResponseStep.body)
+        + [.end]
+    case .error(let status, let retryAfter):
+      var headers = jsonType
+      if let retryAfter { headers.append(("retry-after", retryAfter)) }
+      return [
+        .head(status: status, headers: headers), .body(ProviderDialect.errorBody(provider: provider, status: status)), .end,
+      ]
+    case .malformedJSON:
+      guard stream else { return [.head(status: 200, headers: jsonType), .body("{\"choices\": [ not json"), .end] }
+      return [.head(status: 200, headers: sse), .body("data: {not json\n\n"), .end]
+    case .truncatedStream(let count):
+      return [.head(status: 200, headers: sse)]
+        + ProviderDialect.streamStart(provider: provider, model: model).map(ResponseStep.body)
+        + chunks(sampleText).prefix(count).map { .body(ProviderDialect.streamText(provider: provider, $0)) } + [.end]
+    case .midStreamError(let count):
+      return [.head(status: 200, headers: sse)]
+        + ProviderDialect.streamStart(provider: provider, model: model).map(ResponseStep.body)
+        + chunks(sampleText).prefix(count).map { .body(ProviderDialect.streamText(provider: provider, $0)) }
+        + [.body(ProviderDialect.streamError(provider: provider)), .end]
+    case .reset:
+      return [.close]
+    case .stall:
+      return stream
+        ? [.head(status: 200, headers: sse)]
+          + ProviderDialect.streamStart(provider: provider, model: model).map(ResponseStep.body) : []
+    }
+  }
+}

@@ -1,0 +1,175 @@
+import Foundation
+import JSONRPC
+import NIOCore
+import NIOHTTP1
+import Synchronization
+
+/// A provider reached over HTTP: the OpenAI-compatible chat completions API (mistral, glm,
+/// openrouter, huggingface) or the Anthropic Messages API (claude), with retries, limits,
+/// timeouts and streaming.
+public final class HTTPChatProvider: ChatProvider {
+  public let id: String
+  private let format: WireFormat
+  private let baseURL: String
+  private let apiKey: APIKey
+  private let timeout: Double
+  private let idleTimeout: Double
+  private let retry: RetryPolicy
+  private let limiter: RequestLimiter
+  private let transport: HTTPTransport
+
+  /// A client for one provider with its effective settings; `nil` when it has no key or base URL.
+  public init?(
+    descriptor: ProviderDescriptor, settings: ProviderSettings, transport: HTTPTransport = .shared,
+    retry: RetryPolicy = RetryPolicy(), idleTimeout: Double = 30
+  ) {
+    guard let apiKey = settings.apiKey, let baseURL = settings.baseURL else { return nil }
+    switch descriptor.kind {
+    case .openAICompatible: format = .openAICompatible
+    case .anthropic: format = .anthropic
+    case .offline: return nil
+    }
+    id = descriptor.id
+    self.apiKey = apiKey
+    self.baseURL = baseURL
+    timeout = settings.timeoutSeconds ?? 120
+    self.idleTimeout = idleTimeout
+    self.retry = retry
+    limiter = RequestLimiter(maxConcurrency: settings.maxConcurrency ?? 8, requestsPerMinute: settings.requestsPerMinute)
+    self.transport = transport
+  }
+
+  private var headers: [(String, String)] {
+    var headers = [("Content-Type", "application/json"), ("User-Agent", "flowrunner")]
+    switch format {
+    case .openAICompatible:
+      headers.append(("Authorization", "Bearer \(apiKey.revealedForRequest)"))
+      if id == "openrouter" {
+        headers.append(("HTTP-Referer", "https://github.com/flowrunner/flowrunner"))
+        headers.append(("X-Title", "flowrunner"))
+      }
+    case .anthropic:
+      headers.append(("x-api-key", apiKey.revealedForRequest))
+      headers.append(("anthropic-version", "2023-06-01"))
+    }
+    return headers
+  }
+
+  public func complete(_ request: ChatRequest, observer: CallObserver) async throws(ProviderError) -> ChatResponse {
+    var attempt = 1
+    while true {
+      do {
+        return try await attemptCall(request, attempt: attempt, observer: observer)
+      } catch let failure as AttemptFailure {
+        guard failure.error.retryable, attempt < retry.maxAttempts else { throw failure.error }
+        let delay = retry.delay(afterAttempt: attempt, headers: failure.headers)
+        attempt += 1
+        observer.onRetry(attempt, failure.error.message)
+        do {
+          try await Task.sleep(for: .milliseconds(Int64(delay * 1000)))
+        } catch {
+          throw cancelled()
+        }
+      } catch let error as ProviderError {
+        throw error
+      } catch {
+        throw cancelled()
+      }
+    }
+  }
+
+  private func cancelled() -> ProviderError {
+    ProviderError(code: "provider_network_error", message: "\(id): the call was cancelled.", providerID: id)
+  }
+
+  /// A failed attempt, with the response headers that may say when to retry.
+  private struct AttemptFailure: Error {
+    var error: ProviderError
+    var headers: HTTPHeaders?
+  }
+
+  private func attemptCall(_ request: ChatRequest, attempt: Int, observer: CallObserver) async throws -> ChatResponse {
+    let stream = observer.onDelta != nil
+    let body = format.body(request, stream: stream)
+    let url = format.endpoint(base: baseURL)
+    let state = Mutex(AttemptState())
+    let format = self.format
+    let providerID = id
+    observer.onAttempt(attempt)
+    let exchange: HTTPExchange
+    do {
+      exchange = try await limiter.run {
+        try await self.transport.send(
+          url: url, headers: self.headers, body: body, timeout: self.timeout, idleTimeout: self.idleTimeout,
+          onHead: { head in state.withLock { $0.status = head.status } },
+          onChunk: { chunk in
+            let pieces = try state.withLock { state -> [String] in
+              guard state.status == 200, stream else {
+                state.body.append(contentsOf: chunk.readableBytesView.prefix(1 << 20 - state.body.count))
+                return []
+              }
+              var pieces: [String] = []
+              for event in state.parser.feed(chunk.readableBytesView) {
+                if let piece = try state.accumulator.apply(event, format: format, providerID: providerID) { pieces.append(piece) }
+              }
+              return pieces
+            }
+            for piece in pieces { observer.onDelta?(attempt, piece) }
+          })
+      }
+    } catch let failure as TransportFailure {
+      switch failure {
+      case .requestTimeout(let seconds):
+        throw AttemptFailure(
+          error: ProviderError(
+            code: "provider_timeout", message: "\(id): no complete answer within \(Int(seconds)) s (timeout_seconds).",
+            providerID: id))
+      case .streamIdle(let seconds):
+        throw AttemptFailure(
+          error: ProviderError(
+            code: "provider_timeout", message: "\(id): the stream sent nothing for \(Int(seconds)) s.", providerID: id))
+      case .network(let reason):
+        throw AttemptFailure(
+          error: ProviderError(
+            code: "provider_network_error", message: "\(id): network error (\(reason)).", providerID: id, retryable: true))
+      }
+    } catch let error as ProviderError {
+      throw AttemptFailure(error: error)
+    }
+    let finished = state.withLock { $0 }
+    guard exchange.status == 200 else {
+      throw AttemptFailure(
+        error: ProviderErrorMapping.error(providerID: id, status: exchange.status, body: finished.body), headers: exchange.headers
+      )
+    }
+    if stream {
+      guard finished.accumulator.ended else {
+        throw AttemptFailure(
+          error: ProviderError(
+            code: "provider_bad_response", message: "\(id): the stream ended before the provider finished its answer.",
+            providerID: id, retryable: true))
+      }
+      return finished.accumulator.response
+    }
+    let json: JSONValue
+    do {
+      json = try JSONParser.parse(finished.body)
+    } catch {
+      throw AttemptFailure(
+        error: ProviderError(
+          code: "provider_bad_response", message: "\(id): the response is not valid JSON (\(error)).", providerID: id))
+    }
+    do {
+      return try format.parseResponse(json, providerID: id)
+    } catch {
+      throw AttemptFailure(error: error)
+    }
+  }
+
+  private struct AttemptState: Sendable {
+    var status = 0
+    var body: [UInt8] = []
+    var parser = SSEParser()
+    var accumulator = StreamAccumulator()
+  }
+}

@@ -1,0 +1,123 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOHTTP1
+import Synchronization
+
+/// One HTTP exchange with a provider, as the clients see it.
+public struct HTTPExchange: Sendable {
+  /// The response status code.
+  public var status: Int
+  /// The response headers.
+  public var headers: HTTPHeaders
+}
+
+/// Why an exchange did not produce a response.
+public enum TransportFailure: Error, Sendable {
+  /// The whole request exceeded `timeout_seconds`.
+  case requestTimeout(seconds: Double)
+  /// A streamed body went quiet for longer than the idle timeout.
+  case streamIdle(seconds: Double)
+  /// Connecting, sending or receiving failed.
+  case network(String)
+}
+
+/// The shared HTTP layer: one `HTTPClient` for every provider, a connect timeout of 10 s, a
+/// whole-request timeout, an idle timeout between body chunks, and cancellation that tears the
+/// connection down (cancelling the calling Task cancels the request).
+public final class HTTPTransport: Sendable {
+  /// The process-wide client; it lives as long as the process.
+  public static let shared = HTTPTransport()
+
+  private let client: HTTPClient
+
+  /// A transport with its own client.
+  public init(connectTimeout: TimeAmount = .seconds(10)) {
+    var configuration = HTTPClient.Configuration()
+    configuration.timeout = .init(connect: connectTimeout)
+    client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+  }
+
+  /// Sends a request and streams the body to `onChunk`, all within `timeout`, failing when the
+  /// body goes quiet for `idleTimeout`. Returns the status and headers once the body has ended.
+  public func send(
+    url: String, method: HTTPMethod = .POST, headers: [(String, String)], body: [UInt8], timeout: Double,
+    idleTimeout: Double, onHead: @escaping @Sendable (HTTPExchange) throws -> Void,
+    onChunk: @escaping @Sendable (ByteBuffer) throws -> Void
+  ) async throws -> HTTPExchange {
+    var request = HTTPClientRequest(url: url)
+    request.method = method
+    for (name, value) in headers { request.headers.add(name: name, value: value) }
+    request.body = .bytes(ByteBuffer(bytes: body))
+    let lastProgress = ProgressClock()
+    let client = self.client
+    let prepared = request
+    return try await withThrowingTaskGroup(of: HTTPExchange?.self) { group in
+      group.addTask {
+        let response = try await client.execute(prepared, timeout: .nanoseconds(Int64(timeout * 1e9)))
+        let exchange = HTTPExchange(status: Int(response.status.code), headers: response.headers)
+        try onHead(exchange)
+        lastProgress.touch()
+        for try await chunk in response.body {
+          lastProgress.touch()
+          try onChunk(chunk)
+        }
+        return exchange
+      }
+      group.addTask {
+        // The watchdog: the whole-request deadline and the idle timeout between chunks.
+        let deadline = Self.nowNanoseconds() + Int64(timeout * 1e9)
+        let idle = Int64(idleTimeout * 1e9)
+        while true {
+          try await Task.sleep(for: .milliseconds(Int64(min(idleTimeout, timeout) * 250).clamped(to: 5...1000)))
+          let now = Self.nowNanoseconds()
+          if now >= deadline { throw TransportFailure.requestTimeout(seconds: timeout) }
+          if now - lastProgress.last >= idle { throw TransportFailure.streamIdle(seconds: idleTimeout) }
+        }
+      }
+      defer { group.cancelAll() }
+      do {
+        while let result = try await group.next() {
+          if let exchange = result { return exchange }
+        }
+      } catch let error as HTTPClientError where error == .deadlineExceeded {
+        throw TransportFailure.requestTimeout(seconds: timeout)
+      } catch let error as TransportFailure {
+        throw error
+      } catch is CancellationError {
+        throw CancellationError()
+      } catch let error as HTTPClientError where error == .cancelled {
+        if Task.isCancelled { throw CancellationError() }
+        throw TransportFailure.network("the request was cancelled")
+      } catch let error as ProviderError {
+        throw error
+      } catch {
+        if Task.isCancelled { throw CancellationError() }
+        throw TransportFailure.network(Self.describe(error))
+      }
+      throw TransportFailure.network("the response ended unexpectedly")
+    }
+  }
+
+  static func nowNanoseconds() -> Int64 {
+    Int64(DispatchTime.now().uptimeNanoseconds)
+  }
+
+  /// A short description of a network error without request details (no URL, no headers).
+  static func describe(_ error: any Error) -> String {
+    if let error = error as? HTTPClientError { return "\(error)" }
+    if let error = error as? IOError { return "\(error.description)" }
+    return "\(type(of: error))"
+  }
+}
+
+/// When the last sign of life (response head, body chunk) arrived.
+final class ProgressClock: Sendable {
+  private let value = Atomic<Int64>(HTTPTransport.nowNanoseconds())
+  func touch() { value.store(HTTPTransport.nowNanoseconds(), ordering: .relaxed) }
+  var last: Int64 { value.load(ordering: .relaxed) }
+}
+
+extension Comparable {
+  func clamped(to range: ClosedRange<Self>) -> Self { min(max(self, range.lowerBound), range.upperBound) }
+}

@@ -1,0 +1,133 @@
+import JSONRPC
+
+/// How a provider's requests and responses are shaped.
+enum WireFormat: Sendable {
+  case openAICompatible
+  case anthropic
+
+  /// The endpoint for a base URL.
+  func endpoint(base: String) -> String {
+    switch self {
+    case .openAICompatible: base + "/chat/completions"
+    case .anthropic: base + "/v1/messages"
+    }
+  }
+
+  /// The request body. Only the documented fields are sent: Mistral answers 422 to anything else.
+  func body(_ request: ChatRequest, stream: Bool) -> [UInt8] {
+    var object: JSONObject = ["model": .string(request.model)]
+    switch self {
+    case .openAICompatible:
+      object["messages"] = .array(
+        request.messages.map { ["role": .string($0.role), "content": .string($0.content)] })
+      if let temperature = request.temperature { object["temperature"] = .double(temperature) }
+      if let maxTokens = request.maxTokens { object["max_tokens"] = .int(maxTokens) }
+    case .anthropic:
+      object["max_tokens"] = .int(request.maxTokens ?? 1024)
+      let system = request.messages.filter { $0.role == "system" }.map(\.content)
+      if !system.isEmpty { object["system"] = .string(system.joined(separator: "\n\n")) }
+      object["messages"] = .array(
+        request.messages.filter { $0.role != "system" }.map {
+          ["role": .string($0.role == "assistant" ? "assistant" : "user"), "content": .string($0.content)]
+        })
+      if let temperature = request.temperature { object["temperature"] = .double(min(max(temperature, 0), 1)) }
+    }
+    object["stream"] = .bool(stream)
+    return JSONSerializer.serialize(.object(object))
+  }
+
+  /// A complete (non-streamed) response body.
+  func parseResponse(_ json: JSONValue, providerID: String) throws(ProviderError) -> ChatResponse {
+    if let error = ProviderErrorMapping.embeddedError(providerID: providerID, json: json) { throw error }
+    switch self {
+    case .openAICompatible:
+      guard let choice = json["choices"]?.arrayValue?.first else {
+        throw ProviderError(
+          code: "provider_bad_response", message: "\(providerID): the response has no choices.", providerID: providerID)
+      }
+      let text = choice["message"]?["content"]?.stringValue ?? ""
+      return ChatResponse(
+        text: text, finishReason: choice["finish_reason"]?.stringValue,
+        inputTokens: json["usage"]?["prompt_tokens"]?.intValue ?? 0,
+        outputTokens: json["usage"]?["completion_tokens"]?.intValue ?? 0)
+    case .anthropic:
+      guard let content = json["content"]?.arrayValue else {
+        throw ProviderError(
+          code: "provider_bad_response", message: "\(providerID): the response has no content.", providerID: providerID)
+      }
+      let text = content.filter { $0["type"] == "text" }.compactMap { $0["text"]?.stringValue }.joined()
+      return ChatResponse(
+        text: text, finishReason: json["stop_reason"]?.stringValue,
+        inputTokens: json["usage"]?["input_tokens"]?.intValue ?? 0,
+        outputTokens: json["usage"]?["output_tokens"]?.intValue ?? 0)
+    }
+  }
+}
+
+/// The state of one streamed response.
+struct StreamAccumulator: Sendable {
+  var text = ""
+  var finishReason: String?
+  var inputTokens = 0
+  var outputTokens = 0
+  var ended = false
+
+  /// Applies one event; returns new text to report, throws for an error inside the stream.
+  mutating func apply(_ event: ServerSentEvent, format: WireFormat, providerID: String) throws(ProviderError) -> String? {
+    switch format {
+    case .openAICompatible:
+      if event.data.trimmingWhitespace() == "[DONE]" {
+        ended = true
+        return nil
+      }
+      let json = try parse(event.data, providerID: providerID)
+      if let error = ProviderErrorMapping.embeddedError(providerID: providerID, json: json) { throw error }
+      if let usage = json["usage"], !usage.isNull {
+        inputTokens = usage["prompt_tokens"]?.intValue ?? inputTokens
+        outputTokens = usage["completion_tokens"]?.intValue ?? outputTokens
+      }
+      guard let choice = json["choices"]?.arrayValue?.first else { return nil }
+      if let reason = choice["finish_reason"]?.stringValue { finishReason = reason }
+      guard let piece = choice["delta"]?["content"]?.stringValue, !piece.isEmpty else { return nil }
+      text += piece
+      return piece
+    case .anthropic:
+      let json = try parse(event.data, providerID: providerID)
+      switch event.event ?? json["type"]?.stringValue {
+      case "message_start":
+        inputTokens = json["message"]?["usage"]?["input_tokens"]?.intValue ?? inputTokens
+        outputTokens = json["message"]?["usage"]?["output_tokens"]?.intValue ?? outputTokens
+      case "content_block_delta":
+        guard json["delta"]?["type"] == "text_delta", let piece = json["delta"]?["text"]?.stringValue else { return nil }
+        text += piece
+        return piece
+      case "message_delta":
+        finishReason = json["delta"]?["stop_reason"]?.stringValue ?? finishReason
+        outputTokens = json["usage"]?["output_tokens"]?.intValue ?? outputTokens
+      case "message_stop":
+        ended = true
+      case "error":
+        throw ProviderErrorMapping.embeddedError(providerID: providerID, json: json)
+          ?? ProviderError(
+            code: "provider_bad_response", message: "\(providerID): an error event arrived.", providerID: providerID)
+      default:
+        break  // ping, content_block_start, content_block_stop
+      }
+      return nil
+    }
+  }
+
+  private func parse(_ data: String, providerID: String) throws(ProviderError) -> JSONValue {
+    do {
+      return try JSONParser.parse(data)
+    } catch {
+      throw ProviderError(
+        code: "provider_bad_response", message: "\(providerID): a stream event is not valid JSON (\(error)).",
+        providerID: providerID)
+    }
+  }
+
+  var response: ChatResponse {
+    ChatResponse(text: text, finishReason: finishReason, inputTokens: inputTokens, outputTokens: outputTokens)
+  }
+}

@@ -1,0 +1,58 @@
+import FlowRunnerTestSupport
+import Foundation
+import Testing
+
+@testable import FlowProviders
+
+@Suite("SSE parser on recorded transcripts")
+struct SSEParserTests {
+  static let transcripts: [(file: String, format: WireFormat, text: String, input: Int, output: Int)] = [
+    ("openrouter", .openAICompatible, "Hello, world", 9, 3),
+    ("mistral", .openAICompatible, "Bonjour le monde", 11, 4),
+    ("glm", .openAICompatible, "你好!", 6, 2),
+    ("huggingface", .openAICompatible, "Hi from HF", 0, 0),
+    ("claude", .anthropic, "Hello there", 25, 15),
+  ]
+
+  func bytes(_ name: String) throws -> [UInt8] {
+    [UInt8](try Data(contentsOf: FixtureFiles.root.appendingPathComponent("sse/\(name).txt")))
+  }
+
+  @Test("whole and in random chunks: the same events and the same text", arguments: 0..<5)
+  func transcript(index: Int) throws {
+    let transcript = Self.transcripts[index]
+    let data = try bytes(transcript.file)
+    var whole = SSEParser()
+    let expected = whole.feed(data)
+    #expect(!whole.hasPartialEvent)
+    var accumulator = StreamAccumulator()
+    for event in expected { _ = try accumulator.apply(event, format: transcript.format, providerID: transcript.file) }
+    #expect(accumulator.ended)
+    #expect(accumulator.text == transcript.text)
+    #expect(accumulator.inputTokens == transcript.input)
+    #expect(accumulator.outputTokens == transcript.output)
+    var generator = SplitMix64(seed: UInt64(index))
+    for _ in 0..<30 {
+      var parser = SSEParser()
+      var events: [ServerSentEvent] = []
+      var offset = 0
+      while offset < data.count {
+        let size = Int(generator.next() % 17) + 1
+        events += parser.feed(data[offset..<min(data.count, offset + size)])
+        offset += size
+      }
+      #expect(events == expected)
+    }
+  }
+
+  @Test("comments, data with and without a space, multi-line data, CR line ends, event names")
+  func rules() {
+    var parser = SSEParser()
+    let events = parser.feed(
+      Array(": keep-alive\r\ndata:one\rdata: two\n\nevent: ping\ndata: {}\n\n\n\ndata\n\nid: 7\nretry: 10\nevent:x\n\n".utf8))
+    #expect(events == [ServerSentEvent(data: "one\ntwo"), ServerSentEvent(event: "ping", data: "{}"), ServerSentEvent(data: "")])
+    var cut = SSEParser()
+    _ = cut.feed(Array("data: half".utf8))
+    #expect(cut.hasPartialEvent)
+  }
+}
