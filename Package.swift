@@ -111,7 +111,7 @@ let package = Package(
     ),
     .testTarget(
       name: "EndToEndTests",
-      dependencies: ["JSONRPC", "FlowRunnerTestSupport", "flowrunner"],
+      dependencies: ["JSONRPC", "FlowRunnerTestSupport", "FakeProvider", "flowrunner"],
       swiftSettings: strictSettings
     ),
   ]

@@ -1,0 +1,140 @@
+import FakeProvider
+import FlowRunnerTestSupport
+import Foundation
+import JSONRPC
+import Testing
+
+/// The environment that points one provider of a spawned engine at the fake server.
+func providerEnvironment(_ provider: String, server: FakeProviderServer, key: String) -> [String: String] {
+  let variables: [String: (key: String, url: String)] = [
+    "mistral": ("MISTRAL_API_KEY", "MISTRAL_BASE_URL"), "glm": ("GLM_API_KEY", "GLM_BASE_URL"),
+    "openrouter": ("OPENROUTER_API_KEY", "OPENROUTER_BASE_URL"), "huggingface": ("HF_TOKEN", "HF_BASE_URL"),
+    "claude": ("ANTHROPIC_API_KEY", "ANTHROPIC_BASE_URL"),
+  ]
+  let names = variables[provider]!
+  return [names.key: key, names.url: server.baseURL(for: provider)]
+}
+
+@Suite("LLM flows through the built binary against the fake provider")
+struct ProviderEndToEndTests {
+  static let providers = ["mistral", "glm", "openrouter", "huggingface", "claude"]
+
+  func withProvider(_ flow: JSONValue, _ provider: String, stream: Bool) -> JSONValue {
+    guard case .object(var object) = flow else { return flow }
+    object["provider_id"] = .string(provider)
+    object["options"] = ["stream": .bool(stream)]
+    return .object(object)
+  }
+
+  @Test("every fixture flow on every provider, streamed, keeps the invariants", arguments: providers)
+  func everyFlow(provider: String) async throws {
+    let server = try await FakeProviderServer.start()
+    let key = "sk-canary-\(provider)-5150"
+    let peer = try ProcessPeer(options: PeerOptions(environment: providerEnvironment(provider, server: server, key: key)))
+    try await peer.initialize()
+    var id = 1
+    for name in FixtureFiles.validFlows {
+      let flow = withProvider(try FixtureFiles.json("flows/\(name).json"), provider, stream: true)
+      let started = try await peer.request("execution.start", id: .int(id), params: flow)
+      id += 1
+      let runID = try #require(started["result"]?["run_id"]?.stringValue, "\(name): \(started)")
+      let (log, _) = try await peer.collectRun(runID)
+      let summary = try EventLogChecker(flow: flow).check(log)
+      #expect(summary.terminalMethod == "execution.completed", "\(name) on \(provider): \(summary.terminal)")
+      // Each streamed node's deltas add up to its final text.
+      for completed in log where completed["method"] == "execution.node.completed" {
+        let nodeID = completed["params"]?["node_id"]
+        let deltas = log.filter { $0["method"] == "execution.node.delta" && $0["params"]?["node_id"] == nodeID }
+        guard !deltas.isEmpty else { continue }
+        let streamed = deltas.compactMap { $0["params"]?["text"]?.stringValue }.joined()
+        #expect(streamed.trimmingCharacters(in: .whitespacesAndNewlines) == completed["params"]?["output"]?["text"]?.stringValue)
+        #expect(deltas.compactMap { $0["params"]?["index"]?.intValue } == Array(0..<deltas.count))
+        #expect(completed["params"]?["output"]?["model"]?["provider_id"] == .string(provider))
+      }
+    }
+    let calls = server.requests
+    #expect(calls.count == 3)  // the persona flow's three provider calls
+    for call in calls {
+      #expect(call.provider == provider)
+      let credential = provider == "claude" ? call.header("x-api-key") : call.header("authorization")
+      #expect(credential?.contains(key) == true)
+    }
+    try peer.sendLSP(requestBody("shutdown", id: 999))
+    _ = try await peer.next()
+    peer.closeInput()
+    _ = try await peer.waitForExit(timeout: .seconds(5))
+    try await peer.output.waitUntilClosed()
+    try await Task.sleep(for: .milliseconds(50))
+    #expect(!String(decoding: peer.output.rawOutput, as: UTF8.self).contains(key))
+    #expect(!String(decoding: peer.standardError, as: UTF8.self).contains(key))
+    await server.stop()
+  }
+
+  @Test("retries show as retrying events; failures fail the node with the provider's error; no key leaks")
+  func retriesAndFailures() async throws {
+    let server = try await FakeProviderServer.start()
+    let key = "sk-canary-mistral-0042"
+    let peer = try ProcessPeer(options: PeerOptions(environment: providerEnvironment("mistral", server: server, key: key)))
+    try await peer.initialize()
+    let flow: JSONValue = [
+      "provider_id": "mistral",
+      "nodes": [
+        ["id": "p", "type": "initialPrompt", "data": ["text": "a knight"]],
+        ["id": "t", "type": "translator", "data": ["language": "de"]],
+        ["id": "g", "type": "grammarFix", "data": [:]],
+      ],
+      "edges": [["source": "p", "target": "t"], ["source": "t", "target": "g"]],
+    ]
+    server.script(
+      "mistral", FakeBehavior(.error(status: 503)), FakeBehavior(.reply("Ein Ritter")), FakeBehavior(.error(status: 401)))
+    let started = try await peer.request("execution.start", id: 1, params: flow)
+    let runID = try #require(started["result"]?["run_id"]?.stringValue)
+    let (log, _) = try await peer.collectRun(runID)
+    let summary = try EventLogChecker(flow: flow).check(log)
+    #expect(summary.nodeOutcome == ["p": "completed", "t": "completed", "g": "failed"])
+    let retrying = try #require(log.first { $0["params"]?["status"] == "retrying" })
+    #expect(retrying["params"]?["node_id"] == "t")
+    #expect(retrying["params"]?["attempt"] == 2)
+    #expect(retrying["params"]?["reason"]?.stringValue?.contains("HTTP 503") == true)
+    let failed = try #require(log.first { $0["method"] == "execution.node.failed" })
+    #expect(failed["params"]?["error"]?["code"] == "provider_http_error")
+    #expect(failed["params"]?["error"]?["http_status"] == 401)
+    #expect(failed["params"]?["error"]?["provider_id"] == "mistral")
+    #expect(summary.terminal["usage"]?["provider_calls"] == 3)
+    #expect(summary.terminal["outputs"]?["t"]?["text"] == "Ein Ritter")
+    peer.closeInput()
+    _ = try await peer.waitForExit(timeout: .seconds(5))
+    try await peer.output.waitUntilClosed()
+    try await Task.sleep(for: .milliseconds(50))
+    #expect(!String(decoding: peer.output.rawOutput + peer.standardError, as: UTF8.self).contains(key))
+    await server.stop()
+  }
+
+  @Test("execution.cancel mid-stream ends the run and closes the provider connections")
+  func cancelMidStream() async throws {
+    let server = try await FakeProviderServer.start()
+    let peer = try ProcessPeer(options: PeerOptions(environment: providerEnvironment("claude", server: server, key: "sk-x")))
+    try await peer.initialize()
+    let nodes: [JSONValue] =
+      [["id": "p", "type": "initialPrompt", "data": ["text": "go"]]]
+      + (0..<5).map { ["id": .string("s\($0)"), "type": "storyTeller", "data": [:]] }
+    let edges: [JSONValue] = (0..<5).map { ["source": "p", "target": .string("s\($0)")] }
+    let flow: JSONValue = ["provider_id": "claude", "nodes": .array(nodes), "edges": .array(edges), "options": ["stream": true]]
+    for _ in 0..<5 { server.script("claude", FakeBehavior(.stall)) }
+    let started = try await peer.request("execution.start", id: 1, params: flow)
+    let runID = try #require(started["result"]?["run_id"]?.stringValue)
+    let deadline = ContinuousClock.now + .seconds(10)
+    while server.requests.count < 5, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(5)) }
+    try peer.sendLSP(requestBody("execution.cancel", id: 2, params: ["run_id": .string(runID)]))
+    let (log, other) = try await peer.collectRun(runID)
+    let summary = try EventLogChecker(flow: flow).check(log)
+    #expect(summary.terminalMethod == "execution.cancelled")
+    var answer = other.first { $0["id"] == 2 }
+    if answer == nil { answer = try await peer.next() }
+    #expect(answer?["result"]?["cancelled"] == true)
+    while server.disconnects < 5, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(5)) }
+    #expect(server.disconnects == 5)
+    await peer.finish()
+    await server.stop()
+  }
+}
