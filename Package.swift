@@ -91,7 +91,10 @@ let package = Package(
     ),
     .testTarget(
       name: "FlowProvidersTests",
-      dependencies: ["FlowProviders", "FakeProvider", "JSONRPC", "FlowRunnerTestSupport"],
+      dependencies: [
+        "FlowProviders", "FakeProvider", "JSONRPC", "FlowRunnerTestSupport",
+        .product(name: "NIOHTTP1", package: "swift-nio"),
+      ],
       swiftSettings: strictSettings
     ),
     .testTarget(

@@ -16,6 +16,8 @@ public final class FakeProviderServer: Sendable {
     var requests: [RecordedRequest] = []
     var disconnects = 0
     var completed = 0
+    var inFlight = 0
+    var peakInFlight = 0
   }
 
   private let state = Mutex(State())
@@ -62,6 +64,8 @@ public final class FakeProviderServer: Sendable {
   public var disconnects: Int { state.withLock { $0.disconnects } }
   /// Answers sent completely.
   public var completedResponses: Int { state.withLock { $0.completed } }
+  /// The most requests that were being answered at once.
+  public var peakConcurrentRequests: Int { state.withLock { $0.peakInFlight } }
 
   /// Stops listening.
   public func stop() async {
@@ -71,6 +75,8 @@ public final class FakeProviderServer: Sendable {
   func take(_ request: RecordedRequest) -> FakeBehavior {
     state.withLock { state in
       state.requests.append(request)
+      state.inFlight += 1
+      state.peakInFlight = max(state.peakInFlight, state.inFlight)
       if var queue = state.scripts[request.provider], !queue.isEmpty {
         let next = queue.removeFirst()
         state.scripts[request.provider] = queue
@@ -80,8 +86,21 @@ public final class FakeProviderServer: Sendable {
     }
   }
 
-  func noteDisconnect() { state.withLock { $0.disconnects += 1 } }
-  func noteCompleted() { state.withLock { $0.completed += 1 } }
+  func noteDisconnect() {
+    state.withLock {
+      $0.disconnects += 1
+      $0.inFlight -= 1
+    }
+  }
+
+  func noteClosed() { state.withLock { $0.inFlight -= 1 } }
+
+  func noteCompleted() {
+    state.withLock {
+      $0.completed += 1
+      $0.inFlight -= 1
+    }
+  }
 }
 
 /// Lets handlers reach the server, which exists only once the bootstrap has bound.
@@ -167,6 +186,7 @@ final class FakeRequestHandler: ChannelInboundHandler {
         context.writeAndFlush(handler.wrapOutboundOut(.end(nil)), promise: nil)
       case .close:
         handler.finished = true
+        server.noteClosed()
         context.close(promise: nil)
       }
       let nextDelay: Int

@@ -9,11 +9,13 @@ public actor RequestLimiter {
   private var waiters: [(id: UInt64, continuation: CheckedContinuation<Void, any Error>)] = []
   private var nextWaiterID: UInt64 = 0
   private var recentStarts: [Date] = []
+  private let window: Double
 
-  /// Limits for one provider.
-  public init(maxConcurrency: Int, requestsPerMinute: Int?) {
+  /// Limits for one provider; `window` is the rate window in seconds (60 for per-minute limits).
+  public init(maxConcurrency: Int, requestsPerMinute: Int?, window: Double = 60) {
     self.maxConcurrency = max(1, maxConcurrency)
     self.requestsPerMinute = requestsPerMinute
+    self.window = window
   }
 
   /// Runs `body` inside a slot.
@@ -44,9 +46,9 @@ public actor RequestLimiter {
     if let rpm = requestsPerMinute {
       while true {
         let now = Date()
-        recentStarts.removeAll { now.timeIntervalSince($0) >= 60 }
+        recentStarts.removeAll { now.timeIntervalSince($0) >= window }
         if recentStarts.count < rpm { break }
-        let wait = 60 - now.timeIntervalSince(recentStarts[0])
+        let wait = window - now.timeIntervalSince(recentStarts[0])
         do {
           try await Task.sleep(for: .milliseconds(Int64(max(wait, 0.001) * 1000)))
         } catch {
