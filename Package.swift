@@ -67,7 +67,8 @@ let package = Package(
     .executableTarget(
       name: "flowrunner-bench",
       dependencies: [
-        "JSONRPC", "FlowGraph", "FlowExecution", "FlowRunnerServer", .product(name: "Logging", package: "swift-log"),
+        "JSONRPC", "FlowGraph", "FlowExecution", "FlowRunnerServer", "FakeProvider",
+        .product(name: "Logging", package: "swift-log"),
       ],
       path: "Benchmarks/FlowRunnerBench",
       swiftSettings: strictSettings

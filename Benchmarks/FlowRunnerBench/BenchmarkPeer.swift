@@ -10,15 +10,23 @@ final class BenchmarkPeer: Sendable {
   private let input: FileHandle
   private let counter = Mutex<(frames: Int, lastBody: [UInt8])>((0, []))
   private let terminalSeen = Atomic<Int>(0)
+  /// The first bodies read (the answers to the first requests).
+  let firstBodies = Mutex<[[UInt8]]>([])
+  /// Run ids from `execution.start` answers, by request id.
+  let answers = Mutex<[Int: String]>([:])
+  private static let answerPrefix = Array(#"{"jsonrpc":"2.0","id":"#.utf8)
   private let startedAt = Mutex<ContinuousClock.Instant?>(nil)
   private static let startedPrefix = Array(#"{"jsonrpc":"2.0","method":"execution.started""#.utf8)
   /// Bodies that start with this prefix count as a run's end.
   private static let terminalPrefix = Array(#"{"jsonrpc":"2.0","method":"execution.c"#.utf8)
 
-  init(binary: String, arguments: [String] = ["serve", "--log-level", "error"]) throws {
+  init(binary: String, arguments: [String] = ["serve", "--log-level", "error"], environment: [String: String] = [:]) throws {
     process = Process()
     process.executableURL = URL(fileURLWithPath: binary)
     process.arguments = arguments
+    if !environment.isEmpty {
+      process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
+    }
     let stdinPipe = Pipe()
     let stdoutPipe = Pipe()
     process.standardInput = stdinPipe
@@ -38,6 +46,18 @@ final class BenchmarkPeer: Sendable {
             body.starts(with: Self.terminalPrefix)
           else { continue }
           terminalSeen.add(1, ordering: .relaxed)
+        }
+        for event in events {
+          guard case .message(let body) = event, body.starts(with: Self.answerPrefix),
+            let json = try? JSONParser.parse(body), let id = json["id"]?.intValue,
+            let runID = json["result"]?["run_id"]?.stringValue
+          else { continue }
+          answers.withLock { $0[id] = runID }
+        }
+        firstBodies.withLock { bodies in
+          for event in events where bodies.count < 8 {
+            if case .message(let body) = event { bodies.append(body) }
+          }
         }
         if let last = events.last, case .message(let body) = last {
           let added = events.count

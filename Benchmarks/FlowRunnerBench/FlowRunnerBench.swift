@@ -27,6 +27,13 @@ enum FlowRunnerBench {
       printTable(results)
       return
     }
+    if CommandLine.arguments.contains("--providers-only") {
+      results += try await ProviderBenchmarks.makespan(binary: binary)
+      results += try await ProviderBenchmarks.cancelLatency(binary: binary)
+      results += try await ProviderBenchmarks.manyRuns(binary: binary)
+      printTable(results)
+      return
+    }
     if CommandLine.arguments.contains("--graph-only") {
       results += try GraphBenchmarks.execute(binary: binary, nodes: 10_000, repetitions: 9)
       results.append(try GraphBenchmarks.validate(binary: binary, nodes: 100_000, repetitions: 3))
@@ -44,6 +51,9 @@ enum FlowRunnerBench {
     results.append(try GraphBenchmarks.validate(binary: binary, nodes: 100_000, repetitions: 3))
     results.append(GraphBenchmarks.readerFloor(nodes: 10_000))
     results += try await PhaseBenchmarks.measure(nodes: 10_000)
+    results += try await ProviderBenchmarks.makespan(binary: binary)
+    results += try await ProviderBenchmarks.cancelLatency(binary: binary)
+    results += try await ProviderBenchmarks.manyRuns(binary: binary)
     printTable(results)
   }
 

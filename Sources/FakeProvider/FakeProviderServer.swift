@@ -82,7 +82,10 @@ public final class FakeProviderServer: Sendable {
         state.scripts[request.provider] = queue
         return next
       }
-      return FakeBehavior(.reply("This is a fake reply from \(request.provider)."))
+      // A request may carry its own latency: `fake-latency-ms=N` anywhere in its body (a node's
+      // notes, say), so each node of a benchmark flow can take its own time.
+      let latency = Self.requestedLatency(request.body) ?? 0
+      return FakeBehavior(.reply("This is a fake reply from \(request.provider)."), latencyMilliseconds: latency)
     }
   }
 
@@ -91,6 +94,15 @@ public final class FakeProviderServer: Sendable {
       $0.disconnects += 1
       $0.inFlight -= 1
     }
+  }
+
+  static func requestedLatency(_ body: [UInt8]) -> Int? {
+    let marker = Array("fake-latency-ms=".utf8)
+    guard body.count > marker.count,
+      let start = (0...(body.count - marker.count)).first(where: { body[$0..<$0 + marker.count].elementsEqual(marker) })
+    else { return nil }
+    let digits = body[(start + marker.count)...].prefix { (0x30...0x39).contains($0) }
+    return Int(String(decoding: digits, as: UTF8.self))
   }
 
   func noteClosed() { state.withLock { $0.inFlight -= 1 } }

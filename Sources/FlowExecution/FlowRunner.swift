@@ -70,6 +70,7 @@ public struct FlowRunner: Sendable {
     let start = clock.now
     let nodes = index.flow.nodes
     let events = EventBatch(runID: runID, sink: sink)
+    let gate = EmitGate()
     events.add(
       .started(
         flowID: index.flow.flowID, nodeIDs: plan.nodes.map { nodes[$0].id }, reusedNodeIDs: plan.reused.map { nodes[$0].id }))
@@ -139,7 +140,7 @@ public struct FlowRunner: Sendable {
           statusBoard.set(node, .running)
           statusBoard.set(node, .running)
           events.add(.nodeStatus(nodeID: nodes[node].id, status: .running))
-          let context = makeContext(node, outputs: outputs)
+          let context = makeContext(node, outputs: outputs, gate: gate)
           switch executors.execution(for: nodes[node].type) {
           case .inline(let executor)?:
             finish(Self.executeInline(node, context: context, executor: executor, clock: clock))
@@ -170,50 +171,67 @@ public struct FlowRunner: Sendable {
         guard running > 0, let finished = await group.next() else { break }
         running -= 1
         finish(finished)
+        if Task.isCancelled, running > 0 {
+          // Stopped: end the run now rather than after every child has unwound its HTTP call
+          // (their connections are being torn down; their results no longer matter). Nodes
+          // still running end `cancelled`; nothing they report from here on goes out.
+          gate.close()
+          for node in plan.nodes where status[node] == .running {
+            status[node] = .cancelled
+            statusBoard.set(node, .cancelled)
+            events.add(.nodeStatus(nodeID: nodes[node].id, status: .cancelled))
+          }
+          break
+        }
       }
+      conclude()
     }
 
-    for node in plan.nodes where status[node] == .pending {
-      status[node] = .cancelled
-      statusBoard.set(node, .cancelled)
-      events.add(.nodeStatus(nodeID: nodes[node].id, status: .cancelled))
-    }
-    let completedOutputs = plan.nodes.compactMap { node in
-      status[node] == .completed ? outputs[node].map { (nodes[node].id, $0) } : nil
-    }
-    usage.providerCalls = meter.providerCalls
-    let duration = (clock.now - start).milliseconds
-    let failedIDs = failedNodes.sorted { position[$0] < position[$1] }.map { nodes[$0].id }
-    switch stopReason() {
-    case .timeout?:
-      let limit = options.timeoutSeconds.map { "\($0)" } ?? "?"
-      events.add(
-        .failed(
-          error: RunFailure(
-            code: "run_timeout", message: "The run did not finish within timeout_seconds (\(limit) s) and was stopped.",
-            failedNodeIDs: failedIDs),
-          outputs: completedOutputs, durationMS: duration, usage: usage))
-    case .cancelled?:
-      events.add(.cancelled(outputs: completedOutputs, durationMS: duration, usage: usage))
-    case nil where !failedIDs.isEmpty:
-      let noun = failedIDs.count == 1 ? "node" : "nodes"
-      events.add(
-        .failed(
-          error: RunFailure(
-            code: "node_failed", message: "\(failedIDs.count) \(noun) failed: \(failedIDs.joined(separator: ", ")).",
-            failedNodeIDs: failedIDs),
-          outputs: completedOutputs, durationMS: duration, usage: usage))
-    case nil:
-      if Task.isCancelled {
-        events.add(.cancelled(outputs: completedOutputs, durationMS: duration, usage: usage))
-      } else {
-        events.add(.completed(outputs: completedOutputs, durationMS: duration, usage: usage))
+    /// Cancels what never started and sends the run's terminal event.
+    func conclude() {
+      for node in plan.nodes where status[node] == .pending {
+        status[node] = .cancelled
+        statusBoard.set(node, .cancelled)
+        events.add(.nodeStatus(nodeID: nodes[node].id, status: .cancelled))
       }
+      let completedOutputs = plan.nodes.compactMap { node in
+        status[node] == .completed ? outputs[node].map { (nodes[node].id, $0) } : nil
+      }
+      usage.providerCalls = meter.providerCalls
+      let duration = (clock.now - start).milliseconds
+      let failedIDs = failedNodes.sorted { position[$0] < position[$1] }.map { nodes[$0].id }
+      switch stopReason() {
+      case .timeout?:
+        let limit = options.timeoutSeconds.map { "\($0)" } ?? "?"
+        events.add(
+          .failed(
+            error: RunFailure(
+              code: "run_timeout", message: "The run did not finish within timeout_seconds (\(limit) s) and was stopped.",
+              failedNodeIDs: failedIDs),
+            outputs: completedOutputs, durationMS: duration, usage: usage))
+      case .cancelled?:
+        events.add(.cancelled(outputs: completedOutputs, durationMS: duration, usage: usage))
+      case nil where !failedIDs.isEmpty:
+        let noun = failedIDs.count == 1 ? "node" : "nodes"
+        events.add(
+          .failed(
+            error: RunFailure(
+              code: "node_failed", message: "\(failedIDs.count) \(noun) failed: \(failedIDs.joined(separator: ", ")).",
+              failedNodeIDs: failedIDs),
+            outputs: completedOutputs, durationMS: duration, usage: usage))
+      case nil:
+        if Task.isCancelled {
+          events.add(.cancelled(outputs: completedOutputs, durationMS: duration, usage: usage))
+        } else {
+          events.add(.completed(outputs: completedOutputs, durationMS: duration, usage: usage))
+        }
+      }
+      gate.close()
+      events.flush()
     }
-    events.flush()
   }
 
-  private func makeContext(_ node: Int, outputs: [NodeOutput?]) -> NodeContext {
+  private func makeContext(_ node: Int, outputs: [NodeOutput?], gate: EmitGate) -> NodeContext {
     var inputs = NodeInputs()
     for edge in index.incoming[node] {
       guard let output = outputs[index.edgeSource[edge]] else { continue }
@@ -225,7 +243,7 @@ public struct FlowRunner: Sendable {
     }
     return NodeContext(
       node: index.flow.nodes[node], inputs: inputs, runID: runID, flowProviderID: index.flow.providerID, options: options,
-      services: services, meter: meter, emit: { [sink, runID] event in sink.emit(runID: runID, [event]) })
+      services: services, meter: meter, emit: { [sink, runID] event in gate.emit { sink.emit(runID: runID, [event]) } })
   }
 
   private static func executeInline(
@@ -321,5 +339,20 @@ public final class NodeStatusBoard: Sendable {
   /// The statuses of some nodes.
   public func statuses(of nodes: [Int]) -> [NodeStatus] {
     statuses.withLock { statuses in nodes.map { statuses[$0] } }
+  }
+}
+
+/// Lets a run's nodes report events (retries, deltas) until the run ends, and never after.
+final class EmitGate: Sendable {
+  private let open = Mutex(true)
+
+  /// Runs `send` if the run has not ended; holding the gate while sending keeps the order.
+  func emit(_ send: () -> Void) {
+    open.withLock { isOpen in if isOpen { send() } }
+  }
+
+  /// Lets nothing more through.
+  func close() {
+    open.withLock { $0 = false }
   }
 }

@@ -35,6 +35,9 @@ public final class HTTPTransport: Sendable {
   public init(connectTimeout: TimeAmount = .seconds(10)) {
     var configuration = HTTPClient.Configuration()
     configuration.timeout = .init(connect: connectTimeout)
+    // Each provider's own limiter decides how many requests are in flight; the pool must not
+    // hold them back below that.
+    configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = 1024
     client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
   }
 
