@@ -138,3 +138,50 @@ struct ProviderEndToEndTests {
     await server.stop()
   }
 }
+
+@Suite("Canary keys across provider error paths, against the built binary")
+struct ProviderCanaryTests {
+  @Test("no byte on stdout or stderr contains the key, whatever the provider answers")
+  func canary() async throws {
+    let server = try await FakeProviderServer.start()
+    let key = "sk-canary-claude-7e57"
+    let peer = try ProcessPeer(
+      options: PeerOptions(
+        environment: providerEnvironment("claude", server: server, key: key), extraArguments: ["--log-level", "trace"]))
+    try await peer.initialize(params: ["providers": ["claude": ["timeout_seconds": 1]]])
+    let outcomes: [FakeBehavior.Outcome] = [
+      .error(status: 400), .error(status: 401), .error(status: 403), .error(status: 404), .error(status: 413),
+      .error(status: 422), .malformedJSON, .stall,
+    ]
+    for outcome in outcomes { server.script("claude", FakeBehavior(outcome)) }
+    for _ in 0..<4 { server.script("claude", FakeBehavior(.error(status: 429, retryAfter: "0"))) }
+    for _ in 0..<4 { server.script("claude", FakeBehavior(.reset)) }
+    let count = outcomes.count + 2
+    let nodes: [JSONValue] =
+      [["id": "p", "type": "initialPrompt", "data": ["text": "hello"]]]
+      + (0..<count).map { ["id": .string("g\($0)"), "type": "grammarFix", "data": [:]] }
+    let edges: [JSONValue] = (0..<count).map { ["source": "p", "target": .string("g\($0)")] }
+    let flow: JSONValue = [
+      "provider_id": "claude", "nodes": .array(nodes), "edges": .array(edges), "options": ["max_concurrency": 1],
+    ]
+    let started = try await peer.request("execution.start", id: 1, params: flow)
+    let runID = try #require(started["result"]?["run_id"]?.stringValue)
+    let (log, _) = try await peer.collectRun(runID, timeout: .seconds(30))
+    let summary = try EventLogChecker(flow: flow, maxConcurrency: 1).check(log)
+    #expect(summary.nodeOutcome.filter { $0.value == "failed" }.count == count)
+    let codes = Set(
+      log.filter { $0["method"] == "execution.node.failed" }.compactMap { $0["params"]?["error"]?["code"]?.stringValue })
+    #expect(
+      codes == [
+        "provider_http_error", "provider_bad_response", "provider_timeout", "provider_rate_limited", "provider_network_error",
+      ])
+    peer.closeInput()
+    _ = try await peer.waitForExit(timeout: .seconds(5))
+    try await peer.output.waitUntilClosed()
+    try await Task.sleep(for: .milliseconds(50))
+    let written = String(decoding: peer.output.rawOutput + peer.standardError, as: UTF8.self)
+    #expect(!written.contains(key))
+    #expect(!written.contains("7e57"))
+    await server.stop()
+  }
+}
