@@ -120,12 +120,12 @@ struct ProviderClientTests {
     await fixture.server.stop()
   }
 
-  @Test("Retry-After is honoured, then the retry succeeds")
-  func retryAfter() async throws {
+  @Test("Retry-After is honoured, then the retry succeeds", arguments: providers)
+  func retryAfter(provider: String) async throws {
     let fixture = try await Fixture.make()
-    fixture.server.script("openrouter", FakeBehavior(.error(status: 429, retryAfter: "1")), FakeBehavior(.reply("ok now")))
+    fixture.server.script(provider, FakeBehavior(.error(status: 429, retryAfter: "1")), FakeBehavior(.reply("ok now")))
     let start = ContinuousClock.now
-    let response = try await fixture.client("openrouter").complete(request)
+    let response = try await fixture.client(provider).complete(request)
     #expect(response.text == "ok now")
     #expect(ContinuousClock.now - start >= .milliseconds(950))
     #expect(fixture.server.requests.count == 2)
@@ -161,12 +161,12 @@ struct ProviderClientTests {
     await fixture.server.stop()
   }
 
-  @Test("a stalled provider times out")
-  func timeout() async throws {
+  @Test("a stalled provider times out", arguments: providers)
+  func timeout(provider: String) async throws {
     let fixture = try await Fixture.make(timeout: 0.3)
-    fixture.server.script("mistral", FakeBehavior(.stall))
+    fixture.server.script(provider, FakeBehavior(.stall))
     do {
-      _ = try await fixture.client("mistral").complete(request)
+      _ = try await fixture.client(provider).complete(request)
       Issue.record("expected a timeout")
     } catch let error as ProviderError {
       #expect(error.code == "provider_timeout")
@@ -174,7 +174,7 @@ struct ProviderClientTests {
     await fixture.server.stop()
   }
 
-  @Test("cancelling mid-stream closes the connection", arguments: ["mistral", "claude"])
+  @Test("cancelling mid-stream closes the connection", arguments: providers)
   func cancel(provider: String) async throws {
     let fixture = try await Fixture.make()
     fixture.server.script(provider, FakeBehavior(.stall))
