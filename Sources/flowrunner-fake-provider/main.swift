@@ -8,6 +8,6 @@ let variables = [
   ("MISTRAL_BASE_URL", "mistral"), ("GLM_BASE_URL", "glm"), ("OPENROUTER_BASE_URL", "openrouter"),
   ("HF_BASE_URL", "huggingface"), ("ANTHROPIC_BASE_URL", "claude"),
 ]
-for (variable, provider) in variables { print("\(variable)=\(server.baseURL(for: provider))") }
-FileHandle.standardOutput.synchronizeFile()
+let lines = variables.map { variable, provider in "\(variable)=\(server.baseURL(for: provider))\n" }.joined()
+FileHandle.standardOutput.write(Data(lines.utf8))
 while true { try await Task.sleep(for: .seconds(3600)) }
