@@ -12,9 +12,8 @@ enum PhaseBenchmarks {
   final class CountingSink: RunEventSink {
     let bytes = Atomic<Int>(0)
     func emit(runID: String, _ events: [RunEvent]) {
-      var scratch: [UInt8] = []
       var framed: [UInt8] = []
-      RunEventEncoder.appendFramed(runID: runID, events, framing: .lsp, scratch: &scratch, to: &framed)
+      RunEventEncoder.appendFramed(runID: runID, events, framing: .lsp, to: &framed)
       bytes.add(framed.count, ordering: .relaxed)
     }
   }

@@ -18,15 +18,11 @@ public enum RunEventEncoder {
     return out
   }
 
-  /// Appends the serialized notifications of `events`, each framed, to `output`; `scratch` is
-  /// reused for each body so a batch costs one growing buffer, not an array per event.
-  public static func appendFramed(
-    runID: String, _ events: [RunEvent], framing: Framing, scratch: inout [UInt8], to output: inout [UInt8]
-  ) {
+  /// Appends the serialized notifications of `events`, each framed, to `output`: one growing
+  /// buffer for a whole batch, each body written in place.
+  public static func appendFramed(runID: String, _ events: [RunEvent], framing: Framing, to output: inout [UInt8]) {
     for event in events {
-      scratch.removeAll(keepingCapacity: true)
-      append(runID: runID, event, to: &scratch)
-      framing.append(scratch, to: &output)
+      framing.appendFrame(to: &output) { append(runID: runID, event, to: &$0) }
     }
   }
 
@@ -145,12 +141,9 @@ struct ConnectionEventSink: RunEventSink {
   let connection: Connection
 
   func emit(runID: String, _ events: [RunEvent]) {
-    var scratch: [UInt8] = []
-    scratch.reserveCapacity(256)
     var framed: [UInt8] = []
     framed.reserveCapacity(events.count * 160)
-    RunEventEncoder.appendFramed(
-      runID: runID, events, framing: connection.writer.framing, scratch: &scratch, to: &framed)
+    RunEventEncoder.appendFramed(runID: runID, events, framing: connection.writer.framing, to: &framed)
     connection.writer.enqueueFramed(framed)
   }
 }

@@ -12,6 +12,30 @@ public enum Framing: String, Sendable, CaseIterable {
     return output
   }
 
+  /// Appends one framed message whose body `writeBody` appends directly to `output`, without a
+  /// separate body buffer: for LSP a `Content-Length` slot sized for a typical body is written
+  /// first and filled in afterwards (moving the body only when the length needs another digit
+  /// count).
+  public func appendFrame(to output: inout [UInt8], writeBody: (inout [UInt8]) -> Void) {
+    switch self {
+    case .ndjson:
+      writeBody(&output)
+      output.append(0x0A)
+    case .lsp:
+      let prefix: StaticString = "Content-Length: "
+      let slotStart = output.count + prefix.utf8CodeUnitCount
+      let guessedDigits = 3
+      JSONSerializer.appendRaw(prefix, to: &output)
+      output.append(contentsOf: repeatElement(UInt8(ascii: "0"), count: guessedDigits))
+      output.append(contentsOf: [0x0D, 0x0A, 0x0D, 0x0A])
+      let bodyStart = output.count
+      writeBody(&output)
+      var digits: [UInt8] = []
+      JSONSerializer.append(output.count - bodyStart, to: &digits)
+      output.replaceSubrange(slotStart..<slotStart + guessedDigits, with: digits)
+    }
+  }
+
   /// Appends one framed message to an output buffer.
   public func append(_ body: [UInt8], to output: inout [UInt8]) {
     switch self {

@@ -147,3 +147,19 @@ struct NDJSONFrameParserTests {
     #expect(events == [.message(Array("{}".utf8))])
   }
 }
+
+@Suite("Framing bodies in place")
+struct InPlaceFramingTests {
+  @Test("LSP frames written in place have exact lengths for every digit count", arguments: [0, 5, 99, 100, 999, 1000, 123_456])
+  func lengths(size: Int) {
+    var output: [UInt8] = Array("prefix".utf8)
+    Framing.lsp.appendFrame(to: &output) { $0.append(contentsOf: repeatElement(UInt8(ascii: "x"), count: size)) }
+    Framing.lsp.appendFrame(to: &output) { $0.append(contentsOf: "{}".utf8) }
+    var expected: [UInt8] = Array("prefix".utf8)
+    expected += Framing.lsp.frame([UInt8](repeating: UInt8(ascii: "x"), count: size)) + Framing.lsp.frame(Array("{}".utf8))
+    #expect(output == expected)
+    var ndjson: [UInt8] = []
+    Framing.ndjson.appendFrame(to: &ndjson) { $0.append(contentsOf: "{}".utf8) }
+    #expect(ndjson == Array("{}\n".utf8))
+  }
+}
