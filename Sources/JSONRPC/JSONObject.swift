@@ -29,6 +29,35 @@ public struct JSONObject: Sendable {
     for (key, value) in members { self[key] = value }
   }
 
+  /// An object from parsed members, allocated at its exact size; a repeated name keeps its
+  /// first position and last value.
+  init(parsedMembers: ArraySlice<(String, JSONValue)>) {
+    entries = []
+    entries.reserveCapacity(parsedMembers.count)
+    index = nil
+    if parsedMembers.count <= Self.indexThreshold {
+      for (key, value) in parsedMembers {
+        if let position = entries.firstIndex(where: { $0.key == key }) {
+          entries[position].value = value
+        } else {
+          entries.append(Entry(key: key, value: value))
+        }
+      }
+    } else {
+      var built: [String: Int] = [:]
+      built.reserveCapacity(parsedMembers.count)
+      for (key, value) in parsedMembers {
+        if let position = built[key] {
+          entries[position].value = value
+        } else {
+          built[key] = entries.count
+          entries.append(Entry(key: key, value: value))
+        }
+      }
+      index = entries.count > Self.indexThreshold ? built : nil
+    }
+  }
+
   /// Member names in insertion order.
   public var keys: [String] { entries.map(\.key) }
 

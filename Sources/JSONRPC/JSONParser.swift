@@ -66,6 +66,7 @@ private struct JSONReader {
   let buffer: UnsafeBufferPointer<UInt8>
   var index = 0
   var scratch: [UInt8] = []
+  var members: [(String, JSONValue)] = []
 
   init(_ buffer: UnsafeBufferPointer<UInt8>) { self.buffer = buffer }
 
@@ -120,13 +121,15 @@ private struct JSONReader {
   mutating func readObject(depth: Int) throws(JSONParseError) -> JSONValue {
     guard depth <= JSONParser.maximumDepth else { throw error("nesting deeper than \(JSONParser.maximumDepth)") }
     index += 1
-    var object = JSONObject()
-    object.reserveCapacity(8)
     skipWhitespace()
     if index < buffer.count, buffer[index] == ASCII.closeBrace {
       index += 1
-      return .object(object)
+      return .object(JSONObject())
     }
+    // Members collect on a stack shared by all objects being parsed, and each object is made
+    // once, at its exact size, when it closes.
+    let base = members.count
+    defer { members.removeSubrange(base...) }
     while true {
       skipWhitespace()
       guard index < buffer.count else { throw error("unterminated object") }
@@ -136,14 +139,15 @@ private struct JSONReader {
       guard index < buffer.count, buffer[index] == ASCII.colon else { throw error("expected ':' after a member name") }
       index += 1
       skipWhitespace()
-      object[key] = try readValue(depth: depth)
+      let value = try readValue(depth: depth)
+      members.append((key, value))
       skipWhitespace()
       guard index < buffer.count else { throw error("unterminated object") }
       switch buffer[index] {
       case ASCII.comma: index += 1
       case ASCII.closeBrace:
         index += 1
-        return .object(object)
+        return .object(JSONObject(parsedMembers: members[base...]))
       default: throw error("expected ',' or '}' in an object")
       }
     }
