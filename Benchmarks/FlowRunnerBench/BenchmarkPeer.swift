@@ -10,8 +10,6 @@ final class BenchmarkPeer: Sendable {
   private let input: FileHandle
   private let counter = Mutex<(frames: Int, lastBody: [UInt8])>((0, []))
   private let terminalSeen = Atomic<Int>(0)
-  /// The first bodies read (the answers to the first requests).
-  let firstBodies = Mutex<[[UInt8]]>([])
   /// Run ids from `execution.start` answers, by request id.
   let answers = Mutex<[Int: String]>([:])
   private static let answerPrefix = Array(#"{"jsonrpc":"2.0","id":"#.utf8)
@@ -53,11 +51,6 @@ final class BenchmarkPeer: Sendable {
             let runID = json["result"]?["run_id"]?.stringValue
           else { continue }
           answers.withLock { $0[id] = runID }
-        }
-        firstBodies.withLock { bodies in
-          for event in events where bodies.count < 8 {
-            if case .message(let body) = event { bodies.append(body) }
-          }
         }
         if let last = events.last, case .message(let body) = last {
           let added = events.count

@@ -38,9 +38,6 @@ public protocol EnginePeer: Sendable {
   var standardError: [UInt8] { get }
   /// Stops the engine if still running and releases its resources.
   func finish() async
-  /// Whether the engine runs in a process of its own, so wall-clock bounds on it (exit within a
-  /// second) mean something even while other tests load this process.
-  var hasOwnProcess: Bool { get }
 }
 
 extension EnginePeer {

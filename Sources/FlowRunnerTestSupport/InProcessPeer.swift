@@ -88,7 +88,6 @@ public final class InProcessPeer: EnginePeer {
   }
 
   public var standardError: [UInt8] { [] }
-  public var hasOwnProcess: Bool { false }
 
   public func finish() async {
     closeInput()

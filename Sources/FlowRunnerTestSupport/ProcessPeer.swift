@@ -104,7 +104,6 @@ public final class ProcessPeer: EnginePeer {
 
   /// The first bytes of stderr.
   public func standardErrorPrefix(_ count: Int) -> [UInt8] { stderrCollector.prefix(count) }
-  public var hasOwnProcess: Bool { true }
 
   public func finish() async {
     closeInput()

@@ -84,11 +84,6 @@ public final class Connection: Sendable {
     writer.enqueue(body)
   }
 
-  /// Sends several serialized message bodies in order, with one hand-over to the writer.
-  public func sendSerialized(contentsOf bodies: [[UInt8]]) {
-    writer.enqueue(contentsOf: bodies)
-  }
-
   /// Cancels every in-flight request (each is answered `-32800`).
   public func cancelAllRequests() {
     let replies = inFlight.withLock { inFlight in

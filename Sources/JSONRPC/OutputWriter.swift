@@ -74,16 +74,6 @@ public final class OutputWriter: Sendable {
     finishEnqueue(wake: wake, warnAt: warnAt)
   }
 
-  /// Frames and queues several message bodies, in order, atomically with respect to other producers.
-  public func enqueue(contentsOf bodies: [[UInt8]]) {
-    let (wake, warnAt) = state.withLock { state -> (Bool, Int?) in
-      guard !state.closed, !state.broken else { return (false, nil) }
-      for body in bodies { state.framing.append(body, to: &state.pending) }
-      return Self.afterAppend(&state)
-    }
-    finishEnqueue(wake: wake, warnAt: warnAt)
-  }
-
   private static func afterAppend(_ state: inout State) -> (Bool, Int?) {
     var warnAt: Int?
     let backlog = state.pending.count + state.inFlight

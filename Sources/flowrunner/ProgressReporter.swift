@@ -31,7 +31,11 @@ final class ProgressReporter: RunEventSink {
   var terminal: RunEvent? { state.withLock { $0.terminal } }
 
   func emit(runID: String, _ events: [RunEvent]) {
-    jsonWriter?.enqueue(contentsOf: events.map { RunEventEncoder.encode(runID: runID, $0) })
+    if let jsonWriter {
+      var framed: [UInt8] = []
+      RunEventEncoder.appendFramed(runID: runID, events, framing: jsonWriter.framing, to: &framed)
+      jsonWriter.enqueueFramed(framed)
+    }
     let text = state.withLock { state in events.map { render($0, state: &state) }.joined() }
     if !text.isEmpty { FileHandle.standardError.write(Data(text.utf8)) }
   }
