@@ -10,6 +10,10 @@ public func fuzzOneInput(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
   let control = data[0]
   let chunkSize = Int(data[1]) + 1
   let payload = UnsafeBufferPointer(start: data + 2, count: size - 2)
+  if control & 0x40 != 0 {
+    fuzzServerSentEvents(payload, chunkSize: chunkSize)
+    return 0
+  }
   let mode: FramingMode = [.auto, .lsp, .ndjson][Int(control % 3)]
   let cap = control & 0x80 != 0 ? 64 : 1 << 20
   var decoder = FrameDecoder(mode: mode, maximumMessageBytes: cap)
@@ -46,4 +50,19 @@ public func fuzzOneInput(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     }
   }
   return 0
+}
+
+/// The SSE parser: chunked feeding must give the same events as feeding everything at once.
+func fuzzServerSentEvents(_ payload: UnsafeBufferPointer<UInt8>, chunkSize: Int) {
+  var whole = SSEParser()
+  let expected = whole.feed(payload)
+  var chunked = SSEParser()
+  var events: [ServerSentEvent] = []
+  var offset = 0
+  while offset < payload.count {
+    let end = min(payload.count, offset + chunkSize)
+    events += chunked.feed(UnsafeBufferPointer(rebasing: payload[offset..<end]))
+    offset = end
+  }
+  precondition(events == expected, "chunked SSE parsing differs from whole parsing")
 }

@@ -11,7 +11,7 @@ sources=(
   Sources/JSONRPC/JSONValue.swift Sources/JSONRPC/JSONObject.swift Sources/JSONRPC/JSONParser.swift
   Sources/JSONRPC/JSONSerializer.swift Sources/JSONRPC/Framing.swift Sources/JSONRPC/LSPFrameParser.swift
   Sources/JSONRPC/NDJSONFrameParser.swift Sources/JSONRPC/Message.swift Sources/JSONRPC/RequestID.swift
-  Sources/JSONRPC/ErrorCode.swift Sources/JSONRPC/ParamsReader.swift
+  Sources/JSONRPC/ErrorCode.swift Sources/JSONRPC/ParamsReader.swift Sources/FlowProviders/SSEParser.swift
 )
 swiftc -O -sanitize=fuzzer,address -parse-as-library -module-name JSONRPCFuzz \
   "${sources[@]}" Fuzz/FrameFuzzer.swift -o "$out/frame-fuzzer" 2> >(grep -v "Cannot export local symbol" >&2)
