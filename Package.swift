@@ -7,11 +7,15 @@ let strictSettings: [SwiftSetting] = [
   .enableUpcomingFeature("MemberImportVisibility"),
 ]
 
+let log: Target.Dependency = .product(name: "Logging", package: "swift-log")
+let nioCore: Target.Dependency = .product(name: "NIOCore", package: "swift-nio")
+let nioHTTP1: Target.Dependency = .product(name: "NIOHTTP1", package: "swift-nio")
+
 let package = Package(
   name: "flowrunner",
-  platforms: [.macOS(.v15)],
   products: [
     .executable(name: "flowrunner", targets: ["flowrunner"]),
+    .library(name: "JSON", targets: ["JSON"]),
     .library(name: "JSONRPC", targets: ["JSONRPC"]),
     .library(name: "FlowRunnerServer", targets: ["FlowRunnerServer"]),
   ],
@@ -20,103 +24,81 @@ let package = Package(
     .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
     .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+    .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
   ],
   targets: [
-    .target(
-      name: "JSONRPC",
-      dependencies: [.product(name: "Logging", package: "swift-log")],
-      swiftSettings: strictSettings
-    ),
-    .target(name: "FlowGraph", dependencies: ["JSONRPC"], swiftSettings: strictSettings),
+    // Wire layer: the JSON value with its parser and serializer, then the JSON-RPC transport.
+    .target(name: "JSON"),
+    .target(name: "JSONRPC", dependencies: ["JSON", log]),
+
+    // Domain: no protocol types.
+    .target(name: "FlowGraph", dependencies: ["JSON"]),
     .target(
       name: "FlowProviders",
-      dependencies: [
-        "JSONRPC", .product(name: "AsyncHTTPClient", package: "async-http-client"),
-        .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"),
-        .product(name: "Logging", package: "swift-log"),
-      ],
-      swiftSettings: strictSettings
+      dependencies: ["JSON", .product(name: "AsyncHTTPClient", package: "async-http-client"), nioCore, nioHTTP1, log]
     ),
-    .target(
-      name: "FakeProvider",
-      dependencies: [
-        "JSONRPC", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
-        .product(name: "NIOHTTP1", package: "swift-nio"),
-      ],
-      swiftSettings: strictSettings
-    ),
-    .target(
-      name: "FlowExecution", dependencies: ["JSONRPC", "FlowGraph", "FlowProviders"], swiftSettings: strictSettings
-    ),
+    .target(name: "FlowExecution", dependencies: ["JSON", "FlowGraph", "FlowProviders"]),
+    .target(name: "FlowNodes", dependencies: ["JSON", "FlowGraph", "FlowProviders", "FlowExecution"]),
+
+    // The server: the one wire codec, methods and the lifecycle root.
     .target(
       name: "FlowRunnerServer",
       dependencies: [
-        "JSONRPC", "FlowGraph", "FlowExecution", "FlowProviders", .product(name: "Logging", package: "swift-log"),
-      ],
-      swiftSettings: strictSettings
+        "JSON", "JSONRPC", "FlowGraph", "FlowExecution", "FlowProviders", "FlowNodes", log,
+        .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+      ]
     ),
     .executableTarget(
       name: "flowrunner",
       dependencies: [
-        "FlowRunnerServer", "JSONRPC", "FlowGraph", "FlowExecution", "FlowProviders",
-        .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        .product(name: "Logging", package: "swift-log"),
-      ],
-      swiftSettings: strictSettings
+        "FlowRunnerServer", "JSON", "JSONRPC", "FlowGraph", "FlowExecution", "FlowProviders", "FlowNodes",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"), log,
+        .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+      ]
     ),
+
+    // The fake provider server, its executable, benchmarks and test support.
+    .target(
+      name: "FakeProvider",
+      dependencies: ["JSON", nioCore, .product(name: "NIOPosix", package: "swift-nio"), nioHTTP1]
+    ),
+    .executableTarget(name: "flowrunner-fake-provider", dependencies: ["FakeProvider"]),
     .executableTarget(
       name: "flowrunner-bench",
       dependencies: [
-        "JSONRPC", "FlowGraph", "FlowExecution", "FlowRunnerServer", "FakeProvider",
-        .product(name: "Logging", package: "swift-log"),
+        "JSON", "JSONRPC", "FlowGraph", "FlowExecution", "FlowNodes", "FlowRunnerServer", "FakeProvider", log,
       ],
-      path: "Benchmarks/FlowRunnerBench",
-      swiftSettings: strictSettings
+      path: "Benchmarks/FlowRunnerBench"
     ),
     .target(
       name: "FlowRunnerTestSupport",
-      dependencies: [
-        "JSONRPC", "FlowRunnerServer", "FlowGraph", "FlowExecution", .product(name: "Logging", package: "swift-log"),
-      ],
-      swiftSettings: strictSettings
+      dependencies: ["JSON", "JSONRPC", "FlowRunnerServer", "FlowGraph", "FlowExecution", log]
     ),
-    .testTarget(
-      name: "JSONRPCTests",
-      dependencies: ["JSONRPC", "FlowRunnerTestSupport"],
-      swiftSettings: strictSettings
-    ),
-    .executableTarget(
-      name: "flowrunner-fake-provider",
-      dependencies: ["FakeProvider"],
-      swiftSettings: strictSettings
-    ),
+
+    .testTarget(name: "JSONRPCTests", dependencies: ["JSON", "JSONRPC", "FlowRunnerTestSupport"]),
     .testTarget(
       name: "FlowProvidersTests",
-      dependencies: [
-        "FlowProviders", "FakeProvider", "JSONRPC", "FlowRunnerTestSupport",
-        .product(name: "NIOHTTP1", package: "swift-nio"),
-      ],
-      swiftSettings: strictSettings
+      dependencies: ["JSON", "FlowProviders", "FakeProvider", "JSONRPC", "FlowRunnerTestSupport", nioHTTP1]
     ),
-    .testTarget(
-      name: "FlowGraphTests",
-      dependencies: ["FlowGraph", "JSONRPC", "FlowRunnerTestSupport"],
-      swiftSettings: strictSettings
-    ),
+    .testTarget(name: "FlowGraphTests", dependencies: ["JSON", "FlowGraph", "FlowNodes", "FlowRunnerTestSupport"]),
     .testTarget(
       name: "FlowExecutionTests",
-      dependencies: ["FlowExecution", "FlowGraph", "FlowRunnerServer", "JSONRPC", "FlowRunnerTestSupport"],
-      swiftSettings: strictSettings
+      dependencies: [
+        "JSON", "FlowExecution", "FlowGraph", "FlowNodes", "FlowProviders", "FlowRunnerServer", "JSONRPC",
+        "FlowRunnerTestSupport",
+      ]
     ),
     .testTarget(
       name: "FlowRunnerServerTests",
-      dependencies: ["FlowRunnerServer", "FlowProviders", "JSONRPC", "FlowRunnerTestSupport"],
-      swiftSettings: strictSettings
+      dependencies: ["JSON", "FlowRunnerServer", "FlowProviders", "JSONRPC", "FlowRunnerTestSupport"]
     ),
     .testTarget(
       name: "EndToEndTests",
-      dependencies: ["JSONRPC", "FlowRunnerTestSupport", "FakeProvider", "flowrunner"],
-      swiftSettings: strictSettings
+      dependencies: ["JSON", "JSONRPC", "FlowRunnerTestSupport", "FakeProvider", "flowrunner"]
     ),
   ]
 )
+
+for target in package.targets {
+  target.swiftSettings = (target.swiftSettings ?? []) + strictSettings
+}

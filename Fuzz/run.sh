@@ -8,13 +8,19 @@ shift || true
 out=.build-fuzz
 mkdir -p "$out" Fuzz/corpus-work
 sources=(
-  Sources/JSONRPC/JSONValue.swift Sources/JSONRPC/JSONObject.swift Sources/JSONRPC/JSONParser.swift
-  Sources/JSONRPC/JSONSerializer.swift Sources/JSONRPC/Framing.swift Sources/JSONRPC/LSPFrameParser.swift
+  Sources/JSON/JSONValue.swift Sources/JSON/JSONObject.swift Sources/JSON/JSONParser.swift
+  Sources/JSON/JSONSerializer.swift Sources/JSONRPC/Framing.swift Sources/JSONRPC/LSPFrameParser.swift
   Sources/JSONRPC/NDJSONFrameParser.swift Sources/JSONRPC/Message.swift Sources/JSONRPC/RequestID.swift
   Sources/JSONRPC/ErrorCode.swift Sources/JSONRPC/ParamsReader.swift Sources/FlowProviders/SSEParser.swift
 )
+# One module for the fuzzer: the sources are copied without their imports of each other's modules.
+flat="$out/sources"
+rm -rf "$flat" && mkdir -p "$flat"
+for source in "${sources[@]}"; do
+  sed -e '/^import JSON$/d' -e '/^import JSONRPC$/d' "$source" > "$flat/$(basename "$source")"
+done
 swiftc -O -sanitize=fuzzer,address -parse-as-library -module-name JSONRPCFuzz \
-  "${sources[@]}" Fuzz/FrameFuzzer.swift -o "$out/frame-fuzzer" 2> >(grep -v "Cannot export local symbol" >&2)
+  "$flat"/*.swift Fuzz/FrameFuzzer.swift -o "$out/frame-fuzzer" 2> >(grep -v "Cannot export local symbol" >&2)
 # New inputs go to corpus-work (ignored by git); the committed seeds stay as they are.
 exec "$out/frame-fuzzer" Fuzz/corpus-work Fixtures/fuzz-corpus \
   -max_total_time="$seconds" -max_len=4096 -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 "$@"

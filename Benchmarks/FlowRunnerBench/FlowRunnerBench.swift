@@ -1,4 +1,5 @@
 import Foundation
+import JSON
 import JSONRPC
 
 /// Runs the engine benchmarks against a release `flowrunner` binary and prints a Markdown table.

@@ -1,4 +1,5 @@
 import Foundation
+import JSON
 import JSONRPC
 
 /// Benchmarks of the graph engine through the release binary.

@@ -1,7 +1,9 @@
 import FlowExecution
 import FlowGraph
+import FlowNodes
 import FlowRunnerServer
 import Foundation
+import JSON
 import JSONRPC
 import Synchronization
 
@@ -29,13 +31,13 @@ enum PhaseBenchmarks {
     }
     let json = try JSONParser.parse(request)
     let parse = lap()
-    let flow = try Flow(reading: ParamsReader(json))
+    let flow = try FlowDocument.decode(json, path: "params").flow
     let decode = lap()
-    let validation = FlowValidation(flow, knownProviders: ["echo"])
+    let validation = NodeKits.dataOnly.validate(flow)
     let validate = lap()
     let sink = CountingSink()
-    let runs = RunManager(executors: .dataNodes, sink: sink)
-    let prepared = runs.prepare(validation, options: RunOptions())
+    let runs = RunManager(executors: NodeKits.dataOnly.executors, sink: sink)
+    let prepared = try runs.prepare(validation, options: RunOptions())
     runs.start(prepared)
     await runs.waitUntilEnded(prepared.runID)
     let run = lap()

@@ -1,5 +1,6 @@
 import FakeProvider
 import Foundation
+import JSON
 import JSONRPC
 import Synchronization
 

@@ -1,4 +1,4 @@
-import JSONRPC
+import JSON
 
 /// How each provider writes its answers: error bodies, response bodies and stream events, as
 /// `providers.md` records them.

@@ -1,6 +1,6 @@
 import FlowGraph
 import FlowProviders
-import JSONRPC
+import JSON
 
 /// Chooses the provider and model for a node, first match wins (nodes.md, model resolution):
 /// the node's own `providerId` (+ `model`), the node type's default (passed over when its

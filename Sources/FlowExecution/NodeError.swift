@@ -1,5 +1,3 @@
-import JSONRPC
-
 /// Why a node failed: the `error` of `execution.node.failed`.
 public struct NodeError: Error, Sendable, Hashable {
   /// The node error codes of the protocol.
@@ -34,14 +32,5 @@ public struct NodeError: Error, Sendable, Hashable {
     self.providerID = providerID
     self.httpStatus = httpStatus
     self.retryable = retryable
-  }
-
-  /// The wire form.
-  public var json: JSONValue {
-    var object: JSONObject = ["code": .string(code.rawValue), "message": .string(message)]
-    if let providerID { object["provider_id"] = .string(providerID) }
-    if let httpStatus { object["http_status"] = .int(httpStatus) }
-    if let retryable { object["retryable"] = .bool(retryable) }
-    return .object(object)
   }
 }

@@ -1,33 +1,4 @@
 import FlowGraph
-import JSONRPC
-
-/// A node's status in `execution.node.status` and `execution.status`.
-public enum NodeStatus: String, Sendable {
-  case pending, running, retrying, completed, failed, skipped, cancelled
-
-  /// Whether the node has ended.
-  public var isTerminal: Bool {
-    switch self {
-    case .completed, .failed, .skipped, .cancelled: true
-    case .pending, .running, .retrying: false
-    }
-  }
-}
-
-/// A run's state in `execution.status`.
-public enum RunState: String, Sendable {
-  case running, completed, failed, cancelled
-}
-
-/// Why a run failed as a whole: the `error` of `execution.failed`.
-public struct RunFailure: Sendable, Hashable {
-  /// `node_failed` or `run_timeout`.
-  public var code: String
-  /// One sentence.
-  public var message: String
-  /// Nodes that failed on their own (not skipped or cancelled).
-  public var failedNodeIDs: [String]
-}
 
 /// What the runner reports, in causal order per run. The runner knows nothing of the protocol;
 /// the server layer turns these into notifications.
@@ -62,48 +33,5 @@ extension RunEventSink {
   /// Receives one event of one run.
   public func emit(runID: String, _ event: RunEvent) {
     emit(runID: runID, [event])
-  }
-}
-
-/// `execution.start` options.
-public struct RunOptions: Sendable, Hashable {
-  /// How the server-side cache is used.
-  public enum CacheMode: String, Sendable, CaseIterable {
-    case use, refresh, off
-  }
-
-  /// Nodes of the run executing at once.
-  public var maxConcurrency: Int
-  /// Whether to send `execution.node.delta`.
-  public var stream: Bool
-  /// Cache use.
-  public var cache: CacheMode
-  /// A run still live after this many seconds ends with `run_timeout`.
-  public var timeoutSeconds: Double?
-
-  /// Options with the protocol's defaults.
-  public init(maxConcurrency: Int = 32, stream: Bool = false, cache: CacheMode = .use, timeoutSeconds: Double? = nil) {
-    self.maxConcurrency = maxConcurrency
-    self.stream = stream
-    self.cache = cache
-    self.timeoutSeconds = timeoutSeconds
-  }
-
-  /// Reads `options`; every problem names the field.
-  public init(reading reader: ParamsReader?) throws(ResponseError) {
-    self.init()
-    guard let reader else { return }
-    maxConcurrency = try reader.int("max_concurrency", minimum: 1) ?? maxConcurrency
-    stream = try reader.bool("stream") ?? stream
-    if let cache = try reader.string("cache") {
-      guard let mode = CacheMode(rawValue: cache) else {
-        throw .invalidParams("\(reader.path(of: "cache")) must be one of use, refresh, off.")
-      }
-      self.cache = mode
-    }
-    if let timeout = try reader.double("timeout_seconds") {
-      guard timeout > 0 else { throw .invalidParams("\(reader.path(of: "timeout_seconds")) must be greater than 0.") }
-      timeoutSeconds = timeout
-    }
   }
 }

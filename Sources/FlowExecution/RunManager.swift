@@ -1,5 +1,4 @@
 import FlowGraph
-import JSONRPC
 import Synchronization
 
 /// Owns every run of one engine: starts them, cancels them, answers status, and keeps the last
@@ -34,12 +33,12 @@ public final class RunManager: Sendable {
     self.idPrefix = String(UInt32.random(in: 0...UInt32.max), radix: 36)
   }
 
-  /// Registers a run of a valid flow. Call ``start(_:)`` once its id has been announced.
+  /// Registers a run of a validated flow. Call ``start(_:)`` once its id has been announced.
+  /// A flow with errors is rejected with every issue.
   public func prepare(
     _ validation: FlowValidation, options: RunOptions, services: ExecutionServices = ExecutionServices()
-  ) -> PreparedRun {
-    precondition(validation.isValid, "only valid flows can run")
-    let plan = validation.plan!
+  ) throws(FlowRejection) -> PreparedRun {
+    guard let plan = validation.plan else { throw FlowRejection(issues: validation.issues) }
     let runID = state.withLock { state -> String in
       defer { state.nextSerial += 1 }
       return "run-\(idPrefix)-\(state.nextSerial)"
@@ -57,34 +56,39 @@ public final class RunManager: Sendable {
     return PreparedRun(runID: runID, runner: runner, record: record)
   }
 
-  /// Starts a prepared run, with its timeout if it has one.
+  /// Starts a prepared run. Its timeout, if it has one, is a child task that ends with the run.
   public func start(_ prepared: PreparedRun) {
     let record = prepared.record
     let runner = prepared.runner
-    let task = Task { await runner.run() }
-    record.attach(task)
-    if let timeout = runner.options.timeoutSeconds {
-      Task {
-        try? await Task.sleep(for: .milliseconds(Int64(timeout * 1000)))
-        record.stop(.timeout)
+    let timeout = runner.options.timeoutSeconds.map(Duration.seconds)
+    let task = Task {
+      await withTaskGroup(of: Void.self) { group in
+        if let timeout {
+          group.addTask {
+            guard (try? await Task.sleep(for: timeout)) != nil else { return }
+            record.stop(.timeout)
+          }
+        }
+        await runner.run()
+        group.cancelAll()
       }
     }
+    record.attach(task)
   }
 
-  /// Cancels a run: `true` if it was live, `false` if it had ended, `nil` for an unknown id.
-  public func cancel(_ runID: String) -> Bool? {
-    guard let record = record(runID) else { return nil }
-    return record.stop(.cancelled)
+  /// Cancels a run: `true` if it was live, `false` if it had already ended.
+  public func cancel(_ runID: String) throws(RunLookupError) -> Bool {
+    try record(runID).stop(.cancelled)
   }
 
-  /// The `execution.status` result, or `nil` for an unknown (or no longer retained) run.
-  public func status(_ runID: String) -> JSONValue? {
-    record(runID)?.statusJSON
+  /// A run as `execution.status` reports it.
+  public func status(_ runID: String) throws(RunLookupError) -> RunSnapshot {
+    try record(runID).snapshot
   }
 
-  /// Suspends until a run has emitted its terminal event.
+  /// Suspends until a run has emitted its terminal event (at once for an unknown run).
   public func waitUntilEnded(_ runID: String) async {
-    await record(runID)?.waitUntilEnded()
+    await (try? record(runID))?.waitUntilEnded()
   }
 
   /// Cancels every live run and waits for all their terminal events.
@@ -97,8 +101,9 @@ public final class RunManager: Sendable {
   /// The number of live runs.
   public var liveRunCount: Int { state.withLock { $0.live.count } }
 
-  private func record(_ runID: String) -> RunRecord? {
-    state.withLock { $0.live[runID] ?? $0.ended[runID] }
+  private func record(_ runID: String) throws(RunLookupError) -> RunRecord {
+    guard let record = state.withLock({ $0.live[runID] ?? $0.ended[runID] }) else { throw .unknownRun(runID) }
+    return record
   }
 
   private func retire(_ runID: String) {

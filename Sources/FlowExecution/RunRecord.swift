@@ -1,5 +1,4 @@
 import FlowGraph
-import JSONRPC
 import Synchronization
 
 /// The live state of one run, as `execution.status` reports it, kept current from the run's events.
@@ -87,19 +86,13 @@ final class RunRecord: Sendable {
     }
   }
 
-  /// The `execution.status` result.
-  var statusJSON: JSONValue {
+  /// The run as `execution.status` reports it.
+  var snapshot: RunSnapshot {
     let statuses = board.statuses(of: nodeIndices)
     return state.withLock { state in
-      var nodes = JSONObject()
-      nodes.reserveCapacity(nodeIDs.count)
-      for (id, status) in zip(nodeIDs, statuses) { nodes[id] = .string(status.rawValue) }
-      var outputs = JSONObject()
-      for (id, output) in state.outputs { outputs[id] = output.json }
-      return [
-        "run_id": .string(runID), "flow_id": .string(flowID), "state": .string(state.runState.rawValue),
-        "nodes": .object(nodes), "outputs": .object(outputs),
-      ]
+      RunSnapshot(
+        runID: runID, flowID: flowID, state: state.runState,
+        nodes: zip(nodeIDs, statuses).map { (id: $0, status: $1) }, outputs: state.outputs)
     }
   }
 }

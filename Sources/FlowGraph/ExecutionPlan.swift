@@ -1,5 +1,3 @@
-import JSONRPC
-
 /// Which nodes a run executes, in what order, and which upstream outputs it reuses.
 public struct ExecutionPlan: Sendable {
   /// Node indices to execute, in topological order.
@@ -39,11 +37,5 @@ public struct ExecutionPlan: Sendable {
     nodes = order.filter { executes[$0] }
     reused = order.filter { reuses[$0] }
     levels = TopologicalOrder.levels(index, nodes: nodes)
-  }
-
-  /// The plan as `flow.validate` reports it.
-  public func json(_ index: GraphIndex) -> JSONValue {
-    let ids = { (nodes: [Int]) in JSONValue.array(nodes.map { .string(index.flow.nodes[$0].id) }) }
-    return ["node_ids": ids(nodes), "levels": .array(levels.map(ids)), "reused_node_ids": ids(reused)]
   }
 }

@@ -1,4 +1,4 @@
-import JSONRPC
+import JSON
 
 /// How an edge's payload is interpreted, decided by its `targetHandle` prefix.
 public enum EdgeClass: String, Sendable, CaseIterable {
@@ -11,16 +11,22 @@ public enum EdgeClass: String, Sendable, CaseIterable {
 
   /// The class of an edge with this target handle.
   public init(targetHandle: String?) {
-    guard let targetHandle else {
-      self = .text
-      return
-    }
-    if targetHandle.hasPrefix("adapter") {
-      self = .adapter
-    } else if targetHandle.hasPrefix("image") {
-      self = .image
-    } else {
-      self = .text
+    self = targetHandle.flatMap(Self.init(handlePrefixOf:)) ?? .text
+  }
+
+  /// The class a handle names by its prefix (`text…`, `adapter…`, `image…`), or `nil` when it
+  /// names none (such an edge is treated as a text edge, with a warning).
+  public init?(handlePrefixOf handle: String) {
+    guard let match = Self.allCases.first(where: { handle.hasPrefix($0.rawValue) }) else { return nil }
+    self = match
+  }
+
+  /// The output kind an edge of this class carries from its source.
+  public var carries: OutputKind {
+    switch self {
+    case .text: .text
+    case .adapter: .personas
+    case .image: .image
     }
   }
 }
@@ -84,12 +90,12 @@ public struct Flow: Sendable {
   /// With a trigger, only it and what is downstream of it run.
   public var triggerNodeID: String?
   /// Outputs of upstream nodes to reuse in a partial run, by node id.
-  public var cachedOutputs: [String: JSONValue]
+  public var cachedOutputs: [String: NodeOutput]
 
   /// A flow with the given parts.
   public init(
     flowID: String = "", nodes: [FlowNode], edges: [FlowEdge], providerID: String? = nil, triggerNodeID: String? = nil,
-    cachedOutputs: [String: JSONValue] = [:]
+    cachedOutputs: [String: NodeOutput] = [:]
   ) {
     self.flowID = flowID
     self.nodes = nodes
@@ -97,69 +103,5 @@ public struct Flow: Sendable {
     self.providerID = providerID
     self.triggerNodeID = triggerNodeID
     self.cachedOutputs = cachedOutputs
-  }
-}
-
-extension Flow {
-  /// Decodes the `execution.start` / `flow.validate` params. Shape problems (a missing `nodes`,
-  /// a node without an `id`) are `-32602` naming the field; everything about the graph itself is
-  /// left to validation, which reports every issue at once.
-  public init(reading reader: ParamsReader) throws(ResponseError) {
-    let nodeValues = try reader.requiredArray("nodes")
-    let edgeValues = try reader.array("edges") ?? []
-    // Element paths ("params.nodes[3]") are only built for an error message.
-    func path(_ list: String, _ index: Int) -> String { "\(reader.path(of: list))[\(index)]" }
-    func string(_ object: JSONObject, _ key: String, list: String, index: Int, required: Bool) throws(ResponseError) -> String? {
-      switch object[key] {
-      case .string(let value)?: return value
-      case nil, .null?:
-        if required { throw .invalidParams("\(path(list, index)).\(key) is required.") }
-        return nil
-      case let other?: throw .invalidParams("\(path(list, index)).\(key) must be a string, not \(other.typeName).")
-      }
-    }
-    var nodes: [FlowNode] = []
-    nodes.reserveCapacity(nodeValues.count)
-    for (index, value) in nodeValues.enumerated() {
-      guard case .object(let object) = value else {
-        throw .invalidParams("\(path("nodes", index)) must be an object, not \(value.typeName).")
-      }
-      let data: JSONObject
-      switch object["data"] {
-      case nil, .null?: data = [:]
-      case .object(let value)?: data = value
-      case let other?: throw .invalidParams("\(path("nodes", index)).data must be an object, not \(other.typeName).")
-      }
-      nodes.append(
-        FlowNode(
-          id: try string(object, "id", list: "nodes", index: index, required: true)!,
-          type: try string(object, "type", list: "nodes", index: index, required: true)!, data: data))
-    }
-    var edges: [FlowEdge] = []
-    edges.reserveCapacity(edgeValues.count)
-    for (index, value) in edgeValues.enumerated() {
-      guard case .object(let object) = value else {
-        throw .invalidParams("\(path("edges", index)) must be an object, not \(value.typeName).")
-      }
-      edges.append(
-        FlowEdge(
-          id: try string(object, "id", list: "edges", index: index, required: false),
-          source: try string(object, "source", list: "edges", index: index, required: true)!,
-          target: try string(object, "target", list: "edges", index: index, required: true)!,
-          sourceHandle: try string(object, "sourceHandle", list: "edges", index: index, required: false),
-          targetHandle: try string(object, "targetHandle", list: "edges", index: index, required: false)))
-    }
-    var cached: [String: JSONValue] = [:]
-    if let cachedReader = try reader.object("cached_outputs") {
-      for (key, value) in cachedReader.object.members {
-        guard case .object = value else {
-          throw .invalidParams("\(cachedReader.path(of: key)) must be an object (a node output), not \(value.typeName).")
-        }
-        cached[key] = value
-      }
-    }
-    self.init(
-      flowID: try reader.string("flow_id") ?? "", nodes: nodes, edges: edges, providerID: try reader.string("provider_id"),
-      triggerNodeID: try reader.string("trigger_node_id"), cachedOutputs: cached)
   }
 }

@@ -1,45 +1,133 @@
-import JSONRPC
+import JSON
 
-/// Validates a flow completely, reporting every issue rather than the first, and, when it is
-/// valid, plans the run.
+/// Validates a flow completely, reporting every issue rather than the first, and, when it has
+/// no errors, plans the run.
 public struct FlowValidation: Sendable {
   /// The indexed flow.
   public let index: GraphIndex
-  /// Every issue found, node issues in node order, then edge issues, cycles and the trigger.
+  /// Every issue found: the flow's provider; per node in node order; per edge in edge order;
+  /// cycles; the trigger.
   public let issues: [ValidationIssue]
-  /// The run plan; `nil` when the flow is invalid.
+  /// The run plan; `nil` when the flow has errors.
   public let plan: ExecutionPlan?
 
-  /// Whether the flow can run.
-  public var isValid: Bool { issues.isEmpty }
+  /// Whether the flow can run: it has no issue of severity `error`.
+  public var isValid: Bool { plan != nil }
 
-  /// Validates `flow`; `knownProviders` are the provider ids `provider_id` and `data.providerId` may name.
-  public init(_ flow: Flow, knownProviders: Set<String>) {
+  /// The issues that block the run.
+  public var errors: [ValidationIssue] { issues.filter { $0.severity == .error } }
+
+  /// `data` keys editors keep on nodes for themselves; they draw no `unknown_data_field` warning.
+  public static let editorDataKeys: Set = ["label", "title", "color", "collapsed", "comment", "icon"]
+
+  /// Validates `flow` against `catalog`; `knownProviders` are the provider ids `provider_id`
+  /// and `data.providerId` may name.
+  public init(_ flow: Flow, catalog: NodeCatalog, knownProviders: [String]) {
     let index = GraphIndex(flow)
     var issues: [ValidationIssue] = []
     if let provider = flow.providerID, !knownProviders.contains(provider) {
       issues.append(
         ValidationIssue(
           .unknownProvider,
-          "The flow's provider_id '\(provider)' names no known provider; use one of \(knownProviders.sorted().joined(separator: ", "))."
-        )
-      )
+          "The flow's provider_id '\(provider)' names no known provider\(Suggestion.phrase(for: provider, in: knownProviders)) (known: \(knownProviders.joined(separator: ", ")))."
+        ))
     }
+    var descriptors = [NodeTypeDescriptor?](repeating: nil, count: flow.nodes.count)
     for (position, node) in flow.nodes.enumerated() {
       // The index keeps the first node of each id: any other with that id is a duplicate.
       guard index.nodeIndex[node.id] == position else {
         issues.append(ValidationIssue(.duplicateNodeID, "Node id '\(node.id)' is used by more than one node.", nodeID: node.id))
         continue
       }
-      guard let descriptor = NodeCatalog.descriptor(for: node.type) else {
+      guard let descriptor = catalog.descriptor(for: node.type) else {
         issues.append(
-          ValidationIssue(.unknownNodeType, "Node '\(node.id)' has the unknown type '\(node.type)'.", nodeID: node.id))
+          ValidationIssue(
+            .unknownNodeType,
+            "Node '\(node.id)' has the unknown type '\(node.type)'\(Suggestion.phrase(for: node.type, in: catalog.typeNames)).",
+            nodeID: node.id))
         continue
       }
-      issues += NodeDataValidator.issues(for: node, descriptor: descriptor, knownProviders: knownProviders)
+      descriptors[position] = descriptor
+      issues += Self.dataIssues(node, descriptor: descriptor, knownProviders: knownProviders)
       issues += Self.missingInputs(index: index, node: position, descriptor: descriptor)
     }
+    issues += Self.edgeIssues(index, descriptors: descriptors)
+    let (order, leftover) = TopologicalOrder.sort(index)
+    for cycle in TopologicalOrder.cycles(index, leftover: leftover) {
+      let path = cycle.map { flow.nodes[$0].id }
+      let around = (path + path.prefix(1)).joined(separator: " → ")
+      issues.append(ValidationIssue(.cycle, "The flow has a cycle: \(around).", path: path))
+    }
+    if let trigger = flow.triggerNodeID, index.nodeIndex[trigger] == nil {
+      issues.append(
+        ValidationIssue(
+          .unknownTriggerNode,
+          "trigger_node_id '\(trigger)' names no node of the flow\(Suggestion.phrase(for: trigger, in: flow.nodes.map(\.id))).",
+          nodeID: trigger))
+    }
+    self.index = index
+    self.issues = issues
+    self.plan = issues.contains { $0.severity == .error } ? nil : ExecutionPlan(index: index, order: order)
+  }
+
+  private static func dataIssues(_ node: FlowNode, descriptor: NodeTypeDescriptor, knownProviders: [String])
+    -> [ValidationIssue]
+  {
+    var issues = descriptor.validateData(node.data, descriptor.dataFields).map { problem in
+      ValidationIssue(.invalidData, "Node '\(node.id)' (\(node.type)): \(problem).", nodeID: node.id)
+    }
+    if case .string(let provider)? = node.data["providerId"], !provider.isEmpty, !knownProviders.contains(provider) {
+      issues.append(
+        ValidationIssue(
+          .unknownProvider,
+          "Node '\(node.id)' names the unknown provider '\(provider)' in data.providerId\(Suggestion.phrase(for: provider, in: knownProviders)).",
+          nodeID: node.id))
+    }
+    if !descriptor.acceptsExtraFields {
+      let known = descriptor.dataFields.map(\.name)
+      node.data.forEachMember { key, _ in
+        guard !known.contains(key), !editorDataKeys.contains(key) else { return }
+        issues.append(
+          ValidationIssue(
+            .unknownDataField,
+            "Node '\(node.id)' (\(node.type)) has data.\(key), which \(node.type) does not use\(Suggestion.phrase(for: key, in: known)).",
+            nodeID: node.id))
+      }
+    }
+    return issues
+  }
+
+  private static func missingInputs(index: GraphIndex, node: Int, descriptor: NodeTypeDescriptor) -> [ValidationIssue] {
+    guard !descriptor.requiredInputs.isEmpty else { return [] }
+    let flowNode = index.flow.nodes[node]
+    var present: [EdgeClass] = []
+    for edge in index.incoming[node] where !present.contains(index.flow.edges[edge].edgeClass) {
+      present.append(index.flow.edges[edge].edgeClass)
+    }
+    var issues: [ValidationIssue] = []
+    for required in descriptor.requiredInputs where !present.contains(required) {
+      if let field = descriptor.inputAlternatives[required] {
+        guard flowNode.data[field] == nil || flowNode.data[field]?.isNull == true else { continue }
+        issues.append(
+          ValidationIssue(
+            .missingInput,
+            "Node '\(flowNode.id)' (\(flowNode.type)) needs \(required.article) input edge or data.\(field) and has neither.",
+            nodeID: flowNode.id))
+      } else {
+        issues.append(
+          ValidationIssue(
+            .missingInput, "Node '\(flowNode.id)' (\(flowNode.type)) needs \(required.article) input edge and has none.",
+            nodeID: flowNode.id))
+      }
+    }
+    return issues
+  }
+
+  private static func edgeIssues(_ index: GraphIndex, descriptors: [NodeTypeDescriptor?]) -> [ValidationIssue] {
+    let flow = index.flow
+    var issues: [ValidationIssue] = []
     var seenEdgeIDs = Set<String>(minimumCapacity: flow.edges.count)
+    var duplicates = index.duplicateEdges[...]
     for (position, edge) in flow.edges.enumerated() {
       if let id = edge.id, !seenEdgeIDs.insert(id).inserted {
         issues.append(ValidationIssue(.duplicateEdgeID, "Edge id '\(id)' is used by more than one edge.", edgeID: id))
@@ -49,53 +137,54 @@ public struct FlowValidation: Sendable {
       if source < 0 || target < 0 {
         let missing = [source < 0 ? edge.source : nil, target < 0 ? edge.target : nil].compactMap { $0 }
         let present = source >= 0 ? edge.source : (target >= 0 ? edge.target : nil)
+        let names = missing.map { "'\($0)'\(Suggestion.phrase(for: $0, in: flow.nodes.map(\.id)))" }
         issues.append(
           ValidationIssue(
             .danglingEdge,
-            "Edge '\(edge.label)' refers to the missing node\(missing.count > 1 ? "s" : "") \(missing.map { "'\($0)'" }.joined(separator: " and ")).",
-            nodeID: present, edgeID: edge.id ?? edge.label))
-      } else if source == target {
+            "Edge '\(edge.label)' refers to the missing node\(missing.count > 1 ? "s" : "") \(names.joined(separator: " and ")).",
+            nodeID: present, edgeID: edge.label))
+        continue
+      }
+      if source == target {
         issues.append(
           ValidationIssue(
             .selfLoop, "Edge '\(edge.label)' connects node '\(edge.source)' to itself.", nodeID: edge.source,
-            edgeID: edge.id ?? edge.label))
+            edgeID: edge.label))
+        continue
       }
-    }
-    let (order, leftover) = TopologicalOrder.sort(index)
-    for cycle in TopologicalOrder.cycles(index, leftover: leftover) {
-      let path = cycle.map { flow.nodes[$0].id }
-      issues.append(
-        ValidationIssue(.cycle, "The flow has a cycle: \((path + [path[0]]).joined(separator: " → ")).", path: path))
-    }
-    if let trigger = flow.triggerNodeID, index.nodeIndex[trigger] == nil {
-      issues.append(
-        ValidationIssue(
-          .unknownTriggerNode, "trigger_node_id '\(trigger)' names no node of the flow.", nodeID: trigger))
-    }
-    self.index = index
-    self.issues = issues
-    self.plan = issues.isEmpty ? ExecutionPlan(index: index, order: order) : nil
-  }
-
-  private static func missingInputs(index: GraphIndex, node: Int, descriptor: NodeTypeDescriptor) -> [ValidationIssue] {
-    let flowNode = index.flow.nodes[node]
-    guard !descriptor.requiredInputs.isEmpty || descriptor.type == "imageDescriber" else { return [] }
-    var present: [EdgeClass] = []
-    for edge in index.incoming[node] where !present.contains(index.flow.edges[edge].edgeClass) {
-      present.append(index.flow.edges[edge].edgeClass)
-    }
-    var issues: [ValidationIssue] = []
-    for required in descriptor.requiredInputs where !present.contains(required) {
-      issues.append(
-        ValidationIssue(
-          .missingInput, "Node '\(flowNode.id)' (\(flowNode.type)) needs \(required.article) input edge and has none.",
-          nodeID: flowNode.id))
-    }
-    if descriptor.type == "imageDescriber", !present.contains(.image), flowNode.data["image"] == nil {
-      issues.append(
-        ValidationIssue(
-          .missingInput, "Node '\(flowNode.id)' (imageDescriber) needs an image edge or data.image and has neither.",
-          nodeID: flowNode.id))
+      if let duplicate = duplicates.first, duplicate.edge == position {
+        duplicates.removeFirst()
+        issues.append(
+          ValidationIssue(
+            .duplicateEdge,
+            "Edge '\(edge.label)' repeats edge '\(flow.edges[duplicate.of].label)' (same nodes and handles); its input is carried once.",
+            edgeID: edge.label))
+      }
+      if let handle = edge.targetHandle, EdgeClass(handlePrefixOf: handle) == nil {
+        issues.append(
+          ValidationIssue(
+            .unknownHandle,
+            "Edge '\(edge.label)' has the target handle '\(handle)', which starts with none of text, adapter, image; it is treated as a text edge.",
+            edgeID: edge.label))
+      }
+      guard let sourceType = descriptors[source], let targetType = descriptors[target] else { continue }
+      let edgeClass = edge.edgeClass
+      if !sourceType.output.contains(edgeClass.carries) {
+        let outputs = sourceType.output.map(\.rawValue).joined(separator: " and ")
+        issues.append(
+          ValidationIssue(
+            .incompatibleEdge,
+            "Edge '\(edge.label)' is \(edgeClass.article) edge, but its source '\(edge.source)' (\(sourceType.type)) outputs \(outputs) only\(edgeClass.fix(for: sourceType)).",
+            nodeID: edge.source, edgeID: edge.label))
+      } else if !targetType.inputs.contains(edgeClass) {
+        let inputs =
+          targetType.inputs.isEmpty ? "no inputs" : targetType.inputs.map(\.rawValue).joined(separator: " and ") + " inputs only"
+        issues.append(
+          ValidationIssue(
+            .incompatibleEdge,
+            "Edge '\(edge.label)' is \(edgeClass.article) edge, but its target '\(edge.target)' (\(targetType.type)) takes \(inputs).",
+            nodeID: edge.target, edgeID: edge.label))
+      }
     }
     return issues
   }
@@ -109,17 +198,18 @@ extension EdgeClass {
     case .image: "an image"
     }
   }
-}
 
-extension FlowValidation {
-  /// The issues as `data.issues` / `issues` on the wire.
-  public var issuesJSON: JSONValue { .array(issues.map(\.json)) }
-
-  /// The `flow.validate` result.
-  public var resultJSON: JSONValue {
-    [
-      "valid": .bool(isValid), "issues": issuesJSON,
-      "plan": plan?.json(index) ?? ["node_ids": [], "levels": [], "reused_node_ids": []],
-    ]
+  /// A hint for an edge whose source outputs something else: the handle that would carry it.
+  fileprivate func fix(for source: NodeTypeDescriptor) -> String {
+    if source.output.contains(.personas), self != .adapter {
+      return "; connect it to an adapter handle (targetHandle \"adapter\") to carry personas"
+    }
+    if source.output.contains(.image), self != .image {
+      return "; connect it to an image handle (targetHandle \"image\") to carry the image"
+    }
+    if source.output.contains(.text), self != .text {
+      return "; connect it to a text handle to carry text"
+    }
+    return ""
   }
 }

@@ -27,8 +27,10 @@ public struct Adjacency: Sendable {
 
 /// Integer-indexed adjacency of a flow, built once and shared by validation, planning and the runner.
 ///
-/// Only usable edges are indexed: both ends exist and differ. Incoming and outgoing lists keep
-/// the order of `flow.edges`, which is the order inputs are merged in.
+/// Only usable edges are indexed: both ends exist and differ, and an edge that repeats an
+/// earlier one (same source, target and handles) is left out, so its input is carried once.
+/// Incoming and outgoing lists keep the order of `flow.edges`, which is the order inputs are
+/// merged in.
 public struct GraphIndex: Sendable {
   /// The flow.
   public let flow: Flow
@@ -42,6 +44,8 @@ public struct GraphIndex: Sendable {
   public let edgeSource: [Int]
   /// Each edge's target node index, or -1 when dangling.
   public let edgeTarget: [Int]
+  /// Edges that repeat an earlier edge, each with the index of the edge it repeats.
+  public let duplicateEdges: [(edge: Int, of: Int)]
 
   /// Indexes a flow.
   public init(_ flow: Flow) {
@@ -66,15 +70,43 @@ public struct GraphIndex: Sendable {
       outgoing.append((source, index))
       incoming.append((target, index))
     }
+    var incomingAdjacency = Adjacency(count: flow.nodes.count, pairs: incoming)
+    let duplicates = Self.duplicates(flow, incoming: incomingAdjacency, sources: edgeSource)
+    if !duplicates.isEmpty {
+      var repeated = [Bool](repeating: false, count: flow.edges.count)
+      for duplicate in duplicates { repeated[duplicate.edge] = true }
+      incoming.removeAll { repeated[$0.edge] }
+      outgoing.removeAll { repeated[$0.edge] }
+      incomingAdjacency = Adjacency(count: flow.nodes.count, pairs: incoming)
+    }
     self.nodeIndex = nodeIndex
-    self.incoming = Adjacency(count: flow.nodes.count, pairs: incoming)
+    self.incoming = incomingAdjacency
     self.outgoing = Adjacency(count: flow.nodes.count, pairs: outgoing)
+    self.duplicateEdges = duplicates
     self.edgeSource = edgeSource
     self.edgeTarget = edgeTarget
   }
 
   /// The number of nodes.
   public var count: Int { flow.nodes.count }
+
+  /// Edges into the same node from the same source with the same handles as an earlier edge.
+  /// Only nodes with several inputs are compared, pair by pair (their in-degree is small).
+  private static func duplicates(_ flow: Flow, incoming: Adjacency, sources: [Int]) -> [(edge: Int, of: Int)] {
+    var found: [(edge: Int, of: Int)] = []
+    for node in 0..<flow.nodes.count where incoming.degree(node) > 1 {
+      let edges = incoming[node]
+      for later in edges.indices {
+        let edge = flow.edges[edges[later]]
+        let earlier = edges[edges.startIndex..<later].first { candidate in
+          sources[candidate] == sources[edges[later]] && flow.edges[candidate].sourceHandle == edge.sourceHandle
+            && flow.edges[candidate].targetHandle == edge.targetHandle
+        }
+        if let earlier { found.append((edges[later], earlier)) }
+      }
+    }
+    return found.sorted { $0.edge < $1.edge }
+  }
 
   /// Nodes reachable downstream of `start` (breadth-first, `start` excluded), in visiting order.
   public func downstream(of start: Int) -> [Int] {

@@ -1,4 +1,4 @@
-import JSONRPC
+import JSON
 
 /// The JSON type a `data` field must have.
 public enum DataFieldType: String, Sendable {
@@ -23,14 +23,20 @@ public struct DataField: Sendable {
   public var description: String
   /// The allowed values of an enumerated field.
   public var values: [String]?
+  /// The smallest allowed value of a numeric field.
+  public var minimum: Int?
 
   /// A field description.
-  public init(_ name: String, _ type: DataFieldType, required: Bool = false, _ description: String, values: [String]? = nil) {
+  public init(
+    _ name: String, _ type: DataFieldType, required: Bool = false, _ description: String, values: [String]? = nil,
+    minimum: Int? = nil
+  ) {
     self.name = name
     self.type = type
     self.required = required
     self.description = description
     self.values = values
+    self.minimum = minimum
   }
 }
 
@@ -44,8 +50,15 @@ public enum OutputKind: String, Sendable {
   case text, personas, image
 }
 
-/// The fixed facts about a node type: its inputs, its data, whether it calls a provider.
+/// The fixed facts about a node type that validation and editors need: its inputs, its data,
+/// whether it calls a provider.
 public struct NodeTypeDescriptor: Sendable {
+  /// The provider capability a node type requires beyond text chat.
+  public enum ProviderCapability: String, Sendable {
+    case vision
+    case imageGeneration = "image_generation"
+  }
+
   /// The type name used in flows.
   public var type: String
   /// The palette category.
@@ -56,106 +69,61 @@ public struct NodeTypeDescriptor: Sendable {
   public var inputs: [EdgeClass]
   /// The input edge classes it cannot run without.
   public var requiredInputs: [EdgeClass]
+  /// A `data` field that stands in for a required input when set (`imageDescriber`'s `image`).
+  public var inputAlternatives: [EdgeClass: String]
   /// What it outputs.
   public var output: [OutputKind]
   /// Its data fields.
   public var dataFields: [DataField]
+  /// Whether `data` keys beyond ``dataFields`` belong to the node (a character's extra string
+  /// fields) rather than being typos.
+  public var acceptsExtraFields: Bool
   /// Whether it needs an image-generation provider or a vision model.
   public var needs: ProviderCapability?
+  /// Problems with a node's `data`, as phrases ("data.language is required"); the default
+  /// checks ``dataFields`` with ``DataValidation/fieldProblems(_:fields:)``.
+  public var validateData: @Sendable (JSONObject, [DataField]) -> [String]
 
-  /// The provider capability a node type requires beyond text chat.
-  public enum ProviderCapability: String, Sendable {
-    case vision
-    case imageGeneration = "image_generation"
+  /// A descriptor.
+  public init(
+    type: String, category: NodeCategory, callsProvider: Bool, inputs: [EdgeClass], requiredInputs: [EdgeClass] = [],
+    inputAlternatives: [EdgeClass: String] = [:], output: [OutputKind], dataFields: [DataField],
+    acceptsExtraFields: Bool = false, needs: ProviderCapability? = nil,
+    validateData: @escaping @Sendable (JSONObject, [DataField]) -> [String] = DataValidation.fieldProblems
+  ) {
+    self.type = type
+    self.category = category
+    self.callsProvider = callsProvider
+    self.inputs = inputs
+    self.requiredInputs = requiredInputs
+    self.inputAlternatives = inputAlternatives
+    self.output = output
+    self.dataFields = dataFields
+    self.acceptsExtraFields = acceptsExtraFields
+    self.needs = needs
+    self.validateData = validateData
   }
 }
 
-/// Every node type the engine knows.
-public enum NodeCatalog {
-  static let providerFields = [
-    DataField("providerId", .string, "Provider for this node; overrides the node-type default and the flow's provider."),
-    DataField("model", .string, "Model for this node; the provider's default model when absent."),
-  ]
-
+/// The node types a validation knows, in palette order.
+public struct NodeCatalog: Sendable {
   /// The descriptors, in palette order.
-  public static let all: [NodeTypeDescriptor] = [
-    NodeTypeDescriptor(
-      type: "consistentCharacter", category: .data, callsProvider: false, inputs: [], requiredInputs: [], output: [.personas],
-      dataFields: [
-        DataField("name", .string, required: true, "The character's name (unless `characters` is given)."),
-        DataField("description", .string, required: true, "Who the character is (unless `characters` is given)."),
-        DataField("characters", .objectArray, "Several characters, each with `name`, `description` and extra string fields."),
-      ]),
-    NodeTypeDescriptor(
-      type: "sceneBuilder", category: .data, callsProvider: false, inputs: [.text], requiredInputs: [], output: [.text],
-      dataFields: SceneBlocks.blocks.map { DataField($0.field, .string, $0.description, values: $0.values.map(\.value)) }),
-    NodeTypeDescriptor(
-      type: "textOutput", category: .output, callsProvider: false, inputs: [.text], requiredInputs: [], output: [.text],
-      dataFields: []),
-    NodeTypeDescriptor(
-      type: "initialPrompt", category: .text, callsProvider: true, inputs: [.adapter], requiredInputs: [], output: [.text],
-      dataFields: [DataField("text", .string, required: true, "The prompt text.")] + providerFields),
-    NodeTypeDescriptor(
-      type: "promptEnhancer", category: .text, callsProvider: true, inputs: [.text], requiredInputs: [.text], output: [.text],
-      dataFields: [DataField("notes", .string, "What to emphasise when enhancing.")] + providerFields),
-    NodeTypeDescriptor(
-      type: "translator", category: .text, callsProvider: true, inputs: [.text], requiredInputs: [.text], output: [.text],
-      dataFields: [DataField("language", .string, required: true, "Target language code.", values: Languages.codes)]
-        + providerFields),
-    NodeTypeDescriptor(
-      type: "storyTeller", category: .text, callsProvider: true, inputs: [.text], requiredInputs: [.text], output: [.text],
-      dataFields: [DataField("tags", .stringArray, "Themes or genres for the story.")] + providerFields),
-    NodeTypeDescriptor(
-      type: "grammarFix", category: .text, callsProvider: true, inputs: [.text], requiredInputs: [.text], output: [.text],
-      dataFields: [DataField("style", .string, "The register to keep (e.g. formal).")] + providerFields),
-    NodeTypeDescriptor(
-      type: "compressor", category: .text, callsProvider: true, inputs: [.text], requiredInputs: [.text], output: [.text],
-      dataFields: providerFields),
-    NodeTypeDescriptor(
-      type: "imageDescriber", category: .image, callsProvider: true, inputs: [.image], requiredInputs: [], output: [.text],
-      dataFields: [
-        DataField("image", .image, "An image to describe when no image edge arrives: {mime_type, base64} or {url}."),
-        DataField("notes", .string, "What to focus on."),
-      ] + providerFields, needs: .vision),
-    NodeTypeDescriptor(
-      type: "imageGenerator", category: .image, callsProvider: true, inputs: [.text], requiredInputs: [.text], output: [.image],
-      dataFields: [
-        DataField("width", .integer, "Image width in pixels."), DataField("height", .integer, "Image height in pixels."),
-        DataField("seed", .integer, "Random seed."), DataField("negativePrompt", .string, "What the image must not show."),
-      ] + providerFields, needs: .imageGeneration),
-    NodeTypeDescriptor(
-      type: "personasReplacer", category: .text, callsProvider: true, inputs: [.text, .adapter],
-      requiredInputs: [.text, .adapter], output: [.text], dataFields: providerFields),
-  ]
+  public let descriptors: [NodeTypeDescriptor]
+  private let byType: [String: Int]
 
-  private static let byType = Dictionary(uniqueKeysWithValues: all.map { ($0.type, $0) })
+  /// A catalog of these descriptors; a repeated type keeps its first descriptor.
+  public init(_ descriptors: [NodeTypeDescriptor]) {
+    self.descriptors = descriptors
+    var byType: [String: Int] = [:]
+    for (position, descriptor) in descriptors.enumerated() where byType[descriptor.type] == nil {
+      byType[descriptor.type] = position
+    }
+    self.byType = byType
+  }
 
   /// The descriptor of a type, or `nil` for an unknown type.
-  public static func descriptor(for type: String) -> NodeTypeDescriptor? { byType[type] }
+  public func descriptor(for type: String) -> NodeTypeDescriptor? { byType[type].map { descriptors[$0] } }
 
   /// The type names, in palette order.
-  public static var typeNames: [String] { all.map(\.type) }
-}
-
-extension NodeTypeDescriptor {
-  /// The `nodes.list` entry for this type.
-  public var json: JSONValue {
-    [
-      "type": .string(type),
-      "category": .string(category.rawValue),
-      "calls_provider": .bool(callsProvider),
-      "inputs": .array(inputs.map { .string($0.rawValue) }),
-      "required_inputs": .array(requiredInputs.map { .string($0.rawValue) }),
-      "output": .array(output.map { .string($0.rawValue) }),
-      "data_fields": .array(
-        dataFields.map { field in
-          var object: JSONObject = [
-            "name": .string(field.name), "type": .string(field.type.rawValue), "required": .bool(field.required),
-            "description": .string(field.description),
-          ]
-          if let values = field.values { object["values"] = .array(values.map(JSONValue.string)) }
-          return .object(object)
-        }),
-    ]
-  }
+  public var typeNames: [String] { descriptors.map(\.type) }
 }

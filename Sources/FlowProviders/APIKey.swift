@@ -1,3 +1,5 @@
+import JSON
+
 /// An API key. It prints as `<redacted>` in every description so that it cannot reach a log,
 /// an error message or a response by accident; only ``revealedForRequest`` gives the text,
 /// for the one place it belongs: an outgoing request header.
@@ -16,15 +18,4 @@ public struct APIKey: Sendable, Hashable, CustomStringConvertible, CustomDebugSt
 
   public var description: String { "<redacted>" }
   public var debugDescription: String { "<redacted>" }
-}
-
-extension String {
-  func trimmingWhitespace() -> String {
-    let scalars = unicodeScalars
-    guard let first = scalars.firstIndex(where: { !$0.properties.isWhitespace }) else { return "" }
-    let last = scalars.lastIndex(where: { !$0.properties.isWhitespace })!
-    var result = String.UnicodeScalarView()
-    result.append(contentsOf: scalars[first...last])
-    return String(result)
-  }
 }

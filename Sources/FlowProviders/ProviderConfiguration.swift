@@ -1,5 +1,3 @@
-import JSONRPC
-
 /// The settings of every provider, layered from the environment, a config file and `initialize`.
 public struct ProviderConfiguration: Sendable, Hashable {
   /// Settings by provider id; a provider without an entry uses its built-in defaults.
@@ -22,20 +20,6 @@ public struct ProviderConfiguration: Sendable, Hashable {
       if entry != ProviderSettings() { settings[descriptor.id] = entry }
     }
     return ProviderConfiguration(settings: settings)
-  }
-
-  /// Reads a `providers` object (`{"mistral": {...}, ...}`); unknown provider ids are rejected.
-  public init(reading reader: ParamsReader) throws(ResponseError) {
-    var settings: [String: ProviderSettings] = [:]
-    for key in reader.object.keys {
-      guard ProviderDescriptor.named(key) != nil else {
-        throw .invalidParams(
-          "\(reader.path(of: key)) names an unknown provider; known providers: \(ProviderDescriptor.knownIDs).")
-      }
-      guard let nested = try reader.object(key) else { continue }
-      settings[key] = try ProviderSettings(reading: nested)
-    }
-    self.init(settings: settings)
   }
 
   /// This configuration with every field that `higher` sets taken from it, provider by provider.
@@ -62,20 +46,5 @@ public struct ProviderConfiguration: Sendable, Hashable {
   /// Whether a provider can be called: it has credentials, or needs none.
   public func isConfigured(_ descriptor: ProviderDescriptor) -> Bool {
     !descriptor.needsCredentials || settings[descriptor.id]?.apiKey != nil
-  }
-
-  /// The provider list of `initialize` capabilities and `providers.list`; never includes a key.
-  public func providerList() -> JSONValue {
-    .array(
-      ProviderDescriptor.all.map { descriptor in
-        let effective = effectiveSettings(for: descriptor)
-        return [
-          "id": .string(descriptor.id),
-          "kind": .string(descriptor.kind.rawValue),
-          "configured": .bool(isConfigured(descriptor)),
-          "default_model": .string(effective.defaultModel ?? descriptor.defaultModel),
-          "images": .bool(descriptor.supportsImages),
-        ]
-      })
   }
 }

@@ -1,5 +1,4 @@
 import FlowProviders
-import JSONRPC
 
 /// Settings of the server-side cache.
 public struct CacheSettings: Sendable, Hashable {
@@ -40,45 +39,6 @@ public struct EngineSettings: Sendable, Hashable {
     self.providers = providers
     self.modelDefaults = modelDefaults
     self.cache = cache
-  }
-
-  /// The member names, also the positional order of `initialize` params.
-  public static let memberNames = ["client_info", "providers", "model_defaults", "cache"]
-
-  /// Reads the `initialize` params or a config file's top-level object.
-  public init(reading reader: ParamsReader) throws(ResponseError) {
-    if let unknown = reader.object.keys.first(where: { !Self.memberNames.contains($0) }) {
-      throw .invalidParams(
-        "\(reader.path(of: unknown)) is not a known setting; use one of \(Self.memberNames.joined(separator: ", ")).")
-    }
-    self.init()
-    if let providersReader = try reader.object("providers") {
-      providers = try ProviderConfiguration(reading: providersReader)
-    }
-    if let defaultsReader = try reader.object("model_defaults") {
-      for nodeType in defaultsReader.object.keys {
-        guard let entry = try defaultsReader.object(nodeType) else { continue }
-        let providerID = try entry.requiredString("provider_id")
-        guard ProviderDescriptor.named(providerID) != nil else {
-          throw .invalidParams(
-            "\(entry.path(of: "provider_id")) names an unknown provider; known providers: \(ProviderDescriptor.knownIDs).")
-        }
-        modelDefaults[nodeType] = ModelDefault(providerID: providerID, model: try entry.string("model"))
-      }
-    }
-    if let cacheReader = try reader.object("cache") {
-      cache = CacheSettings(
-        enabled: try cacheReader.bool("enabled"),
-        maxEntries: try cacheReader.int("max_entries", minimum: 0),
-        path: try cacheReader.string("path"))
-      if let path = cache.path, !path.hasPrefix("/") {
-        throw .invalidParams("\(cacheReader.path(of: "path")) must be an absolute path.")
-      }
-    }
-    if let clientInfo = try reader.object("client_info") {
-      _ = try clientInfo.string("name")
-      _ = try clientInfo.string("version")
-    }
   }
 
   /// These settings with every part that `higher` sets taken from it.

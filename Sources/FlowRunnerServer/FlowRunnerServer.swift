@@ -1,12 +1,15 @@
 import FlowExecution
 import FlowGraph
+import FlowNodes
 import FlowProviders
+import JSON
 import JSONRPC
 import Logging
 import Synchronization
 
-/// The flowrunner JSON-RPC server: the lifecycle of protocol.md §2 and the methods of §3, on top
-/// of a ``Connection``.
+/// The flowrunner JSON-RPC server: the lifecycle of `initialize` … `exit` and the methods, on
+/// top of a ``Connection``. Every wire shape is in the `Codec` folder; this type only decides
+/// and delegates.
 ///
 /// Lifecycle decisions are made synchronously on the connection's reader thread, in arrival
 /// order, so `initialize` followed at once by another request in the same write behaves exactly
@@ -28,28 +31,28 @@ public final class FlowRunnerServer: MessageHandler {
     var exitWaiters: [CheckedContinuation<Int32, Never>] = []
   }
 
-  /// The methods this server answers, as listed in `initialize` capabilities.
-  public static let methods = [
-    "initialize", "shutdown", "ping", "execution.start", "execution.cancel", "execution.status", "flow.validate",
-    "nodes.list", "providers.list",
-  ]
   /// The notifications this server accepts from the client.
-  public static let clientNotifications = ["initialized", "exit", "$/cancelRequest"]
+  public static let clientNotifications = ClientNotification.all
 
   let connection: Connection
   let logger: Logger
   private let state: Mutex<State>
+  private let kits: NodeKits
+  private let maxMessageBytes: Int
   /// The runs of this connection.
   public let runs: RunManager
 
   /// A server on a connection, with the settings from the environment and the config file.
   public init(
-    connection: Connection, baseSettings: EngineSettings, logger: Logger, executors: ExecutorRegistry = .standard
+    connection: Connection, baseSettings: EngineSettings, logger: Logger, kits: NodeKits = .standard,
+    maxMessageBytes: Int = Connection.Configuration().maximumMessageBytes
   ) {
     self.connection = connection
     self.logger = logger
+    self.kits = kits
+    self.maxMessageBytes = maxMessageBytes
     self.state = Mutex(State(settings: baseSettings))
-    self.runs = RunManager(executors: executors, sink: ConnectionEventSink(connection: connection))
+    self.runs = RunManager(executors: kits.executors, sink: ConnectionEventSink(connection: connection))
   }
 
   /// Starts reading and suspends until the process should exit; returns the exit code
@@ -82,8 +85,7 @@ public final class FlowRunnerServer: MessageHandler {
   /// What runs of this connection use to call providers.
   var services: ExecutionServices {
     state.withLock { state in
-      ExecutionServices(
-        providers: state.settings.providers, modelDefaults: state.settings.modelDefaults, clients: state.clients)
+      kits.services(providers: state.settings.providers, modelDefaults: state.settings.modelDefaults, clients: state.clients)
     }
   }
 
@@ -91,13 +93,13 @@ public final class FlowRunnerServer: MessageHandler {
 
   public func handle(_ request: Request, reply: Reply) {
     let phase = state.withLock { $0.phase }
-    if request.method == "ping" {
-      reply.succeed(.object([:]))
+    if request.method == PingMethod.method {
+      reply.succeed(PingMethod.encode(()))
       return
     }
     switch phase {
     case .uninitialized:
-      guard request.method == "initialize" else {
+      guard request.method == InitializeMethod.method else {
         reply.fail(.serverNotInitialized(request.method))
         return
       }
@@ -115,86 +117,93 @@ public final class FlowRunnerServer: MessageHandler {
 
   private func handleRunning(_ request: Request, reply: Reply) throws(ResponseError) {
     switch request.method {
-    case "initialize":
+    case InitializeMethod.method:
       throw .invalidRequest("'initialize' was already received on this connection.")
-    case "shutdown":
-      _ = try ParamsReader(request.params)
+    case ShutdownMethod.method:
+      _ = try ShutdownMethod.decode(request.params)
       state.withLock { $0.phase = .shutDown }
       logger.info("Shutdown requested; cancelling \(runs.liveRunCount) live runs.")
       reply.run { [runs] in
         await runs.cancelAll()
-        return .null
+        return ShutdownMethod.encode(())
       }
-    case "providers.list":
-      _ = try ParamsReader(request.params)
-      reply.succeed(["providers": settings.providers.providerList()])
-    case "execution.start":
+    case ProvidersListMethod.method:
+      _ = try ProvidersListMethod.decode(request.params)
+      reply.succeed(ProvidersListMethod.encode(settings.providers))
+    case ExecutionStartMethod.method:
       try startExecution(request, reply: reply)
-    case "execution.cancel":
-      let runID = try ParamsReader(request.params, positionalNames: ["run_id"]).requiredString("run_id")
-      guard let cancelled = runs.cancel(runID) else { throw Self.unknownRun(runID) }
-      reply.succeed(["run_id": .string(runID), "cancelled": .bool(cancelled)])
-    case "execution.status":
-      let runID = try ParamsReader(request.params, positionalNames: ["run_id"]).requiredString("run_id")
-      guard let status = runs.status(runID) else { throw Self.unknownRun(runID) }
-      reply.succeed(status)
-    case "flow.validate":
-      let validation = try Self.validate(ParamsReader(request.params))
-      reply.succeed(validation.resultJSON)
-    case "nodes.list":
-      _ = try ParamsReader(request.params)
-      reply.succeed(["node_types": .array(NodeCatalog.all.map(\.json))])
+    case ExecutionCancelMethod.method:
+      let runID = try ExecutionCancelMethod.decode(request.params)
+      do {
+        reply.succeed(ExecutionCancelMethod.encode((runID, try runs.cancel(runID))))
+      } catch {
+        throw error.responseError
+      }
+    case ExecutionStatusMethod.method:
+      let runID = try ExecutionStatusMethod.decode(request.params)
+      do {
+        reply.succeed(ExecutionStatusMethod.encode(try runs.status(runID)))
+      } catch {
+        throw error.responseError
+      }
+    case FlowValidateMethod.method:
+      let flow = try FlowValidateMethod.decode(request.params)
+      reply.succeed(FlowValidateMethod.encode(kits.validate(flow)))
+    case NodesListMethod.method:
+      _ = try NodesListMethod.decode(request.params)
+      reply.succeed(NodesListMethod.encode(kits.catalog))
     default:
       throw .methodNotFound(request.method)
     }
   }
 
-  private func initialize(_ request: Request, reply: Reply) {
-    let clientSettings: EngineSettings
+  /// `execution.start`: validate, answer the run id, and start the run once that answer is
+  /// queued, so the response always precedes the run's first notification.
+  private func startExecution(_ request: Request, reply: Reply) throws(ResponseError) {
+    let params = try ExecutionStartMethod.decode(request.params)
+    let prepared: RunManager.PreparedRun
     do {
-      let reader = try ParamsReader(request.params, positionalNames: EngineSettings.memberNames)
-      clientSettings = try EngineSettings(reading: reader)
-      if let client = try reader.object("client_info") {
-        let name = try client.string("name") ?? "unnamed"
-        let version = try client.string("version") ?? ""
-        logger.info("Client: \(name) \(version)")
-      }
+      prepared = try runs.prepare(kits.validate(params.flow), options: params.options, services: services)
+    } catch {
+      throw ExecutionStartMethod.error(error)
+    }
+    logger.debug("Run \(prepared.runID) of flow '\(params.flow.flowID)' prepared.")
+    reply.succeed(ExecutionStartMethod.encode(prepared.runID))
+    reply.afterDelivery { [runs] in runs.start(prepared) }
+  }
+
+  private func initialize(_ request: Request, reply: Reply) {
+    let params: InitializeMethod.Params
+    do {
+      params = try InitializeMethod.decode(request.params)
     } catch {
       reply.fail(error)
       return
     }
+    if params.clientName != nil || params.clientVersion != nil {
+      logger.info("Client: \(params.clientName ?? "unnamed") \(params.clientVersion ?? "")")
+    }
     let settings = state.withLock { state in
-      state.settings = state.settings.overlaid(with: clientSettings)
+      state.settings = state.settings.overlaid(with: params.settings)
       state.clients = ProviderClients(configuration: state.settings.providers)
       state.phase = .running
       return state.settings
     }
-    reply.succeed(initializeResult(settings: settings))
-  }
-
-  private func initializeResult(settings: EngineSettings) -> JSONValue {
-    [
-      "server_info": ["name": .string(ServerInfo.name), "version": .string(ServerInfo.version)],
-      "protocol_version": .string(ServerInfo.protocolVersion),
-      "capabilities": [
-        "methods": .array(Self.methods.map(JSONValue.string)),
-        "notifications": .array(RunEventEncoder.methods.map(JSONValue.string)),
-        "node_types": .array(NodeCatalog.typeNames.map(JSONValue.string)),
-        "providers": settings.providers.providerList(),
-        "streaming": true,
-        "framing": .string((connection.framing ?? .lsp).rawValue),
-      ],
-    ]
+    reply.succeed(
+      InitializeMethod.encode(
+        .init(
+          settings: settings, catalog: kits.catalog, framing: connection.framing ?? .lsp, maxMessageBytes: maxMessageBytes
+        )))
   }
 
   public func handle(_ notification: Notification) {
     let phase = state.withLock { $0.phase }
     switch notification.method {
-    case "exit":
+    case ClientNotification.exit:
       let code: Int32 = phase == .shutDown ? 0 : 1
       logger.info("Exit requested (code \(code)).")
       finish(exitCode: code)
-    case "initialized":
+    case ClientNotification.initialized:
       break
     default:
       if phase == .uninitialized {

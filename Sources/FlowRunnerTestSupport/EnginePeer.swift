@@ -1,4 +1,5 @@
 import Foundation
+import JSON
 import JSONRPC
 
 /// How a test wants the engine started.

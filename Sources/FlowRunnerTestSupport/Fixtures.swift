@@ -1,4 +1,5 @@
 import Foundation
+import JSON
 import JSONRPC
 
 /// The repository's `Fixtures/` folder and helpers to read it.

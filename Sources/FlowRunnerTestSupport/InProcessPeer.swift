@@ -1,6 +1,7 @@
 import FlowProviders
 import FlowRunnerServer
 import Foundation
+import JSON
 import JSONRPC
 import Logging
 import Synchronization

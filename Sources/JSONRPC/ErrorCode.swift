@@ -1,3 +1,5 @@
+import JSON
+
 /// A JSON-RPC error code: the specification's codes, the LSP ones and the engine's own.
 public struct ErrorCode: RawRepresentable, Hashable, Sendable {
   public var rawValue: Int

@@ -1,3 +1,5 @@
+import JSON
+
 /// How messages are delimited on a byte stream.
 public enum Framing: String, Sendable, CaseIterable {
   /// The LSP base protocol: `Content-Length` headers, a blank line, then the body.

@@ -1,3 +1,5 @@
+import JSON
+
 /// A request received from the peer: it carries an id and expects exactly one response.
 public struct Request: Sendable {
   /// The id to echo in the response.

@@ -1,3 +1,5 @@
+import JSON
+
 /// Reads a method's params (or any nested object) field by field, turning every shape problem into
 /// a `-32602` whose message names the field, e.g. "params.run_id must be a string, not a number."
 ///
@@ -115,5 +117,44 @@ public struct ParamsReader: Sendable {
   public func required(_ key: String) throws(ResponseError) -> JSONValue {
     guard let value = value(key) else { throw missing(key) }
     return value
+  }
+}
+
+extension ParamsReader {
+  /// An optional integer member that must lie in `range`.
+  public func int(_ key: String, in range: ClosedRange<Int>) throws(ResponseError) -> Int? {
+    guard let integer = try int(key) else { return nil }
+    guard range.contains(integer) else {
+      throw .invalidParams("\(path(of: key)) must be from \(range.lowerBound) to \(range.upperBound).")
+    }
+    return integer
+  }
+
+  /// An optional number member that must lie in `range` (finite by construction: JSON has no
+  /// infinities, and an overflowing literal is out of every range).
+  public func double(_ key: String, in range: ClosedRange<Double>, unit: String = "") throws(ResponseError) -> Double? {
+    guard let number = try double(key) else { return nil }
+    guard range.contains(number) else {
+      let suffix = unit.isEmpty ? "" : " \(unit)"
+      throw .invalidParams("\(path(of: key)) must be from \(range.lowerBound) to \(range.upperBound)\(suffix).")
+    }
+    return number
+  }
+
+  /// An optional string member that must be one of `values`.
+  public func string(_ key: String, oneOf values: [String]) throws(ResponseError) -> String? {
+    guard let string = try string(key) else { return nil }
+    guard values.contains(string) else {
+      throw .invalidParams("\(path(of: key)) must be one of \(values.joined(separator: ", ")).")
+    }
+    return string
+  }
+}
+
+extension ParamsReader {
+  /// A required string member that must be one of `values`.
+  public func requiredString(_ key: String, oneOf values: [String]) throws(ResponseError) -> String {
+    guard let string = try string(key, oneOf: values) else { throw .invalidParams("\(path(of: key)) is required.") }
+    return string
   }
 }

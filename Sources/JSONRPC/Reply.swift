@@ -1,3 +1,4 @@
+import JSON
 import Synchronization
 
 /// The one response a request is owed.

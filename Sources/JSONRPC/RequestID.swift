@@ -1,3 +1,5 @@
+import JSON
+
 /// A JSON-RPC request id: a string or a number, echoed back with the JSON type it arrived with.
 ///
 /// `null` is representable because the specification allows it (discouraged) and because error

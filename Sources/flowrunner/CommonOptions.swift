@@ -2,6 +2,7 @@ import ArgumentParser
 import FlowProviders
 import FlowRunnerServer
 import Foundation
+import JSON
 import JSONRPC
 import Logging
 

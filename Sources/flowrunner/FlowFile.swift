@@ -1,8 +1,10 @@
 import ArgumentParser
 import FlowExecution
 import FlowGraph
-import FlowProviders
+import FlowNodes
+import FlowRunnerServer
 import Foundation
+import JSON
 import JSONRPC
 
 /// A flow file: the `execution.start` params as JSON (`nodes`, `edges`, and optionally
@@ -16,9 +18,7 @@ struct FlowFile {
       throw ValidationError("Cannot read the flow file \(path).")
     }
     do {
-      let reader = try ParamsReader(try JSONParser.parse([UInt8](data)), path: "flow")
-      flow = try Flow(reading: reader)
-      options = try RunOptions(reading: reader.object("options"))
+      (flow, options) = try FlowDocument.decode(try JSONParser.parse([UInt8](data)), path: "flow")
     } catch let error as JSONParseError {
       throw ValidationError("\(path) is not valid JSON: \(error).")
     } catch let error as ResponseError {
@@ -29,11 +29,9 @@ struct FlowFile {
     }
   }
 
-  static let knownProviders = Set(ProviderDescriptor.all.map(\.id))
-
   /// Validates the flow.
   func validate() -> FlowValidation {
-    FlowValidation(flow, knownProviders: Self.knownProviders)
+    NodeKits.standard.validate(flow)
   }
 }
 
@@ -42,6 +40,6 @@ func describe(_ issues: [ValidationIssue]) -> String {
   issues.map { issue in
     let subject = [issue.nodeID.map { "node \($0)" }, issue.edgeID.map { "edge \($0)" }].compactMap { $0 }
     let location = subject.isEmpty ? "" : " [\(subject.joined(separator: ", "))]"
-    return "\(issue.code.rawValue)\(location): \(issue.message)"
+    return "\(issue.severity.rawValue): \(issue.code.rawValue)\(location): \(issue.message)"
   }.joined(separator: "\n")
 }

@@ -1,5 +1,8 @@
 import ArgumentParser
 import FlowGraph
+import FlowNodes
+import FlowRunnerServer
+import JSON
 import JSONRPC
 
 /// `flowrunner nodes`: the node type catalogue.
@@ -11,10 +14,10 @@ struct NodesCommand: ParsableCommand {
 
   func run() {
     if json {
-      print(JSONValue.object(["node_types": .array(NodeCatalog.all.map(\.json))]))
+      print(NodesListMethod.encode(NodeKits.standard.catalog))
       return
     }
-    for descriptor in NodeCatalog.all {
+    for descriptor in NodeKits.standard.catalog.descriptors {
       let inputs = descriptor.inputs.map { input in
         descriptor.requiredInputs.contains(input) ? "\(input.rawValue)*" : input.rawValue
       }

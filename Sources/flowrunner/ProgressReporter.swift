@@ -1,6 +1,7 @@
 import FlowExecution
 import FlowRunnerServer
 import Foundation
+import JSON
 import JSONRPC
 import Synchronization
 

@@ -2,8 +2,10 @@ import ArgumentParser
 import Dispatch
 import FlowExecution
 import FlowGraph
+import FlowNodes
 import FlowRunnerServer
 import Foundation
+import JSON
 import JSONRPC
 import Logging
 import Synchronization
@@ -47,14 +49,18 @@ struct RunCommand: AsyncParsableCommand {
       FileHandle.standardError.write(Data("The flow is invalid:\n\(describe(validation.issues))\n".utf8))
       throw ExitCode(1)
     }
+    if !validation.issues.isEmpty {
+      FileHandle.standardError.write(Data("\(describe(validation.issues))\n".utf8))
+    }
     let jsonWriter = json ? OutputWriter(fd: STDOUT_FILENO, framing: .ndjson, logger: .init(label: "flowrunner.json")) : nil
     let reporter = ProgressReporter(
       nodeTypes: Dictionary(file.flow.nodes.map { ($0.id, $0.type) }, uniquingKeysWith: { first, _ in first }),
       jsonWriter: jsonWriter)
-    let runs = RunManager(executors: .standard, sink: reporter)
-    let services = ExecutionServices(providers: settings.providers, modelDefaults: settings.modelDefaults)
-    let prepared = runs.prepare(validation, options: file.options, services: services)
-    let interrupts = InterruptHandler { _ = runs.cancel(prepared.runID) }
+    let kits = NodeKits.standard
+    let runs = RunManager(executors: kits.executors, sink: reporter)
+    let services = kits.services(providers: settings.providers, modelDefaults: settings.modelDefaults)
+    let prepared = try runs.prepare(validation, options: file.options, services: services)
+    let interrupts = InterruptHandler { _ = try? runs.cancel(prepared.runID) }
     runs.start(prepared)
     await runs.waitUntilEnded(prepared.runID)
     interrupts.stop()
@@ -79,7 +85,7 @@ struct RunCommand: AsyncParsableCommand {
       if let text = output.text, output.personas == nil, output.image == nil {
         print(text)
       } else {
-        print(output.json)
+        print(NodeOutputWire.encode(output))
       }
     }
   }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import FlowRunnerServer
+import JSON
 import JSONRPC
 import Logging
 

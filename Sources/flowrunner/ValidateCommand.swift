@@ -1,5 +1,7 @@
 import ArgumentParser
 import FlowGraph
+import FlowRunnerServer
+import JSON
 import JSONRPC
 
 /// `flowrunner validate FLOW.json`: reports every issue; exit 1 when the flow is invalid.
@@ -16,10 +18,10 @@ struct ValidateCommand: ParsableCommand {
   func run() throws {
     let validation = try FlowFile(path: flowPath).validate()
     if json {
-      print(validation.resultJSON)
-    } else if validation.isValid {
-      let plan = validation.plan!
+      print(FlowValidateMethod.encode(validation))
+    } else if let plan = validation.plan {
       print("valid: \(plan.nodes.count) nodes to run in \(plan.levels.count) levels")
+      if !validation.issues.isEmpty { print(describe(validation.issues)) }
     } else {
       print(describe(validation.issues))
     }

@@ -1,5 +1,6 @@
 import FlowRunnerTestSupport
 import Foundation
+import JSON
 import JSONRPC
 import Testing
 

@@ -1,5 +1,6 @@
 import FlowRunnerTestSupport
 import Foundation
+import JSON
 import JSONRPC
 import Testing
 
@@ -64,7 +65,7 @@ struct RunCommandTests {
     let nodes = try ProcessPeer(arguments: ["nodes", "--json"])
     #expect(try await nodes.waitForExit(timeout: .seconds(10)) == 0)
     try await nodes.output.waitUntilClosed()
-    #expect(try JSONParser.parse(nodes.output.rawOutput)["node_types"]?.arrayValue?.count == 12)
+    #expect(try JSONParser.parse(nodes.output.rawOutput)["node_types"]?.arrayValue?.count == 10)
   }
 
   @Test("Ctrl-C cancels the run gracefully: exit 130")

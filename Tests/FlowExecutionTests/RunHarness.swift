@@ -1,7 +1,9 @@
 import FlowExecution
 import FlowGraph
+import FlowNodes
 import FlowRunnerServer
 import FlowRunnerTestSupport
+import JSON
 import JSONRPC
 import Synchronization
 
@@ -84,7 +86,7 @@ enum Harness {
   static let providers: Set = ["echo", "mistral"]
 
   static func manager(_ executor: ScriptedExecutor, sink: CollectingSink) -> RunManager {
-    var registry = ExecutorRegistry.dataNodes
+    var registry = NodeKits.dataOnly.executors
     registry["textOutput"] = executor.executor
     return RunManager(executors: registry, sink: sink)
   }

@@ -1,6 +1,8 @@
 import FlowExecution
 import FlowGraph
+import FlowNodes
 import FlowRunnerTestSupport
+import JSON
 import JSONRPC
 import Testing
 
@@ -16,9 +18,9 @@ struct RunnerPropertyTests {
     let cap = seed % 4 == 0 ? 1 + Int(generator.next() % 4) : 32
     let sink = CollectingSink()
     let runs = Harness.manager(script, sink: sink)
-    let validation = FlowValidation(dag.flow, knownProviders: Harness.providers)
+    let validation = NodeKits.standard.validate(dag.flow)
     #expect(validation.isValid)
-    let prepared = runs.prepare(validation, options: RunOptions(maxConcurrency: cap))
+    let prepared = try runs.prepare(validation, options: RunOptions(maxConcurrency: cap))
     runs.start(prepared)
     await runs.waitUntilEnded(prepared.runID)
     let summary = try EventLogChecker(flow: dag.flowJSON, maxConcurrency: cap).check(sink.log(prepared.runID))
@@ -40,13 +42,13 @@ struct RunnerPropertyTests {
     for node in dag.nodes { script.delays[node] = .milliseconds(Int64(generator.next() % 8)) }
     let sink = CollectingSink()
     let runs = Harness.manager(script, sink: sink)
-    let prepared = runs.prepare(
-      FlowValidation(dag.flow, knownProviders: Harness.providers), options: RunOptions(maxConcurrency: 4))
+    let prepared = try runs.prepare(
+      NodeKits.standard.validate(dag.flow), options: RunOptions(maxConcurrency: 4))
     runs.start(prepared)
     try await Task.sleep(for: .milliseconds(Int64(generator.next() % 25)))
     let clock = ContinuousClock()
     let start = clock.now
-    let cancelled = try #require(runs.cancel(prepared.runID) as Bool?)
+    let cancelled = try runs.cancel(prepared.runID)
     await runs.waitUntilEnded(prepared.runID)
     let elapsed = clock.now - start
     let summary = try EventLogChecker(flow: dag.flowJSON, maxConcurrency: 4).check(sink.log(prepared.runID))
@@ -57,7 +59,7 @@ struct RunnerPropertyTests {
     } else {
       #expect(summary.terminalMethod == "execution.completed")
     }
-    #expect(runs.cancel(prepared.runID) == false)
+    #expect(try runs.cancel(prepared.runID) == false)
   }
 
   @Test("a cancel before the run starts still gives started and one terminal")
@@ -66,8 +68,8 @@ struct RunnerPropertyTests {
     let dag = RandomDAG(nodeCount: 10, edgeProbability: 0.3, using: &generator)
     let sink = CollectingSink()
     let runs = Harness.manager(ScriptedExecutor(), sink: sink)
-    let prepared = runs.prepare(FlowValidation(dag.flow, knownProviders: Harness.providers), options: RunOptions())
-    #expect(runs.cancel(prepared.runID) == true)
+    let prepared = try runs.prepare(NodeKits.standard.validate(dag.flow), options: RunOptions())
+    #expect(try runs.cancel(prepared.runID) == true)
     runs.start(prepared)
     await runs.waitUntilEnded(prepared.runID)
     let summary = try EventLogChecker(flow: dag.flowJSON).check(sink.log(prepared.runID))
@@ -84,8 +86,8 @@ struct RunnerPropertyTests {
     let sink = CollectingSink()
     let runs = Harness.manager(script, sink: sink)
     let timeout = Double(1 + generator.next() % 30) / 1000
-    let prepared = runs.prepare(
-      FlowValidation(dag.flow, knownProviders: Harness.providers), options: RunOptions(maxConcurrency: 3, timeoutSeconds: timeout)
+    let prepared = try runs.prepare(
+      NodeKits.standard.validate(dag.flow), options: RunOptions(maxConcurrency: 3, timeoutSeconds: timeout)
     )
     runs.start(prepared)
     await runs.waitUntilEnded(prepared.runID)
@@ -113,7 +115,7 @@ struct RunnerSchedulingTests {
     script.waitsFor = ["a": "c"]
     let sink = CollectingSink()
     let runs = Harness.manager(script, sink: sink)
-    let prepared = runs.prepare(FlowValidation(flow, knownProviders: Harness.providers), options: RunOptions())
+    let prepared = try runs.prepare(NodeKits.standard.validate(flow), options: RunOptions())
     runs.start(prepared)
     await runs.waitUntilEnded(prepared.runID)
     let log = sink.log(prepared.runID)
@@ -146,7 +148,7 @@ struct RunnerSchedulingTests {
     ]
     let sink = CollectingSink()
     let runs = Harness.manager(script, sink: sink)
-    let prepared = runs.prepare(FlowValidation(flow, knownProviders: Harness.providers), options: RunOptions(maxConcurrency: 5))
+    let prepared = try runs.prepare(NodeKits.standard.validate(flow), options: RunOptions(maxConcurrency: 5))
     runs.start(prepared)
     await runs.waitUntilEnded(prepared.runID)
     let summary = try EventLogChecker(flow: flowJSON, maxConcurrency: 5).check(sink.log(prepared.runID))
@@ -162,7 +164,7 @@ struct RunnerSchedulingTests {
     script.failing = ["a"]
     let sink = CollectingSink()
     let runs = Harness.manager(script, sink: sink)
-    let prepared = runs.prepare(FlowValidation(flow, knownProviders: Harness.providers), options: RunOptions())
+    let prepared = try runs.prepare(NodeKits.standard.validate(flow), options: RunOptions())
     runs.start(prepared)
     await runs.waitUntilEnded(prepared.runID)
     let flowJSON: JSONValue = [
@@ -172,9 +174,9 @@ struct RunnerSchedulingTests {
     #expect(summary.nodeOutcome == ["a": "failed", "b": "skipped", "c": "skipped", "x": "completed", "y": "completed"])
     #expect(summary.terminal["error"]?["failed_node_ids"] == ["a"])
     #expect(Set(summary.terminal["outputs"]?.objectValue?.keys ?? []) == ["x", "y"])
-    let status = try #require(runs.status(prepared.runID))
-    #expect(status["state"] == "failed")
-    #expect(status["nodes"]?["b"] == "skipped")
+    let status = try runs.status(prepared.runID)
+    #expect(status.state == .failed)
+    #expect(status.nodes.first { $0.id == "b" }?.status == .skipped)
   }
 
   @Test("ended runs stay queryable for the last 100")
@@ -184,15 +186,15 @@ struct RunnerSchedulingTests {
     let flow = Flow(flowID: "one", nodes: [FlowNode(id: "a", type: "textOutput")], edges: [])
     var ids: [String] = []
     for _ in 0..<105 {
-      let prepared = runs.prepare(FlowValidation(flow, knownProviders: Harness.providers), options: RunOptions())
+      let prepared = try runs.prepare(NodeKits.standard.validate(flow), options: RunOptions())
       runs.start(prepared)
       await runs.waitUntilEnded(prepared.runID)
       ids.append(prepared.runID)
     }
-    #expect(runs.status(ids[0]) == nil)
-    #expect(runs.status(ids[4]) == nil)
-    #expect(runs.status(ids[5])?["state"] == "completed")
-    #expect(runs.status(ids[104])?["outputs"]?["a"]?["text"] == "a()")
-    #expect(runs.cancel(ids[0]) == nil)
+    #expect(throws: RunLookupError.unknownRun(ids[0])) { try runs.status(ids[0]) }
+    #expect(throws: RunLookupError.unknownRun(ids[4])) { try runs.status(ids[4]) }
+    #expect(try runs.status(ids[5]).state == .completed)
+    #expect(try runs.status(ids[104]).outputs.first { $0.0 == "a" }?.1.text == "a()")
+    #expect(throws: RunLookupError.unknownRun(ids[0])) { try runs.cancel(ids[0]) }
   }
 }

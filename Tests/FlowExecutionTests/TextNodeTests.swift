@@ -1,13 +1,15 @@
 import FlowExecution
 import FlowGraph
+import FlowNodes
 import FlowProviders
 import FlowRunnerTestSupport
+import JSON
 import JSONRPC
 import Testing
 
 @Suite("Model resolution")
 struct ModelResolverTests {
-  let keyed = ExecutionServices(
+  let keyed = NodeKits.standard.services(
     providers: ProviderConfiguration(settings: [
       "mistral": ProviderSettings(apiKey: APIKey("k"), defaultModel: "mistral-large-latest")
     ]),
@@ -52,19 +54,19 @@ struct ModelResolverTests {
 struct TemplateTests {
   @Test("templates are versioned, system first, and carry their inputs")
   func templates() {
-    let translate = PromptTemplates.translate("Bonjour", languageName: "German")
-    #expect(translate.name == "translate" && translate.version == "1")
+    let translate = Translator.translate("Bonjour", languageName: "German")
+    #expect(translate.name == "translate" && translate.identity.version == "1")
     #expect(translate.messages.map(\.role) == ["system", "user"])
     #expect(translate.messages[0].content.contains("German"))
     #expect(translate.messages[1].content == "Bonjour")
-    let story = PromptTemplates.storyteller("a fox", tags: ["winter", "friendship"])
+    let story = StoryTeller.storyteller("a fox", tags: ["winter", "friendship"])
     #expect(story.messages[0].content.contains("winter, friendship"))
-    let persona = PromptTemplates.injectPersona([["name": "Ada", "description": "an engineer", "hair": "red"]], prompt: "a lab")
+    let persona = InitialPrompt.injectPersona([["name": "Ada", "description": "an engineer", "hair": "red"]], prompt: "a lab")
     #expect(persona.messages[1].content == "Characters:\n- Ada: an engineer (hair: red)\n\nPrompt:\na lab")
-    #expect(PromptTemplates.enhance("x", notes: "short").messages[1].content == "x\n\nNotes: short")
-    #expect(PromptTemplates.grammarFix("x", style: "formal").messages[0].content.contains("formal"))
-    #expect(PromptTemplates.compress("x").name == "compress")
-    #expect(PromptTemplates.replace("a man", personas: []).name == "replace")
+    #expect(PromptEnhancer.enhance("x", notes: "short").messages[1].content == "x\n\nNotes: short")
+    #expect(GrammarFix.grammarFix("x", style: "formal").messages[0].content.contains("formal"))
+    #expect(Compressor.compress("x").name == "compress")
+    #expect(PersonasReplacer.replace("a man", personas: []).name == "replace")
   }
 
   @Test("echo answers deterministically from the request, counting words as tokens")
@@ -83,10 +85,10 @@ struct TemplateTests {
 struct TextNodeRunTests {
   func run(_ flow: Flow, services: ExecutionServices) async throws -> (EventLogChecker.Summary, [JSONValue]) {
     let sink = CollectingSink()
-    let runs = RunManager(executors: .standard, sink: sink)
-    let validation = FlowValidation(flow, knownProviders: Set(ProviderDescriptor.all.map(\.id)))
+    let runs = RunManager(executors: NodeKits.standard.executors, sink: sink)
+    let validation = NodeKits.standard.validate(flow)
     #expect(validation.issues == [])
-    let prepared = runs.prepare(validation, options: RunOptions(), services: services)
+    let prepared = try runs.prepare(validation, options: RunOptions(), services: services)
     runs.start(prepared)
     await runs.waitUntilEnded(prepared.runID)
     let log = sink.log(prepared.runID)
@@ -110,7 +112,7 @@ struct TextNodeRunTests {
       edges.append(FlowEdge(source: "p", target: type))
     }
     let (summary, _) = try await run(
-      Flow(flowID: "text", nodes: nodes, edges: edges, providerID: "echo"), services: ExecutionServices())
+      Flow(flowID: "text", nodes: nodes, edges: edges, providerID: "echo"), services: NodeKits.standard.services())
     #expect(summary.terminalMethod == "execution.completed")
     let outputs = try #require(summary.terminal["outputs"]?.objectValue)
     for type in types + ["r"] {
@@ -133,7 +135,7 @@ struct TextNodeRunTests {
         FlowNode(id: "o", type: "textOutput"),
       ],
       edges: [FlowEdge(source: "p", target: "t"), FlowEdge(source: "t", target: "o")])
-    let (summary, log) = try await run(flow, services: ExecutionServices())
+    let (summary, log) = try await run(flow, services: NodeKits.standard.services())
     #expect(summary.nodeOutcome == ["p": "completed", "t": "failed", "o": "skipped"])
     let failure = try #require(log.first { $0["method"] == "execution.node.failed" })
     #expect(failure["params"]?["error"]?["code"] == "provider_not_configured")

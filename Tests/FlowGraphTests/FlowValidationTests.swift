@@ -1,4 +1,6 @@
 import FlowGraph
+import FlowNodes
+import JSON
 import JSONRPC
 import Testing
 
@@ -19,7 +21,7 @@ struct FlowValidationTests {
     let flow = Flow(
       nodes: [node("o"), node("s", "sceneBuilder", ["setting": "castle"]), node("p", "initialPrompt", ["text": "a knight"])],
       edges: [edge("s", "o"), edge("p", "s")])
-    let validation = FlowValidation(flow, knownProviders: providers)
+    let validation = NodeKits.standard.validate(flow)
     #expect(validation.issues == [])
     let ids = validation.plan!.nodes.map { flow.nodes[$0].id }
     #expect(ids == ["p", "s", "o"])
@@ -36,17 +38,19 @@ struct FlowValidationTests {
         node("b"), node("c"),
         node("t", "translator", ["language": "xx", "providerId": "nope"]),  // invalid_data, unknown_provider
         node("r", "personasReplacer"),  // missing_input ×2
-        node("g", "imageGenerator", ["width": -5]),
-        node("d", "imageDescriber"),
+        node("k", "consistentCharacter", ["name": "Ada", "description": "an engineer"]),
+        node("o", "textOutput", ["colour": "red", "label": "kept for the editor"]),  // unknown_data_field
       ],
       edges: [
         edge("b", "c", id: "x"), edge("c", "b", id: "x"),  // duplicate_edge_id, cycle
         edge("b", "ghost", id: "dangle"),  // dangling_edge
         edge("c", "c", id: "loop"),  // self_loop
-        edge("b", "t", id: "bt"), edge("b", "g", id: "bg"),
+        edge("b", "t", id: "bt"), edge("b", "t", id: "bt2"),  // duplicate_edge
+        edge("k", "o", id: "ko"),  // incompatible_edge: personas on a text edge
+        FlowEdge(id: "handle", source: "b", target: "o", targetHandle: "prompt"),  // unknown_handle
       ],
       providerID: "bogus", triggerNodeID: "nowhere")
-    let issues = FlowValidation(flow, knownProviders: providers).issues
+    let issues = NodeKits.standard.validate(flow).issues
     let codes = Set(issues.map(\.code))
     #expect(codes == Set(ValidationIssue.Code.allCases))
     #expect(issues.contains { $0.code == .duplicateNodeID && $0.nodeID == "a" })
@@ -58,9 +62,14 @@ struct FlowValidationTests {
     #expect(issues.contains { $0.code == .cycle && $0.path == ["b", "c"] })
     #expect(issues.contains { $0.code == .invalidData && $0.nodeID == "a" && $0.message.contains("data.language") })
     #expect(issues.contains { $0.code == .invalidData && $0.nodeID == "t" && $0.message.contains("'xx'") })
-    #expect(issues.contains { $0.code == .invalidData && $0.nodeID == "g" && $0.message.contains("data.width") })
     #expect(issues.filter { $0.code == .missingInput && $0.nodeID == "r" }.count == 2)
-    #expect(issues.contains { $0.code == .missingInput && $0.nodeID == "d" })
+    #expect(issues.contains { $0.code == .duplicateEdge && $0.edgeID == "bt2" && $0.severity == .warning })
+    #expect(issues.contains { $0.code == .incompatibleEdge && $0.edgeID == "ko" && $0.severity == .error })
+    #expect(issues.contains { $0.code == .unknownHandle && $0.edgeID == "handle" && $0.severity == .warning })
+    #expect(
+      issues.filter { $0.code == .unknownDataField }.map(\.message) == [
+        "Node 'o' (textOutput) has data.colour, which textOutput does not use."
+      ])
     #expect(issues.contains { $0.code == .unknownProvider && $0.nodeID == "t" })
     #expect(issues.contains { $0.code == .unknownProvider && $0.nodeID == nil })
     #expect(issues.contains { $0.code == .unknownTriggerNode })
@@ -71,7 +80,7 @@ struct FlowValidationTests {
     let flow = Flow(
       nodes: ["a", "b", "c", "d", "e", "f", "g"].map { node($0) },
       edges: [edge("a", "b"), edge("b", "c"), edge("c", "a"), edge("c", "d"), edge("e", "f"), edge("f", "e"), edge("g", "a")])
-    let cycles = FlowValidation(flow, knownProviders: providers).issues.filter { $0.code == .cycle }
+    let cycles = NodeKits.standard.validate(flow).issues.filter { $0.code == .cycle }
     #expect(cycles.map(\.path) == [["a", "b", "c"], ["e", "f"]])
   }
 
@@ -80,7 +89,7 @@ struct FlowValidationTests {
     let count = 100_000
     let nodes = (0..<count).map { node("n\($0)") }
     let edges = (1..<count).map { edge("n\($0 - 1)", "n\($0)") } + [edge("n\(count - 1)", "n0", id: "back")]
-    let validation = FlowValidation(Flow(nodes: nodes, edges: edges), knownProviders: providers)
+    let validation = NodeKits.standard.validate(Flow(nodes: nodes, edges: edges))
     #expect(validation.issues.count == 1)
     #expect(validation.issues.first?.path?.count == count)
   }
@@ -97,7 +106,7 @@ struct FlowValidationTests {
         node("p", "initialPrompt", ["text": "   "]),
       ],
       edges: [edge("p", "st")])
-    let issues = FlowValidation(flow, knownProviders: providers).issues
+    let issues = NodeKits.standard.validate(flow).issues
     #expect(issues.map(\.nodeID) == ["s", "c2", "c3", "st", "p"])
     #expect(issues.allSatisfy { $0.code == .invalidData })
     #expect(issues[0].message.contains("data.setting 'moon base' is not one of"))
@@ -124,8 +133,8 @@ struct ExecutionPlanTests {
   func plan(trigger: String?, cached: [String]) -> (nodes: [String], reused: [String]) {
     var flow = Self.flow
     flow.triggerNodeID = trigger
-    flow.cachedOutputs = Dictionary(uniqueKeysWithValues: cached.map { ($0, ["text": .string($0)]) })
-    let validation = FlowValidation(flow, knownProviders: providers)
+    flow.cachedOutputs = Dictionary(uniqueKeysWithValues: cached.map { ($0, NodeOutput(text: $0)) })
+    let validation = NodeKits.standard.validate(flow)
     let plan = validation.plan!
     return (plan.nodes.map { flow.nodes[$0].id }, plan.reused.map { flow.nodes[$0].id })
   }

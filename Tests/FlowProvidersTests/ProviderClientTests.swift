@@ -1,6 +1,7 @@
 import FakeProvider
 import FlowRunnerTestSupport
 import Foundation
+import JSON
 import JSONRPC
 import Synchronization
 import Testing

@@ -1,5 +1,6 @@
 import FlowProviders
 import FlowRunnerServer
+import JSON
 import JSONRPC
 import Testing
 

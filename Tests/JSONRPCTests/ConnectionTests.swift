@@ -1,4 +1,5 @@
 import FlowRunnerTestSupport
+import JSON
 import JSONRPC
 import Synchronization
 import Testing

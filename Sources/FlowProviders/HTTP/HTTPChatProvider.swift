@@ -1,5 +1,5 @@
 import Foundation
-import JSONRPC
+import JSON
 import NIOCore
 import NIOHTTP1
 import Synchronization

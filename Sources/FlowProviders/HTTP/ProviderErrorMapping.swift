@@ -1,4 +1,4 @@
-import JSONRPC
+import JSON
 
 /// Turns a provider's error answer into a ``ProviderError``: the protocol's code, whether it is
 /// worth retrying, and one sentence built from whatever shape the provider's error body has

@@ -1,4 +1,5 @@
 import Foundation
+import JSON
 import NIOHTTP1
 
 /// When and how long to wait before trying a provider call again: up to 3 retries (4 attempts),

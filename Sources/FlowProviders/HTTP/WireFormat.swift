@@ -1,4 +1,4 @@
-import JSONRPC
+import JSON
 
 /// How a provider's requests and responses are shaped.
 enum WireFormat: Sendable {

@@ -1,4 +1,4 @@
-import JSONRPC
+import JSON
 
 /// Token counts of one provider call or of a whole run.
 public struct TokenUsage: Sendable, Hashable {
@@ -11,25 +11,6 @@ public struct TokenUsage: Sendable, Hashable {
   public init(inputTokens: Int = 0, outputTokens: Int = 0) {
     self.inputTokens = inputTokens
     self.outputTokens = outputTokens
-  }
-}
-
-/// Usage totals reported on a run's terminal notification.
-public struct RunUsage: Sendable, Hashable {
-  /// Summed token counts.
-  public var tokens = TokenUsage()
-  /// Every HTTP attempt made, retries and failures included.
-  public var providerCalls = 0
-
-  /// Zero usage.
-  public init() {}
-
-  /// The wire form `{input_tokens, output_tokens, provider_calls}`.
-  public var json: JSONValue {
-    [
-      "input_tokens": .int(tokens.inputTokens), "output_tokens": .int(tokens.outputTokens),
-      "provider_calls": .int(providerCalls),
-    ]
   }
 }
 
@@ -103,43 +84,5 @@ public struct NodeOutput: Sendable, Hashable {
     self.image = image
     self.model = model
     self.usage = usage
-  }
-}
-
-extension NodeOutput {
-  /// Reads a client-supplied output (`cached_outputs`), keeping what has the documented shape.
-  public init(json: JSONValue) {
-    self.init()
-    text = json["text"]?.stringValue
-    personas = json["personas"]?.arrayValue?.compactMap(\.objectValue)
-    if let image = json["image"]?.objectValue {
-      self.image = ImageData(
-        mimeType: image["mime_type"]?.stringValue ?? "application/octet-stream", base64: image["base64"]?.stringValue,
-        url: image["url"]?.stringValue, width: image["width"]?.intValue, height: image["height"]?.intValue)
-    }
-  }
-
-  /// The wire form.
-  public var json: JSONValue {
-    var object = JSONObject()
-    if let text { object["text"] = .string(text) }
-    if let personas { object["personas"] = .array(personas.map(JSONValue.object)) }
-    if let image {
-      var imageObject: JSONObject = ["mime_type": .string(image.mimeType)]
-      if let base64 = image.base64 { imageObject["base64"] = .string(base64) }
-      if let url = image.url { imageObject["url"] = .string(url) }
-      if let width = image.width { imageObject["width"] = .int(width) }
-      if let height = image.height { imageObject["height"] = .int(height) }
-      object["image"] = .object(imageObject)
-    }
-    if let model {
-      object["model"] = [
-        "provider_id": .string(model.providerID), "model": .string(model.model), "source": .string(model.source.rawValue),
-      ]
-    }
-    if let usage {
-      object["usage"] = ["input_tokens": .int(usage.inputTokens), "output_tokens": .int(usage.outputTokens)]
-    }
-    return .object(object)
   }
 }

@@ -1,0 +1,24 @@
+import FlowGraph
+import JSON
+
+/// What a node receives from its upstream nodes, gathered in edge order.
+public struct NodeInputs: Sendable {
+  /// Texts of text-edge sources, in edge order (sources without text are left out).
+  public var texts: [String] = []
+  /// Personas of adapter-edge sources, in edge order.
+  public var personas: [JSONObject] = []
+  /// Images of image-edge sources, in edge order.
+  public var images: [ImageData] = []
+
+  /// Empty inputs.
+  public init() {}
+
+  /// `merge_input_text`: the texts, empty ones dropped, joined with a blank line.
+  public var mergedText: String {
+    switch texts.count {
+    case 0: return ""
+    case 1: return texts[0]
+    default: return texts.filter { !$0.isEmpty }.joined(separator: "\n\n")
+    }
+  }
+}

@@ -1,0 +1,112 @@
+import FlowProviders
+import JSON
+import JSONRPC
+
+extension EngineSettings {
+  /// The member names, also the positional order of `initialize` params.
+  static let memberNames = ["client_info", "providers", "model_defaults", "cache"]
+
+  /// Reads the `initialize` params or a config file's top-level object. Messages name the
+  /// offending field and never contain a submitted value.
+  public init(reading reader: ParamsReader) throws(ResponseError) {
+    if let unknown = reader.object.keys.first(where: { !Self.memberNames.contains($0) }) {
+      throw .invalidParams(
+        "\(reader.path(of: unknown)) is not a known setting\(Self.suggestion(unknown, Self.memberNames)); use one of \(Self.memberNames.joined(separator: ", "))."
+      )
+    }
+    self.init()
+    if let providersReader = try reader.object("providers") {
+      providers = try ProviderConfiguration(reading: providersReader)
+    }
+    if let defaultsReader = try reader.object("model_defaults") {
+      for nodeType in defaultsReader.object.keys {
+        guard let entry = try defaultsReader.object(nodeType) else { continue }
+        modelDefaults[nodeType] = ModelDefault(
+          providerID: try entry.requiredString("provider_id", oneOf: ProviderDescriptor.all.map(\.id)),
+          model: try entry.string("model"))
+      }
+    }
+    if let cacheReader = try reader.object("cache") {
+      cache = CacheSettings(
+        enabled: try cacheReader.bool("enabled"),
+        maxEntries: try cacheReader.int("max_entries", in: 0...100_000_000),
+        path: try cacheReader.string("path"))
+      if let path = cache.path, !path.hasPrefix("/") {
+        throw .invalidParams("\(cacheReader.path(of: "path")) must be an absolute path.")
+      }
+    }
+    if let clientInfo = try reader.object("client_info") {
+      _ = try clientInfo.string("name")
+      _ = try clientInfo.string("version")
+    }
+  }
+
+  static func suggestion(_ name: String, _ known: [String]) -> String {
+    guard let match = known.first(where: { $0.lowercased() == name.lowercased() || $0.replacingUnderscores == name })
+    else { return "" }
+    return "; did you mean '\(match)'?"
+  }
+}
+
+extension String {
+  /// `maxConcurrency` for `max_concurrency`: the camelCase a client may have sent by mistake.
+  fileprivate var replacingUnderscores: String {
+    var result = ""
+    var upper = false
+    for character in self {
+      if character == "_" {
+        upper = true
+      } else {
+        result.append(upper ? Character(character.uppercased()) : character)
+        upper = false
+      }
+    }
+    return result
+  }
+}
+
+extension ProviderConfiguration {
+  /// Reads a `providers` object (`{"mistral": {...}, ...}`); unknown provider ids are rejected.
+  init(reading reader: ParamsReader) throws(ResponseError) {
+    var settings: [String: ProviderSettings] = [:]
+    let known = ProviderDescriptor.all.map(\.id)
+    for key in reader.object.keys {
+      guard known.contains(key) else {
+        throw .invalidParams(
+          "\(reader.path(of: key)) names an unknown provider; known providers: \(known.joined(separator: ", ")).")
+      }
+      guard let nested = try reader.object(key) else { continue }
+      settings[key] = try ProviderSettings(reading: nested)
+    }
+    self.init(settings: settings)
+  }
+}
+
+extension ProviderSettings {
+  static let memberNames = [
+    "api_key", "base_url", "default_model", "max_concurrency", "requests_per_minute", "timeout_seconds",
+  ]
+
+  /// Reads one provider's settings object (`providers.<id>` in `initialize` or the config file).
+  init(reading reader: ParamsReader) throws(ResponseError) {
+    if let unknown = reader.object.keys.first(where: { !Self.memberNames.contains($0) }) {
+      throw .invalidParams(
+        "\(reader.path(of: unknown)) is not a provider setting\(EngineSettings.suggestion(unknown, Self.memberNames)); use one of \(Self.memberNames.joined(separator: ", "))."
+      )
+    }
+    var baseURL: String?
+    if let url = try reader.string("base_url") {
+      guard url.hasPrefix("http://") || url.hasPrefix("https://") else {
+        throw .invalidParams("\(reader.path(of: "base_url")) must be an http:// or https:// URL.")
+      }
+      baseURL = url.hasSuffix("/") ? String(url.dropLast()) : url
+    }
+    self.init(
+      apiKey: try reader.string("api_key").flatMap(APIKey.init),
+      baseURL: baseURL,
+      defaultModel: try reader.string("default_model"),
+      maxConcurrency: try reader.int("max_concurrency", in: Self.maxConcurrencyRange),
+      requestsPerMinute: try reader.int("requests_per_minute", in: Self.requestsPerMinuteRange),
+      timeoutSeconds: try reader.double("timeout_seconds", in: Self.timeoutRange, unit: "seconds"))
+  }
+}

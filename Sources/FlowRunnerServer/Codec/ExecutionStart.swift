@@ -1,0 +1,34 @@
+import FlowExecution
+import FlowGraph
+import JSON
+import JSONRPC
+
+/// `execution.start`: the flow and its `options` → `{run_id}`. An invalid flow is `-32602`
+/// with every issue in `data.issues`.
+enum ExecutionStartMethod: RequestCodec {
+  struct Params {
+    var flow: Flow
+    var options: RunOptions
+  }
+
+  static let method = "execution.start"
+
+  static func decode(_ params: JSONValue?) throws(ResponseError) -> Params {
+    let reader = try reader(params)
+    let options = try FlowParams.options(reader.object("options"))
+    return Params(flow: try FlowParams.flow(reader), options: options)
+  }
+
+  static func encode(_ runID: String) -> JSONValue { ["run_id": .string(runID)] }
+
+  /// The `-32602` for a flow with errors: the count and the first error in the message, every
+  /// issue (warnings too) in `data.issues`.
+  static func error(_ rejection: FlowRejection) -> ResponseError {
+    let errors = rejection.issues.filter { $0.severity == .error }
+    let count = errors.count
+    let first = errors.first?.message ?? "no details."
+    return .invalidParams(
+      "The flow is invalid: \(count) error\(count == 1 ? "" : "s") (see data.issues); first: \(first)",
+      data: ["issues": FlowValidateMethod.encode(rejection.issues)])
+  }
+}
