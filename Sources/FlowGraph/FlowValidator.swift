@@ -29,7 +29,7 @@ public struct FlowValidation: Sendable {
       issues.append(
         ValidationIssue(
           .unknownProvider,
-          "The flow's provider_id '\(provider)' names no known provider\(Suggestion.phrase(for: provider, in: knownProviders)) (known: \(knownProviders.joined(separator: ", ")))."
+          "The flow's provider_id '\(provider)' names no known provider (known: \(knownProviders.joined(separator: ", ")))\(Suggestion.ending(for: provider, in: knownProviders))"
         ))
     }
     var descriptors = [NodeTypeDescriptor?](repeating: nil, count: flow.nodes.count)
@@ -43,7 +43,7 @@ public struct FlowValidation: Sendable {
         issues.append(
           ValidationIssue(
             .unknownNodeType,
-            "Node '\(node.id)' has the unknown type '\(node.type)'\(Suggestion.phrase(for: node.type, in: catalog.typeNames)).",
+            "Node '\(node.id)' has the unknown type '\(node.type)'\(Suggestion.ending(for: node.type, in: catalog.typeNames))",
             nodeID: node.id))
         continue
       }
@@ -62,7 +62,7 @@ public struct FlowValidation: Sendable {
       issues.append(
         ValidationIssue(
           .unknownTriggerNode,
-          "trigger_node_id '\(trigger)' names no node of the flow\(Suggestion.phrase(for: trigger, in: flow.nodes.map(\.id))).",
+          "trigger_node_id '\(trigger)' names no node of the flow\(Suggestion.ending(for: trigger, in: flow.nodes.map(\.id)))",
           nodeID: trigger))
     }
     self.index = index
@@ -74,13 +74,14 @@ public struct FlowValidation: Sendable {
     -> [ValidationIssue]
   {
     var issues = descriptor.validateData(node.data, descriptor.dataFields).map { problem in
-      ValidationIssue(.invalidData, "Node '\(node.id)' (\(node.type)): \(problem).", nodeID: node.id)
+      ValidationIssue(
+        .invalidData, "Node '\(node.id)' (\(node.type)): \(problem)\(problem.hasSuffix("?") ? "" : ".")", nodeID: node.id)
     }
     if case .string(let provider)? = node.data["providerId"], !provider.isEmpty, !knownProviders.contains(provider) {
       issues.append(
         ValidationIssue(
           .unknownProvider,
-          "Node '\(node.id)' names the unknown provider '\(provider)' in data.providerId\(Suggestion.phrase(for: provider, in: knownProviders)).",
+          "Node '\(node.id)' names the unknown provider '\(provider)' in data.providerId\(Suggestion.ending(for: provider, in: knownProviders))",
           nodeID: node.id))
     }
     if !descriptor.acceptsExtraFields {
@@ -90,7 +91,7 @@ public struct FlowValidation: Sendable {
         issues.append(
           ValidationIssue(
             .unknownDataField,
-            "Node '\(node.id)' (\(node.type)) has data.\(key), which \(node.type) does not use\(Suggestion.phrase(for: key, in: known)).",
+            "Node '\(node.id)' (\(node.type)) has data.\(key), which \(node.type) does not use\(Suggestion.ending(for: key, in: known))",
             nodeID: node.id))
       }
     }
@@ -137,11 +138,11 @@ public struct FlowValidation: Sendable {
       if source < 0 || target < 0 {
         let missing = [source < 0 ? edge.source : nil, target < 0 ? edge.target : nil].compactMap { $0 }
         let present = source >= 0 ? edge.source : (target >= 0 ? edge.target : nil)
-        let names = missing.map { "'\($0)'\(Suggestion.phrase(for: $0, in: flow.nodes.map(\.id)))" }
+        let names = missing.map { "'\($0)'" }
         issues.append(
           ValidationIssue(
             .danglingEdge,
-            "Edge '\(edge.label)' refers to the missing node\(missing.count > 1 ? "s" : "") \(names.joined(separator: " and ")).",
+            "Edge '\(edge.label)' refers to the missing node\(missing.count > 1 ? "s" : "") \(names.joined(separator: " and "))\(Suggestion.ending(for: missing[0], in: flow.nodes.map(\.id)))",
             nodeID: present, edgeID: edge.label))
         continue
       }

@@ -20,6 +20,11 @@ public enum Suggestion {
     closest(to: name, in: candidates).map { "; did you mean '\($0)'?" } ?? ""
   }
 
+  /// The end of a sentence about an unknown name: "; did you mean 'x'?" or ".".
+  public static func ending(for name: String, in candidates: some Sequence<String>) -> String {
+    closest(to: name, in: candidates).map { "; did you mean '\($0)'?" } ?? "."
+  }
+
   /// Levenshtein distance with transpositions counted as one edit, giving up (returning a value
   /// over `limit`) once every path is longer than `limit`.
   static func editDistance(_ a: [Unicode.Scalar], _ b: [Unicode.Scalar], limit: Int) -> Int {

@@ -1,10 +1,9 @@
+import FlowExecution
 import FlowGraph
 import FlowNodes
 import JSON
 import JSONRPC
 import Testing
-
-let providers: Set = ["mistral", "glm", "openrouter", "huggingface", "claude", "echo"]
 
 func node(_ id: String, _ type: String = "textOutput", _ data: JSONObject = [:]) -> FlowNode {
   FlowNode(id: id, type: type, data: data)
@@ -160,5 +159,104 @@ struct ExecutionPlanTests {
     let index = GraphIndex(Self.flow)
     #expect(index.downstream(of: index.nodeIndex["a"]!).map { Self.flow.nodes[$0].id } == ["b", "d", "e"])
     #expect(index.upstream(of: index.nodeIndex["d"]!).map { Self.flow.nodes[$0].id } == ["b", "c", "a", "x"])
+  }
+}
+
+@Suite("Friendlier validation: severities, edge typing and suggestions")
+struct FriendlyValidationTests {
+  @Test("unknown names carry the closest known one")
+  func suggestions() {
+    let flow = Flow(
+      nodes: [
+        node("p", "promtEnhancer"), node("t", "translator", ["language": "fn", "providerId": "mistrl"]),
+        node("s", "sceneBuilder", ["setting": "forrest"]), node("q", "initialPrompt", ["text": "x", "modle": "m"]),
+      ],
+      edges: [edge("q", "t")], providerID: "claud")
+    let messages = NodeKits.standard.validate(flow).issues.map(\.message)
+    #expect(messages.contains("Node 'p' has the unknown type 'promtEnhancer'; did you mean 'promptEnhancer'?"))
+    #expect(messages.contains { $0.contains("data.providerId; did you mean 'mistral'?") })
+    #expect(
+      messages.contains {
+        $0.hasPrefix("The flow's provider_id 'claud' names no known provider (known: ")
+          && $0.hasSuffix("; did you mean 'claude'?")
+      })
+    #expect(messages.contains { $0.contains("'forrest' is not one of") && $0.hasSuffix("did you mean 'forest'?") })
+    #expect(messages.contains { $0.contains("'fn' is not one of") && $0.contains("did you mean") })
+    #expect(messages.contains("Node 'q' (initialPrompt) has data.modle, which initialPrompt does not use; did you mean 'model'?"))
+  }
+
+  @Test("nothing close, no suggestion")
+  func noSuggestion() {
+    #expect(Suggestion.closest(to: "zzzzzzzz", in: ["translator", "compressor"]) == nil)
+    #expect(Suggestion.closest(to: "TRANSLATOR", in: ["translator"]) == "translator")
+    #expect(Suggestion.closest(to: "tarnslator", in: ["translator"]) == "translator")
+  }
+
+  @Test("warnings do not make a flow invalid; errors do")
+  func severities() {
+    let warned = NodeKits.standard.validate(
+      Flow(
+        nodes: [node("a", "initialPrompt", ["text": "x", "colour": "red"]), node("o")],
+        edges: [edge("a", "o", handle: "prompt"), edge("a", "o", id: "again", handle: "prompt")]))
+    #expect(warned.isValid)
+    #expect(warned.issues.map(\.code) == [.unknownDataField, .unknownHandle, .duplicateEdge, .unknownHandle])
+    #expect(warned.issues.allSatisfy { $0.severity == .warning })
+    let broken = NodeKits.standard.validate(
+      Flow(
+        nodes: [
+          node("k", "consistentCharacter", ["name": "Ada", "description": "x"]), node("t", "translator", ["language": "fr"]),
+        ],
+        edges: [edge("k", "t")]))
+    #expect(!broken.isValid)
+    #expect(broken.errors.map(\.code) == [.incompatibleEdge])
+    #expect(broken.errors[0].message.contains("targetHandle \"adapter\""))
+  }
+
+  @Test("an edge into a node that takes no input of its class is incompatible")
+  func targetTakesNothing() {
+    let validation = NodeKits.standard.validate(
+      Flow(
+        nodes: [node("a", "initialPrompt", ["text": "x"]), node("k", "consistentCharacter", ["name": "A", "description": "b"])],
+        edges: [edge("a", "k")]))
+    #expect(validation.errors.map(\.code) == [.incompatibleEdge])
+    #expect(validation.errors[0].message.contains("takes no inputs"))
+  }
+
+  @Test("an editor's own data keys draw no warning")
+  func editorKeys() {
+    let validation = NodeKits.standard.validate(
+      Flow(nodes: [node("a", "initialPrompt", ["text": "x", "label": "Start", "color": "#fff"])], edges: []))
+    #expect(validation.issues.isEmpty)
+  }
+}
+
+@Suite("Node kits")
+struct NodeKitTests {
+  @Test("the catalogue, executors and model defaults all derive from the kits")
+  func derived() {
+    let kits = NodeKits.standard
+    #expect(kits.catalog.typeNames == kits.kits.map(\.type))
+    #expect(Set(kits.executors.types) == Set(kits.catalog.typeNames))
+    for kit in kits.kits where kit.descriptor.callsProvider {
+      #expect(kit.modelDefault != nil, "\(kit.type) calls a provider but has no model default")
+      #expect(!kit.templates.isEmpty, "\(kit.type) calls a provider but names no template")
+    }
+    #expect(Set(kits.modelDefaults.keys) == Set(kits.kits.filter { $0.modelDefault != nil }.map(\.type)))
+  }
+
+  @Test("a new node type is one kit: it validates, lists and runs with nothing else changed")
+  func oneMoreKit() throws {
+    let shout = NodeKit(
+      descriptor: NodeTypeDescriptor(
+        type: "shout", category: .text, callsProvider: false, inputs: [.text], requiredInputs: [.text], output: [.text],
+        dataFields: []),
+      execution: .inline { context in NodeOutput(text: context.inputs.mergedText.uppercased()) })
+    let kits = NodeKits(NodeKits.standard.kits + [shout])
+    let validation = kits.validate(
+      Flow(nodes: [node("a", "initialPrompt", ["text": "hi"]), node("s", "shout")], edges: [edge("a", "s")]))
+    #expect(validation.isValid)
+    #expect(kits.catalog.descriptor(for: "shout") != nil)
+    #expect(kits.executors.execution(for: "shout") != nil)
+    #expect(NodeKits.standard.validate(Flow(nodes: [node("s", "shout")], edges: [])).errors.map(\.code) == [.unknownNodeType])
   }
 }
