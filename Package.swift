@@ -46,6 +46,7 @@ let package = Package(
       dependencies: [
         "JSON", "JSONRPC", "FlowGraph", "FlowExecution", "FlowProviders", "FlowNodes", log,
         .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        .product(name: "UnixSignals", package: "swift-service-lifecycle"),
       ]
     ),
     .executableTarget(
@@ -53,7 +54,6 @@ let package = Package(
       dependencies: [
         "FlowRunnerServer", "JSON", "JSONRPC", "FlowGraph", "FlowExecution", "FlowProviders", "FlowNodes",
         .product(name: "ArgumentParser", package: "swift-argument-parser"), log,
-        .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
       ]
     ),
 

@@ -19,8 +19,10 @@ public struct FlowRunner: Sendable {
   public let executors: ExecutorRegistry
   /// Where events go.
   public let sink: any RunEventSink
-  /// Read once the run is stopped early, to tell a cancel from a timeout.
-  public let stopReason: @Sendable () -> RunStopReason?
+  /// Called once, just before the run ends: returns why it was stopped, if it was, and from
+  /// then on refuses further stops (so a cancel either makes the run end cancelled or reports
+  /// that it had already ended).
+  public let claimEnd: @Sendable () -> RunStopReason?
   /// Where each node's current status is published for `execution.status`.
   public let statusBoard: NodeStatusBoard
   /// Providers and model defaults for nodes that call a provider.
@@ -32,7 +34,7 @@ public struct FlowRunner: Sendable {
   public init(
     runID: String, index: GraphIndex, plan: ExecutionPlan, options: RunOptions, executors: ExecutorRegistry,
     sink: any RunEventSink, statusBoard: NodeStatusBoard? = nil, services: ExecutionServices = ExecutionServices(),
-    stopReason: @escaping @Sendable () -> RunStopReason?
+    claimEnd: @escaping @Sendable () -> RunStopReason?
   ) {
     self.services = services
     self.statusBoard = statusBoard ?? NodeStatusBoard(count: index.count)
@@ -42,7 +44,7 @@ public struct FlowRunner: Sendable {
     self.options = options
     self.executors = executors
     self.sink = sink
-    self.stopReason = stopReason
+    self.claimEnd = claimEnd
   }
 
   private struct Finished: Sendable {
@@ -71,7 +73,13 @@ public struct FlowRunner: Sendable {
 
     await withTaskGroup(of: Finished.self) { group in
       while true {
-        if Task.isCancelled { scheduler.stop(stopReason() ?? .cancelled) }
+        if Task.isCancelled || scheduler.willFinish {
+          if let reason = claimEnd() {
+            scheduler.stop(reason)
+          } else if Task.isCancelled {
+            scheduler.stop(.cancelled)
+          }
+        }
         switch scheduler.next(tally()) {
         case .startNode(let node):
           let context = makeContext(node, scheduler: scheduler, gate: gate)

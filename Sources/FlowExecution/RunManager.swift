@@ -17,6 +17,7 @@ public final class RunManager: Sendable {
     var ended: [String: RunRecord] = [:]
     var endedOrder: [String] = []
     var nextSerial = 1
+    var accepting = true
   }
 
   private let executors: ExecutorRegistry
@@ -37,8 +38,8 @@ public final class RunManager: Sendable {
   /// A flow with errors is rejected with every issue.
   public func prepare(
     _ validation: FlowValidation, options: RunOptions, services: ExecutionServices = ExecutionServices()
-  ) throws(FlowRejection) -> PreparedRun {
-    guard let plan = validation.plan else { throw FlowRejection(issues: validation.issues) }
+  ) throws(RunStartError) -> PreparedRun {
+    guard let plan = validation.plan else { throw .invalidFlow(validation.issues) }
     let runID = state.withLock { state -> String in
       defer { state.nextSerial += 1 }
       return "run-\(idPrefix)-\(state.nextSerial)"
@@ -51,8 +52,13 @@ public final class RunManager: Sendable {
     let recordingSink = RecordingSink(record: record, downstream: sink, onEnd: { [weak self] in self?.retire(runID) })
     let runner = FlowRunner(
       runID: runID, index: index, plan: plan, options: options, executors: executors, sink: recordingSink,
-      statusBoard: board, services: services, stopReason: { record.stopReason })
-    state.withLock { $0.live[runID] = record }
+      statusBoard: board, services: services, claimEnd: { record.claimEnd() })
+    let accepted = state.withLock { state -> Bool in
+      guard state.accepting else { return false }
+      state.live[runID] = record
+      return true
+    }
+    guard accepted else { throw .shuttingDown }
     return PreparedRun(runID: runID, runner: runner, record: record)
   }
 
@@ -74,6 +80,22 @@ public final class RunManager: Sendable {
       }
     }
     record.attach(task)
+  }
+
+  /// Refuses every later ``prepare(_:options:services:)``: the engine is shutting down.
+  public func stopAccepting() {
+    state.withLock { $0.accepting = false }
+  }
+
+  /// Forgets a prepared run that will not start (its request was cancelled before the answer).
+  public func discard(_ prepared: PreparedRun) {
+    state.withLock { _ = $0.live.removeValue(forKey: prepared.runID) }
+  }
+
+  /// Suspends until every run that is live now has ended, without stopping any.
+  public func waitUntilAllEnded() async {
+    let live = state.withLock { Array($0.live.values) }
+    for record in live { await record.waitUntilEnded() }
   }
 
   /// Cancels a run: `true` if it was live, `false` if it had already ended.

@@ -14,6 +14,8 @@ final class RunRecord: Sendable {
     var outputs: [(String, NodeOutput)] = []
     var task: Task<Void, Never>?
     var stopReason: RunStopReason?
+    /// The run has decided how it ends: later stops are refused.
+    var concluding = false
     var ended = false
     var waiters: [CheckedContinuation<Void, Never>] = []
   }
@@ -30,7 +32,14 @@ final class RunRecord: Sendable {
   }
 
   var isEnded: Bool { state.withLock { $0.ended } }
-  var stopReason: RunStopReason? { state.withLock { $0.stopReason } }
+
+  /// The run is about to end: returns why it was stopped, if it was, and refuses later stops.
+  func claimEnd() -> RunStopReason? {
+    state.withLock { state in
+      state.concluding = true
+      return state.stopReason
+    }
+  }
 
   /// Records the run's Task; if a stop was requested before it existed, cancels it at once.
   func attach(_ task: Task<Void, Never>) {
@@ -45,7 +54,7 @@ final class RunRecord: Sendable {
   @discardableResult
   func stop(_ reason: RunStopReason) -> Bool {
     let (live, task) = state.withLock { state -> (Bool, Task<Void, Never>?) in
-      guard !state.ended else { return (false, nil) }
+      guard !state.ended, !state.concluding else { return (false, nil) }
       if state.stopReason == nil { state.stopReason = reason }
       return (true, state.task)
     }

@@ -103,6 +103,17 @@ public struct RunScheduler: Sendable {
   /// Whether the run has ended.
   public var isFinished: Bool { phase == .finished }
 
+  /// Whether the next ``next(_:)`` ends the run: it is stopping, or nothing runs and nothing
+  /// is ready to start. The driver claims the end (and learns of a late stop) just before.
+  public var willFinish: Bool {
+    switch phase {
+    case .created: return plan.nodes.isEmpty
+    case .stopping, .finished: return true
+    case .running:
+      return running == 0 && !ready[readyHead...].contains { status[$0] == .pending }
+    }
+  }
+
   /// Begins the run: `execution.started` and every node's `pending`.
   public mutating func start() {
     guard phase == .created else { return }

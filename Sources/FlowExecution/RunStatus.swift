@@ -48,8 +48,10 @@ public enum RunLookupError: Error, Sendable, Hashable {
   case unknownRun(String)
 }
 
-/// Why a flow could not start: the validation errors (and warnings) it has.
-public struct FlowRejection: Error, Sendable {
-  /// Every issue validation found; at least one is an error.
-  public var issues: [ValidationIssue]
+/// Why a run could not be created.
+public enum RunStartError: Error, Sendable {
+  /// The flow has errors: every issue validation found (warnings too).
+  case invalidFlow([ValidationIssue])
+  /// The engine is shutting down and starts no more runs.
+  case shuttingDown
 }

@@ -34,19 +34,33 @@ public final class FlowRunnerServer: MessageHandler {
   /// The notifications this server accepts from the client.
   public static let clientNotifications = ClientNotification.all
 
+  /// What happens to live runs when the input ends.
+  public enum EndOfInputPolicy: String, Sendable, CaseIterable {
+    /// Live runs are cancelled (the default): the client is gone.
+    case cancel
+    /// Live runs finish and their notifications are written, then the process exits: for
+    /// scripted harnesses that pipe a request file in.
+    case drain
+  }
+
   let connection: Connection
   let logger: Logger
   private let state: Mutex<State>
   private let kits: NodeKits
   private let maxMessageBytes: Int
+  private let endOfInput: EndOfInputPolicy
+  /// `execution.start` requests accepted and not yet answered: `shutdown` and the end of input
+  /// wait for them, so a start sent before either still runs (and is then cancelled).
+  private let startsInProgress = ActivityCounter()
   /// The runs of this connection.
   public let runs: RunManager
 
   /// A server on a connection, with the settings from the environment and the config file.
   public init(
     connection: Connection, baseSettings: EngineSettings, logger: Logger, kits: NodeKits = .standard,
-    maxMessageBytes: Int = Connection.Configuration().maximumMessageBytes
+    maxMessageBytes: Int = Connection.Configuration().maximumMessageBytes, onEndOfInput: EndOfInputPolicy = .cancel
   ) {
+    self.endOfInput = onEndOfInput
     self.connection = connection
     self.logger = logger
     self.kits = kits
@@ -122,8 +136,10 @@ public final class FlowRunnerServer: MessageHandler {
     case ShutdownMethod.method:
       _ = try ShutdownMethod.decode(request.params)
       state.withLock { $0.phase = .shutDown }
-      logger.info("Shutdown requested; cancelling \(runs.liveRunCount) live runs.")
-      reply.run { [runs] in
+      logger.info("Shutdown requested; cancelling every live run.")
+      reply.run { [runs, startsInProgress] in
+        await startsInProgress.waitUntilIdle()
+        runs.stopAccepting()
         await runs.cancelAll()
         return ShutdownMethod.encode(())
       }
@@ -131,7 +147,7 @@ public final class FlowRunnerServer: MessageHandler {
       _ = try ProvidersListMethod.decode(request.params)
       reply.succeed(ProvidersListMethod.encode(settings.providers))
     case ExecutionStartMethod.method:
-      try startExecution(request, reply: reply)
+      startExecution(request, reply: reply)
     case ExecutionCancelMethod.method:
       let runID = try ExecutionCancelMethod.decode(request.params)
       do {
@@ -147,8 +163,12 @@ public final class FlowRunnerServer: MessageHandler {
         throw error.responseError
       }
     case FlowValidateMethod.method:
-      let flow = try FlowValidateMethod.decode(request.params)
-      reply.succeed(FlowValidateMethod.encode(kits.validate(flow)))
+      // Decoding and validating a large flow takes a while: off the reader, cancellable.
+      reply.perform { [kits] reply throws(ResponseError) in
+        let flow = try FlowValidateMethod.decode(request.params)
+        let result = FlowValidateMethod.encode(kits.validate(flow))
+        if !Task.isCancelled { reply.succeed(result) }
+      }
     case NodesListMethod.method:
       _ = try NodesListMethod.decode(request.params)
       reply.succeed(NodesListMethod.encode(kits.catalog))
@@ -157,19 +177,30 @@ public final class FlowRunnerServer: MessageHandler {
     }
   }
 
-  /// `execution.start`: validate, answer the run id, and start the run once that answer is
-  /// queued, so the response always precedes the run's first notification.
-  private func startExecution(_ request: Request, reply: Reply) throws(ResponseError) {
-    let params = try ExecutionStartMethod.decode(request.params)
-    let prepared: RunManager.PreparedRun
-    do {
-      prepared = try runs.prepare(kits.validate(params.flow), options: params.options, services: services)
-    } catch {
-      throw ExecutionStartMethod.error(error)
+  /// `execution.start`: decode and validate off the reader, answer the run id, and start the
+  /// run once that answer is queued, so the response always precedes the run's first
+  /// notification. A start cancelled by `$/cancelRequest` before its answer creates no run.
+  private func startExecution(_ request: Request, reply: Reply) {
+    let services = self.services
+    startsInProgress.enter()
+    reply.perform { [kits, runs, logger, startsInProgress] reply throws(ResponseError) in
+      defer { startsInProgress.leave() }
+      let params = try ExecutionStartMethod.decode(request.params)
+      let validation = kits.validate(params.flow)
+      guard !Task.isCancelled else { return }
+      let prepared: RunManager.PreparedRun
+      do throws(RunStartError) {
+        prepared = try runs.prepare(validation, options: params.options, services: services)
+      } catch {
+        throw ExecutionStartMethod.error(error)
+      }
+      guard reply.succeed(ExecutionStartMethod.encode(prepared.runID)) else {
+        runs.discard(prepared)
+        return
+      }
+      logger.debug("Run \(prepared.runID) of flow '\(params.flow.flowID)' started.")
+      reply.afterDelivery { runs.start(prepared) }
     }
-    logger.debug("Run \(prepared.runID) of flow '\(params.flow.flowID)' prepared.")
-    reply.succeed(ExecutionStartMethod.encode(prepared.runID))
-    reply.afterDelivery { [runs] in runs.start(prepared) }
   }
 
   private func initialize(_ request: Request, reply: Reply) {
@@ -215,19 +246,48 @@ public final class FlowRunnerServer: MessageHandler {
   }
 
   public func inputClosed() {
-    logger.info("Input closed; cancelling \(runs.liveRunCount) live runs and stopping.")
-    Task { [runs, connection] in
-      // Give the runs' terminal notifications a moment to go out, but exit within the second.
-      await withTaskGroup(of: Void.self) { group in
-        group.addTask { await runs.cancelAll() }
-        group.addTask { try? await Task.sleep(for: .milliseconds(500)) }
-        await group.next()
-        group.cancelAll()
+    Task { [self] in
+      switch endOfInput {
+      case .cancel:
+        logger.info("Input closed; cancelling \(runs.liveRunCount) live runs and stopping.")
+        await stopRuns()
+      case .drain:
+        logger.info("Input closed; letting \(runs.liveRunCount) live runs finish, then stopping.")
+        await connection.waitUntilRequestsAnswered()
+        runs.stopAccepting()
+        await runs.waitUntilAllEnded()
       }
-      connection.cancelAllRequests()
       let shutDown = state.withLock { $0.phase == .shutDown }
       finish(exitCode: shutDown ? 0 : 1)
     }
+  }
+
+  /// A graceful stop (SIGTERM, SIGINT): stop reading, cancel live runs, let their terminal
+  /// notifications out, answer what is in flight, and exit 0.
+  public func terminate() {
+    logger.info("Terminating: cancelling \(runs.liveRunCount) live runs.")
+    connection.stopReading()
+    Task { [self] in
+      await stopRuns()
+      finish(exitCode: 0)
+    }
+  }
+
+  /// Starts no more runs, cancels the live ones and gives their terminal notifications up to
+  /// half a second, then answers every request still in flight `-32800`.
+  private func stopRuns() async {
+    await withTaskGroup(of: Void.self) { group in
+      group.addTask { [runs, startsInProgress] in
+        await startsInProgress.waitUntilIdle()
+        runs.stopAccepting()
+        await runs.cancelAll()
+      }
+      group.addTask { try? await Task.sleep(for: .milliseconds(500)) }
+      await group.next()
+      group.cancelAll()
+    }
+    runs.stopAccepting()
+    connection.cancelAllRequests()
   }
 
   private func finish(exitCode: Int32) {

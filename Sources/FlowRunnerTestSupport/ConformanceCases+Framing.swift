@@ -73,7 +73,7 @@ extension ConformanceCase {
       let huge = requestBody("ping", id: 1, params: ["pad": .string(String(repeating: "x", count: 200_000))])
       try peer.sendLSP(huge)
       let error = try await peer.next()
-      expectError(error, code: -32600)
+      expectError(error, code: -32600, id: 1)  // the id is read from the frame's first bytes
       #expect(error["error"]?["message"]?.stringValue?.contains("4096") == true)
       try peer.sendLSP(requestBody("ping", id: 2))
       expectResult(try await peer.next(), id: 2)
@@ -142,7 +142,7 @@ extension ConformanceCase {
     ) { peer in
       try peer.send(Array(requestBody("ping", id: 1, params: ["pad": .string(String(repeating: "y", count: 100_000))]).utf8))
       try peer.send(Array("\n\(requestBody("ping", id: 2))\n".utf8))
-      expectError(try await peer.next(), code: -32600)
+      expectError(try await peer.next(), code: -32600, id: 1)
       expectResult(try await peer.next(), id: 2)
     },
   ]

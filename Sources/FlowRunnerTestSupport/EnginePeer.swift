@@ -12,16 +12,20 @@ public struct PeerOptions: Sendable, Hashable {
   public var environment: [String: String]
   /// Extra command-line arguments (the process peer only).
   public var extraArguments: [String]
+  /// Whether the test reads the engine's stderr (the process peer only); a client that never
+  /// reads it must not stall the engine.
+  public var readsStandardError: Bool
 
   /// Options with the engine's defaults.
   public init(
     framing: FramingMode = .auto, maxMessageBytes: Int = 64 << 20, environment: [String: String] = [:],
-    extraArguments: [String] = []
+    extraArguments: [String] = [], readsStandardError: Bool = true
   ) {
     self.framing = framing
     self.maxMessageBytes = maxMessageBytes
     self.environment = environment
     self.extraArguments = extraArguments
+    self.readsStandardError = readsStandardError
   }
 }
 

@@ -11,7 +11,7 @@ public final class InProcessPeer: EnginePeer {
   public let output: OutputCollector
   private let inputWrite: Int32
   private let connection: Connection
-  private let exitCode = Mutex<Int32?>(nil)
+  private let exit = ExitSignal()
   private let inputOpen = Mutex(true)
   /// The server, for tests that inspect its state.
   public let server: FlowRunnerServer
@@ -42,10 +42,10 @@ public final class InProcessPeer: EnginePeer {
       server.start()
       Task { [self] in
         let code = await server.waitForExit()
-        connection.writer.flush()
-        exitCode.withLock { $0 = code }
+        await connection.writer.flush(timeout: .seconds(1))
+        exit.set(code)
         connection.writer.close()
-        connection.writer.flush()
+        await connection.writer.flush(timeout: .seconds(1))
         close(outputWrite)
       }
     }
@@ -80,12 +80,10 @@ public final class InProcessPeer: EnginePeer {
   }
 
   public func waitForExit(timeout: Duration) async throws -> Int32 {
-    let deadline = ContinuousClock.now + timeout
-    while true {
-      if let code = exitCode.withLock({ $0 }) { return code }
-      if ContinuousClock.now >= deadline { throw PeerError.timeout("engine did not exit within \(timeout)") }
-      try await Task.sleep(for: .milliseconds(1))
+    guard let code = await exit.wait(timeout: timeout) else {
+      throw PeerError.timeout("engine did not exit within \(timeout)")
     }
+    return code
   }
 
   public var standardError: [UInt8] { [] }

@@ -18,6 +18,7 @@ public final class OutputCollector: Sendable {
   }
 
   private let state: Mutex<State>
+  private let changes = ChangeSignal()
 
   /// Starts reading `fd` until end of file; the descriptor is closed then. With no framing the
   /// bytes are only kept (for stderr).
@@ -47,9 +48,11 @@ public final class OutputCollector: Sendable {
             }
           }
         }
+        changes.notify()
       }
       close(fd)
       state.withLock { $0.closed = true }
+      changes.notify()
     }
     thread.start()
   }
@@ -70,6 +73,7 @@ public final class OutputCollector: Sendable {
   public func next(timeout: Duration = .seconds(5)) async throws -> JSONValue {
     let deadline = ContinuousClock.now + timeout
     while true {
+      let seen = changes.version
       let message = state.withLock { state -> JSONValue? in
         guard state.taken < state.messages.count else { return nil }
         defer {
@@ -82,10 +86,9 @@ public final class OutputCollector: Sendable {
         return state.messages[state.taken]
       }
       if let message { return message }
-      if ContinuousClock.now >= deadline {
+      guard await changes.wait(changedFrom: seen, until: deadline) else {
         throw PeerError.timeout("no message within \(timeout); frame errors: \(frameErrors)")
       }
-      try await Task.sleep(for: .milliseconds(1))
     }
   }
 
@@ -104,9 +107,25 @@ public final class OutputCollector: Sendable {
   /// Waits until end of file, up to `timeout`.
   public func waitUntilClosed(timeout: Duration = .seconds(5)) async throws {
     let deadline = ContinuousClock.now + timeout
-    while !isClosed {
-      if ContinuousClock.now >= deadline { throw PeerError.timeout("output still open after \(timeout)") }
-      try await Task.sleep(for: .milliseconds(2))
+    while true {
+      let seen = changes.version
+      if isClosed { return }
+      guard await changes.wait(changedFrom: seen, until: deadline) else {
+        throw PeerError.timeout("output still open after \(timeout)")
+      }
+    }
+  }
+
+  /// Waits until the bytes read so far satisfy `condition` (for stderr), up to `timeout`.
+  public func waitForOutput(timeout: Duration = .seconds(5), _ condition: ([UInt8]) -> Bool) async throws {
+    let deadline = ContinuousClock.now + timeout
+    while true {
+      let seen = changes.version
+      if state.withLock({ condition($0.raw) }) { return }
+      if isClosed { throw PeerError.timeout("output closed before the expected bytes arrived") }
+      guard await changes.wait(changedFrom: seen, until: deadline) else {
+        throw PeerError.timeout("the expected output did not arrive within \(timeout)")
+      }
     }
   }
 }

@@ -8,8 +8,11 @@ public final class ProcessPeer: EnginePeer {
   public let output: OutputCollector
   private let process: Process
   private let stdinFD: Int32
-  private let stderrCollector: OutputCollector
+  private let stderrCollector: OutputCollector?
+  /// stderr's read end when the test does not read it (closed at ``finish()``).
+  private let unreadStandardError: Int32?
   private let inputOpen = Mutex(true)
+  private let exit = ExitSignal()
 
   /// The binary under test: `$FLOWRUNNER_BINARY`, or `flowrunner` next to the test executable.
   public static func binaryURL() throws -> URL {
@@ -51,6 +54,7 @@ public final class ProcessPeer: EnginePeer {
     process.standardInput = FileHandle(fileDescriptor: stdin[0], closeOnDealloc: false)
     process.standardOutput = FileHandle(fileDescriptor: stdout[1], closeOnDealloc: false)
     process.standardError = FileHandle(fileDescriptor: stderr[1], closeOnDealloc: false)
+    process.terminationHandler = { [exit] process in exit.set(process.terminationStatus) }
     do {
       try process.run()
     } catch {
@@ -62,7 +66,13 @@ public final class ProcessPeer: EnginePeer {
     close(stderr[1])
     stdinFD = stdin[1]
     output = OutputCollector(fd: stdout[0], framing: options.framing)
-    stderrCollector = OutputCollector(fd: stderr[0], framing: nil)
+    if options.readsStandardError {
+      stderrCollector = OutputCollector(fd: stderr[0], framing: nil)
+      unreadStandardError = nil
+    } else {
+      stderrCollector = nil
+      unreadStandardError = stderr[0]
+    }
   }
 
   /// The child's process id.
@@ -84,6 +94,22 @@ public final class ProcessPeer: EnginePeer {
     if let failure { throw PeerError.setup("write to flowrunner failed: errno \(failure)") }
   }
 
+  /// Writes a large input on a thread of its own: a blocking write of many megabytes would
+  /// otherwise hold one of the few cooperative threads every test shares.
+  public func sendLarge(_ bytes: [UInt8]) async throws {
+    try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+      let thread = Thread { [self] in
+        do {
+          try send(bytes)
+          continuation.resume()
+        } catch {
+          continuation.resume(throwing: error)
+        }
+      }
+      thread.start()
+    }
+  }
+
   public func closeInput() {
     let wasOpen = inputOpen.withLock { open -> Bool in
       defer { open = false }
@@ -93,24 +119,23 @@ public final class ProcessPeer: EnginePeer {
   }
 
   public func waitForExit(timeout: Duration) async throws -> Int32 {
-    let deadline = ContinuousClock.now + timeout
-    while process.isRunning {
-      if ContinuousClock.now >= deadline { throw PeerError.timeout("flowrunner still running after \(timeout)") }
-      try await Task.sleep(for: .milliseconds(1))
+    guard let code = await exit.wait(timeout: timeout) else {
+      throw PeerError.timeout("flowrunner still running after \(timeout)")
     }
-    return process.terminationStatus
+    return code
   }
 
-  public var standardError: [UInt8] { stderrCollector.rawOutput }
+  public var standardError: [UInt8] { stderrCollector?.rawOutput ?? [] }
 
   /// The first bytes of stderr.
-  public func standardErrorPrefix(_ count: Int) -> [UInt8] { stderrCollector.prefix(count) }
+  public func standardErrorPrefix(_ count: Int) -> [UInt8] { stderrCollector?.prefix(count) ?? [] }
 
   public func finish() async {
     closeInput()
     if (try? await waitForExit(timeout: .seconds(3))) == nil {
       process.terminate()
     }
+    if let unreadStandardError { close(unreadStandardError) }
   }
 }
 
@@ -121,4 +146,51 @@ public func makeCloseOnExecPipe() throws -> [Int32] {
   guard pipe(&fds) == 0 else { throw PeerError.setup("pipe failed: errno \(errno)") }
   for fd in fds { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
   return fds
+}
+
+/// A child's exit status, awaited without polling.
+final class ExitSignal: Sendable {
+  private struct State {
+    var code: Int32?
+    var waiters: [Int: CheckedContinuation<Int32?, Never>] = [:]
+    var expired: Set<Int> = []
+    var nextID = 0
+  }
+
+  private let state = Mutex(State())
+
+  func set(_ code: Int32) {
+    let waiters = state.withLock { state -> [CheckedContinuation<Int32?, Never>] in
+      state.code = code
+      defer { state.waiters = [:] }
+      return Array(state.waiters.values)
+    }
+    for waiter in waiters { waiter.resume(returning: code) }
+  }
+
+  /// The exit code, or `nil` when `timeout` passes first.
+  func wait(timeout: Duration) async -> Int32? {
+    let id = state.withLock { state -> Int in
+      defer { state.nextID += 1 }
+      return state.nextID
+    }
+    let deadline = Task { [self] in
+      try? await Task.sleep(for: timeout)
+      let waiter = state.withLock { state in
+        state.expired.insert(id)
+        return state.waiters.removeValue(forKey: id)
+      }
+      waiter?.resume(returning: nil)
+    }
+    defer { deadline.cancel() }
+    return await withCheckedContinuation { continuation in
+      let now = state.withLock { state -> Int32?? in
+        if let code = state.code { return .some(code) }
+        if state.expired.contains(id) { return .some(nil) }
+        state.waiters[id] = continuation
+        return nil
+      }
+      if let now { continuation.resume(returning: now) }
+    }
+  }
 }

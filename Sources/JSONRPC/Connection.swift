@@ -5,11 +5,13 @@ import Synchronization
 
 /// A JSON-RPC 2.0 connection over a pair of file descriptors.
 ///
-/// One dedicated thread reads the input with blocking reads, splits it into frames, classifies
-/// every message and hands it to the ``MessageHandler`` in arrival order; one ``OutputWriter``
-/// writes all output in order. Malformed input of any kind is answered with an error and the
-/// connection keeps reading. `$/cancelRequest` is handled here: the named in-flight request is
-/// answered `-32800` and its Task cancelled.
+/// One dedicated thread reads the input with blocking reads and splits it into frames; one
+/// ``OutputWriter`` writes all output in order. Messages reach the ``MessageHandler`` in
+/// arrival order through an ``InputPipeline``: small ones are parsed on the reader thread, large
+/// ones on a background task, so the reader keeps reading while a multi-megabyte request is
+/// parsed, and a `ping` or `$/cancelRequest` behind it is handled at once. Malformed input of
+/// any kind is answered with an error and the connection keeps reading. `$/cancelRequest` is
+/// handled here: the named in-flight request is answered `-32800` and its Task cancelled.
 public final class Connection: Sendable {
   /// What the connection needs to know about its input.
   public struct Configuration: Sendable {
@@ -17,14 +19,20 @@ public final class Connection: Sendable {
     public var framingMode: FramingMode
     /// The largest message body accepted.
     public var maximumMessageBytes: Int
-    /// The output backlog at which a warning is logged.
+    /// The output backlog at which a stalled client draws a warning.
     public var outputWarningBytes: Int
+    /// Messages at least this large are parsed off the reader thread.
+    public var backgroundParseBytes: Int
 
     /// A configuration with the engine's defaults.
-    public init(framingMode: FramingMode = .auto, maximumMessageBytes: Int = 64 << 20, outputWarningBytes: Int = 16 << 20) {
+    public init(
+      framingMode: FramingMode = .auto, maximumMessageBytes: Int = 64 << 20, outputWarningBytes: Int = 16 << 20,
+      backgroundParseBytes: Int = 256 << 10
+    ) {
       self.framingMode = framingMode
       self.maximumMessageBytes = maximumMessageBytes
       self.outputWarningBytes = outputWarningBytes
+      self.backgroundParseBytes = backgroundParseBytes
     }
   }
 
@@ -33,13 +41,20 @@ public final class Connection: Sendable {
   private let logger: Logger
   /// The writer all output goes through.
   public let writer: OutputWriter
-  private let inFlight = Mutex<[RequestID: Reply]>([:])
+  private let inFlight = Mutex<InFlight>(InFlight())
   private let inputState = Mutex<InputState>(InputState())
+  private let pipeline = InputPipeline()
 
   private struct InputState {
     var framing: Framing?
     var closed = false
+    var stopped = false
     var waiters: [CheckedContinuation<Void, Never>] = []
+  }
+
+  private struct InFlight {
+    var replies: [RequestID: Reply] = [:]
+    var idleWaiters: [CheckedContinuation<Void, Never>] = []
   }
 
   /// A connection reading `inputFD` and writing `outputFD`; call ``start(handler:)`` to begin.
@@ -75,6 +90,15 @@ public final class Connection: Sendable {
     }
   }
 
+  /// Stops handling input: everything read from now on, and every message not yet handed to
+  /// the handler, is dropped (a graceful shutdown).
+  public func stopReading() {
+    inputState.withLock { $0.stopped = true }
+    pipeline.discardQueued()
+  }
+
+  private var isStopped: Bool { inputState.withLock { $0.stopped } }
+
   /// Sends a notification.
   public func sendNotification(_ method: String, params: JSONValue?) {
     writer.enqueue(OutgoingMessage.notification(method: method, params: params))
@@ -88,10 +112,22 @@ public final class Connection: Sendable {
   /// Cancels every in-flight request (each is answered `-32800`).
   public func cancelAllRequests() {
     let replies = inFlight.withLock { inFlight in
-      defer { inFlight.removeAll() }
-      return Array(inFlight.values)
+      defer { inFlight.replies.removeAll() }
+      return Array(inFlight.replies.values)
     }
     for reply in replies { reply.cancel() }
+  }
+
+  /// Suspends until no request is in flight (every request received so far has its answer).
+  public func waitUntilRequestsAnswered() async {
+    await withCheckedContinuation { continuation in
+      let resumeNow = inFlight.withLock { inFlight -> Bool in
+        if inFlight.replies.isEmpty { return true }
+        inFlight.idleWaiters.append(continuation)
+        return false
+      }
+      if resumeNow { continuation.resume() }
+    }
   }
 
   // MARK: - Reading
@@ -101,13 +137,21 @@ public final class Connection: Sendable {
     var events: [FrameEvent] = []
     let chunk = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
     defer { chunk.deallocate() }
+    var atStart = true
     while true {
       guard let count = FileDescriptorIO.read(inputFD, into: chunk) else {
         logger.error("Reading input failed; treating it as closed.")
         break
       }
       if count == 0 { break }
-      decoder.feed(UnsafeBufferPointer(rebasing: chunk.bindMemory(to: UInt8.self)[0..<count]), into: &events)
+      if isStopped { continue }
+      var bytes = UnsafeBufferPointer(rebasing: chunk.bindMemory(to: UInt8.self)[0..<count])
+      if atStart {
+        // A UTF-8 byte order mark before the first frame is not part of the stream.
+        if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { bytes = UnsafeBufferPointer(rebasing: bytes[3...]) }
+        atStart = bytes.isEmpty
+      }
+      decoder.feed(bytes, into: &events)
       if let detected = decoder.framing, framing == nil {
         writer.framing = detected
         inputState.withLock { $0.framing = detected }
@@ -115,39 +159,92 @@ public final class Connection: Sendable {
       }
       for event in events {
         switch event {
-        case .message(let body): dispatch(body: body, handler: handler)
+        case .message(let body): receive(body: body, handler: handler)
         case .error(let error):
           logger.warning("Bad frame: \(error.message)")
-          writer.enqueue(OutgoingMessage.response(id: .null, error: error.responseError))
+          writer.enqueue(OutgoingMessage.response(id: error.requestID ?? .null, error: error.responseError))
         }
       }
       events.removeAll(keepingCapacity: true)
     }
-    handler.inputClosed()
-    let waiters = inputState.withLock { state in
-      state.closed = true
-      defer { state.waiters = [] }
-      return state.waiters
-    }
-    for waiter in waiters { waiter.resume() }
+    pipeline.enqueue(.endOfInput)
+    drain(handler: handler)
   }
 
-  /// Parses and routes one message body. Internal so tests and the fuzzer can drive it directly.
-  func dispatch(body: [UInt8], handler: some MessageHandler) {
-    let json: JSONValue
-    do {
-      json = try JSONParser.parse(body)
-    } catch {
-      logger.warning("Malformed JSON: \(error)")
-      writer.enqueue(OutgoingMessage.response(id: .null, error: .parseError("Parse error: \(error).")))
+  /// Takes one message body off the wire: small bodies are parsed here, large ones on a
+  /// background task; either way the message joins the pipeline in arrival order.
+  func receive(body: [UInt8], handler: some MessageHandler) {
+    guard body.count >= configuration.backgroundParseBytes else {
+      let json: JSONValue
+      do {
+        json = try JSONParser.parse(body)
+      } catch {
+        logger.warning("Malformed JSON: \(error)")
+        writer.enqueue(OutgoingMessage.response(id: .null, error: .parseError("Parse error: \(error).")))
+        return
+      }
+      if pipeline.isEmpty || Self.isUrgent(json) {
+        dispatch(json, large: false, handler: handler)
+      } else {
+        pipeline.enqueue(.parsed(json, large: false))
+        drain(handler: handler)
+      }
       return
     }
+    let ticket = pipeline.enqueue(.parsing(id: RequestIDSniffer.sniff(body[...])))
+    Task.detached { [self] in
+      let parsed = Result { try JSONParser.parse(body) }
+      switch parsed {
+      case .success(let json): pipeline.complete(ticket, with: .parsed(json, large: true))
+      case .failure(let error): pipeline.complete(ticket, with: .malformed(String(describing: error)))
+      }
+      drain(handler: handler)
+    }
+  }
+
+  /// Messages that never wait behind others: a `ping` (a supervisor's liveness check) and
+  /// `$/cancelRequest` (which must reach what is queued).
+  private static func isUrgent(_ json: JSONValue) -> Bool {
+    guard case .object(let object) = json, case .string(let method)? = object["method"] else { return false }
+    return method == "ping" || method == "$/cancelRequest"
+  }
+
+  /// Hands ready messages to the handler in order; one caller at a time does it.
+  private func drain(handler: some MessageHandler) {
+    while let item = pipeline.takeReady() {
+      switch item {
+      case .parsed(let json, let large):
+        dispatch(json, large: large, handler: handler)
+      case .cancelled(let id):
+        logger.debug("Request \(id) was cancelled before it was handled.")
+        writer.enqueue(OutgoingMessage.response(id: id, error: .requestCancelled))
+      case .malformed(let reason):
+        logger.warning("Malformed JSON: \(reason)")
+        writer.enqueue(OutgoingMessage.response(id: .null, error: .parseError("Parse error: \(reason).")))
+      case .endOfInput:
+        handler.inputClosed()
+        let waiters = inputState.withLock { state in
+          state.closed = true
+          defer { state.waiters = [] }
+          return state.waiters
+        }
+        for waiter in waiters { waiter.resume() }
+      case .parsing:
+        break
+      }
+      pipeline.finishedOne()
+    }
+  }
+
+  /// Routes one parsed message (or batch). Internal so tests and the fuzzer can drive it directly.
+  func dispatch(_ json: JSONValue, large: Bool = false, handler: some MessageHandler) {
+    defer { if large { releaseLater(json) } }
+    guard !isStopped else { return }
     guard case .array(let elements) = json else {
       route(IncomingMessage(json), handler: handler) { reply, bytes in
         self.writer.enqueue(bytes)
         reply?.markDelivered()
       }
-      if body.count > 1 << 20 { releaseLater(json) }
       return
     }
     guard !elements.isEmpty else {
@@ -179,6 +276,15 @@ public final class Connection: Sendable {
     }
   }
 
+  /// Parses and routes one message body on the calling thread (tests and the fuzzer).
+  func dispatch(body: [UInt8], handler: some MessageHandler) {
+    do {
+      dispatch(try JSONParser.parse(body), handler: handler)
+    } catch {
+      writer.enqueue(OutgoingMessage.response(id: .null, error: .parseError("Parse error: \(error).")))
+    }
+  }
+
   /// Releases a large parsed message on a background queue, so freeing a multi-megabyte tree
   /// does not delay reading the next message (or compete with the work that message started).
   private func releaseLater(_ json: JSONValue) {
@@ -205,15 +311,19 @@ public final class Connection: Sendable {
       }
     case .request(let request):
       let reply = Reply(id: request.id, method: request.method) { [weak self] reply, bytes in
-        self?.inFlight.withLock { inFlight in
-          if inFlight[reply.id] === reply { inFlight[reply.id] = nil }
+        let idle = self?.inFlight.withLock { inFlight -> [CheckedContinuation<Void, Never>] in
+          if inFlight.replies[reply.id] === reply { inFlight.replies[reply.id] = nil }
+          guard inFlight.replies.isEmpty else { return [] }
+          defer { inFlight.idleWaiters = [] }
+          return inFlight.idleWaiters
         }
         deliver(reply, bytes)
+        for waiter in idle ?? [] { waiter.resume() }
       }
       collector?.register(reply)
       let duplicate = inFlight.withLock { inFlight -> Bool in
-        if inFlight[request.id] != nil { return true }
-        inFlight[request.id] = reply
+        if inFlight.replies[request.id] != nil { return true }
+        inFlight.replies[request.id] = reply
         return false
       }
       if duplicate {
@@ -229,11 +339,13 @@ public final class Connection: Sendable {
       logger.warning("Ignoring '$/cancelRequest' without a valid 'id'.")
       return
     }
-    guard let reply = inFlight.withLock({ $0[id] }) else {
+    if let reply = inFlight.withLock({ $0.replies[id] }) {
+      logger.debug("Cancelling request \(id) ('\(reply.method)').")
+      reply.cancel()
+    } else if pipeline.cancelQueued(id) {
+      logger.debug("Cancelling request \(id) before it is handled.")
+    } else {
       logger.debug("'$/cancelRequest' for id \(id), which is not in flight.")
-      return
     }
-    logger.debug("Cancelling request \(id) ('\(reply.method)').")
-    reply.cancel()
   }
 }

@@ -69,11 +69,14 @@ public struct FrameError: Error, Hashable, Sendable {
   public var code: ErrorCode
   /// One sentence saying what was wrong with the frame.
   public var message: String
+  /// The request's id, when it could be read from the frame's first bytes (oversized frames).
+  public var requestID: RequestID?
 
   /// A frame error with its code and message.
-  public init(code: ErrorCode, message: String) {
+  public init(code: ErrorCode, message: String, requestID: RequestID? = nil) {
     self.code = code
     self.message = message
+    self.requestID = requestID
   }
 
   /// The error as a response error.

@@ -15,6 +15,8 @@ public struct LSPFrameParser: Sendable {
   private enum State: Sendable {
     case header
     case body(length: Int)
+    /// An oversized body: its first bytes are read for the request id, then it is skipped.
+    case oversized(length: Int)
     case skip(remaining: Int)
   }
 
@@ -77,6 +79,17 @@ public struct LSPFrameParser: Sendable {
           return
         }
         state = .header
+      case .oversized(let length):
+        let prefix = min(length, RequestIDSniffer.prefixBytes)
+        guard buffer.count - start >= prefix else { return }
+        events.append(
+          .error(
+            FrameError(
+              code: .invalidRequest,
+              message:
+                "Message of \(length) bytes exceeds the limit of \(maximumMessageBytes) bytes (--max-message-bytes); it was skipped.",
+              requestID: RequestIDSniffer.sniff(buffer[start..<start + prefix]))))
+        state = .skip(remaining: length)
       case .body(let length):
         guard buffer.count - start >= length else { return }
         events.append(.message(Array(buffer[start..<start + length])))
@@ -105,14 +118,7 @@ public struct LSPFrameParser: Sendable {
         switch header {
         case .success(let length):
           if length > maximumMessageBytes {
-            events.append(
-              .error(
-                FrameError(
-                  code: .invalidRequest,
-                  message:
-                    "Message of \(length) bytes exceeds the limit of \(maximumMessageBytes) bytes (--max-message-bytes); it was skipped."
-                )))
-            state = .skip(remaining: length)
+            state = .oversized(length: length)
           } else {
             state = .body(length: length)
           }

@@ -30,7 +30,7 @@ public struct NDJSONFrameParser: Sendable {
         continue
       }
       if piece.count > lineLimit - buffer.count {
-        reportOversized(into: &events)
+        reportOversized(start: piece, into: &events)
         buffer.removeAll(keepingCapacity: false)
         continue
       }
@@ -45,7 +45,7 @@ public struct NDJSONFrameParser: Sendable {
     guard !discardingOversizedLine else { return }
     let rest = UnsafeBufferPointer(rebasing: chunk[lineStart...])
     if rest.count > lineLimit - buffer.count {
-      reportOversized(into: &events)
+      reportOversized(start: rest, into: &events)
       buffer.removeAll(keepingCapacity: false)
       discardingOversizedLine = true
     } else {
@@ -58,19 +58,26 @@ public struct NDJSONFrameParser: Sendable {
     chunk.withUnsafeBufferPointer { feed($0, into: &events) }
   }
 
-  private func reportOversized(into events: inout [FrameEvent]) {
+  /// Reports a line over the cap; its id is read from the line's first bytes (what is
+  /// buffered, then `piece`).
+  private func reportOversized(start piece: UnsafeBufferPointer<UInt8>, into events: inout [FrameEvent]) {
+    var prefix = Array(buffer.prefix(RequestIDSniffer.prefixBytes))
+    if prefix.count < RequestIDSniffer.prefixBytes {
+      prefix += piece.prefix(RequestIDSniffer.prefixBytes - prefix.count)
+    }
     events.append(
       .error(
         FrameError(
           code: .invalidRequest,
-          message: "Line longer than the limit of \(maximumMessageBytes) bytes (--max-message-bytes); it was skipped.")))
+          message: "Line longer than the limit of \(maximumMessageBytes) bytes (--max-message-bytes); it was skipped.",
+          requestID: RequestIDSniffer.sniff(prefix[...]))))
   }
 
   private func emitLine(_ line: UnsafeBufferPointer<UInt8>, into events: inout [FrameEvent]) {
     var end = line.count
     if end > 0, line[end - 1] == 0x0D { end -= 1 }
     guard end <= maximumMessageBytes else {
-      reportOversized(into: &events)
+      reportOversized(start: line, into: &events)
       return
     }
     let body = UnsafeBufferPointer(rebasing: line[0..<end])

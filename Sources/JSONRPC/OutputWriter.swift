@@ -8,33 +8,49 @@ import Synchronization
 /// dedicated thread takes the whole buffer at once and writes it with blocking `write` calls.
 /// Frames therefore never interleave, thousands of small messages coalesce into few system
 /// calls, and a slow reader never blocks a producer. When the peer stops reading, the pending
-/// buffer grows: a warning goes to the log each time it doubles past ``warningThreshold``.
+/// buffer grows: once writes have made no progress for ``stallWarningSeconds`` while at least
+/// ``warningThreshold`` bytes wait, one warning goes to the log for that stall.
 public final class OutputWriter: Sendable {
   private struct State {
     var pending: [UInt8] = []
-    /// Bytes the writer thread has taken and is writing.
+    /// Bytes the writer thread has taken and not yet written.
     var inFlight = 0
     var framing: Framing
     var writerIsWaiting = false
     var isWriting = false
     var closed = false
     var broken = false
-    var nextWarning: Int
+    /// When the last chunk reached the kernel (or the writer started waiting for work).
+    var lastProgress = DispatchTime.now().uptimeNanoseconds
+    /// Whether the current stall has been reported.
+    var stallReported = false
+    /// Called once the output is drained (true) or broken (false).
+    var flushWaiters: [Int: @Sendable (Bool) -> Void] = [:]
+    var nextWaiterID = 0
+
+    var isDrained: Bool { pending.isEmpty && !isWriting }
   }
 
   private let fd: Int32
   private let state: Mutex<State>
   private let wakeUp = DispatchSemaphore(value: 0)
   private let logger: Logger
-  /// The pending size at which the first "peer is not reading" warning is logged.
+  /// The backlog below which a stall is not worth a warning.
   public let warningThreshold: Int
+  /// How long writes must make no progress before the "client is not reading" warning.
+  public let stallWarningSeconds: Double
+  /// The most bytes handed to one `write` call, so progress is seen while a large batch drains.
+  private static let chunkBytes = 1 << 20
 
   /// A writer for a descriptor; it starts its thread at once.
-  public init(fd: Int32, framing: Framing, warningThreshold: Int = 16 << 20, logger: Logger) {
+  public init(
+    fd: Int32, framing: Framing, warningThreshold: Int = 16 << 20, stallWarningSeconds: Double = 5, logger: Logger
+  ) {
     self.fd = fd
     self.logger = logger
     self.warningThreshold = warningThreshold
-    self.state = Mutex(State(framing: framing, nextWarning: warningThreshold))
+    self.stallWarningSeconds = stallWarningSeconds
+    self.state = Mutex(State(framing: framing))
     startDetachedThread { [self] in writeLoop() }
   }
 
@@ -55,7 +71,7 @@ public final class OutputWriter: Sendable {
     let (wake, warnAt) = state.withLock { state -> (Bool, Int?) in
       guard !state.closed, !state.broken else { return (false, nil) }
       state.framing.append(body, to: &state.pending)
-      return Self.afterAppend(&state)
+      return afterAppend(&state)
     }
     finishEnqueue(wake: wake, warnAt: warnAt)
   }
@@ -69,17 +85,20 @@ public final class OutputWriter: Sendable {
       } else {
         state.pending.append(contentsOf: bytes)
       }
-      return Self.afterAppend(&state)
+      return afterAppend(&state)
     }
     finishEnqueue(wake: wake, warnAt: warnAt)
   }
 
-  private static func afterAppend(_ state: inout State) -> (Bool, Int?) {
+  private func afterAppend(_ state: inout State) -> (Bool, Int?) {
     var warnAt: Int?
     let backlog = state.pending.count + state.inFlight
-    if backlog >= state.nextWarning {
-      warnAt = backlog
-      state.nextWarning *= 2
+    if !state.stallReported, state.isWriting, backlog >= warningThreshold {
+      let stalled = Double(DispatchTime.now().uptimeNanoseconds &- state.lastProgress) / 1e9
+      if stalled >= stallWarningSeconds {
+        state.stallReported = true
+        warnAt = backlog
+      }
     }
     let wake = state.writerIsWaiting
     state.writerIsWaiting = false
@@ -90,22 +109,73 @@ public final class OutputWriter: Sendable {
     if wake { wakeUp.signal() }
     if let warnAt {
       logger.warning(
-        "The client is not reading output: \(warnAt >> 20) MiB are waiting to be written. Memory use grows until it reads.")
+        "The client is not reading output: nothing was written for \(Int(stallWarningSeconds)) s and \(warnAt >> 20) MiB are waiting. Memory use grows until it reads."
+      )
     }
   }
 
-  /// Waits until everything queued so far has been written, the peer is gone, or `timeout` passes.
-  /// Returns whether the output was fully flushed.
+  /// Registers `done` to be called once everything queued so far is written (true) or the
+  /// peer is gone (false); returns an id to withdraw it, or `nil` when it was called at once.
+  private func whenDrained(_ done: @escaping @Sendable (Bool) -> Void) -> Int? {
+    let (id, immediate) = state.withLock { state -> (Int?, Bool?) in
+      if state.broken { return (nil, false) }
+      if state.isDrained { return (nil, true) }
+      let id = state.nextWaiterID
+      state.nextWaiterID += 1
+      state.flushWaiters[id] = done
+      return (id, nil)
+    }
+    if let immediate { done(immediate) }
+    return id
+  }
+
+  /// Withdraws a waiter; returns it when it had not been called yet.
+  private func withdraw(_ id: Int) -> (@Sendable (Bool) -> Void)? {
+    state.withLock { $0.flushWaiters.removeValue(forKey: id) }
+  }
+
+  /// Waits until everything queued so far has been written, the peer is gone, or `timeout`
+  /// passes. Returns whether the output was fully flushed.
   @discardableResult
   public func flush(timeoutMilliseconds: Int = 1000) -> Bool {
-    let deadline = DispatchTime.now().uptimeNanoseconds + UInt64(timeoutMilliseconds) * 1_000_000
-    while true {
-      let (done, drained) = state.withLock { state in
-        (state.broken || (state.pending.isEmpty && !state.isWriting), state.pending.isEmpty && !state.isWriting)
+    let done = DispatchSemaphore(value: 0)
+    let result = Mutex(false)
+    guard
+      let id = whenDrained({ flushed in
+        result.withLock { $0 = flushed }
+        done.signal()
+      })
+    else { return result.withLock { $0 } }
+    if done.wait(timeout: .now() + .milliseconds(timeoutMilliseconds)) == .timedOut, withdraw(id) != nil {
+      return false
+    }
+    return result.withLock { $0 }
+  }
+
+  /// The asynchronous ``flush(timeoutMilliseconds:)``: suspends until the output is written,
+  /// the peer is gone, `timeout` passes or the task is cancelled.
+  @discardableResult
+  public func flush(timeout: Duration) async -> Bool {
+    // Already written (or never to be): answer without scheduling anything.
+    if let settled = state.withLock({ $0.broken ? false : ($0.isDrained ? true : nil) }) { return settled }
+    return await withTaskGroup(of: Bool?.self) { group in
+      group.addTask { [self] in
+        let ids = Mutex<Int?>(nil)
+        return await withTaskCancellationHandler {
+          await withCheckedContinuation { continuation in
+            let id = whenDrained { continuation.resume(returning: $0) }
+            ids.withLock { $0 = id }
+          }
+        } onCancel: {
+          if let id = ids.withLock({ $0 }), let waiter = withdraw(id) { waiter(false) }
+        }
       }
-      if done { return drained }
-      if DispatchTime.now().uptimeNanoseconds >= deadline { return false }
-      usleepMilliseconds(1)
+      group.addTask {
+        try? await Task.sleep(for: timeout)
+        return nil
+      }
+      defer { group.cancelAll() }
+      return (await group.next() ?? nil) ?? false
     }
   }
 
@@ -120,52 +190,69 @@ public final class OutputWriter: Sendable {
     if wake { wakeUp.signal() }
   }
 
+  private enum Step {
+    case write
+    case wait
+    case stop
+  }
+
   private func writeLoop() {
     var batch: [UInt8] = []
     while true {
-      let action = state.withLock { state -> Bool? in
+      let (step, drainedWaiters) = state.withLock { state -> (Step, [@Sendable (Bool) -> Void]) in
         state.isWriting = false
         state.inFlight = 0
+        state.lastProgress = DispatchTime.now().uptimeNanoseconds
+        state.stallReported = false
         if state.pending.isEmpty {
-          // Caught up: the next backlog warns from the first threshold again.
-          state.nextWarning = warningThreshold
-          if state.closed { return nil }
+          let waiters = Array(state.flushWaiters.values)
+          state.flushWaiters = [:]
+          if state.closed { return (.stop, waiters) }
           state.writerIsWaiting = true
-          return false
+          return (.wait, waiters)
         }
         swap(&batch, &state.pending)
         state.inFlight = batch.count
         state.isWriting = true
-        return true
+        return (.write, [])
       }
-      switch action {
-      case nil: return
-      case false?: wakeUp.wait()
-      case true?:
-        let failure = batch.withUnsafeBytes { FileDescriptorIO.writeAll(fd, $0) }
-        if let failure {
+      for waiter in drainedWaiters { waiter(true) }
+      switch step {
+      case .stop: return
+      case .wait: wakeUp.wait()
+      case .write:
+        if let failure = writeInChunks(batch) {
           logger.error("Writing output failed (errno \(failure)); the client has closed its end. Further output is dropped.")
-          state.withLock { state in
+          let waiters = state.withLock { state -> [@Sendable (Bool) -> Void] in
             state.broken = true
             state.pending = []
+            defer { state.flushWaiters = [:] }
+            return Array(state.flushWaiters.values)
           }
+          for waiter in waiters { waiter(false) }
         }
         batch.removeAll(keepingCapacity: batch.capacity <= 4 << 20)
       }
     }
   }
-}
 
-func usleepMilliseconds(_ milliseconds: Int) {
-  var request = timespec(tv_sec: 0, tv_nsec: milliseconds * 1_000_000)
-  var remaining = timespec()
-  while nanosleep(&request, &remaining) != 0 { request = remaining }
+  /// Writes a batch a chunk at a time, recording progress after each; returns errno on failure.
+  private func writeInChunks(_ batch: [UInt8]) -> Int32? {
+    batch.withUnsafeBytes { bytes in
+      var offset = 0
+      while offset < bytes.count {
+        let end = min(bytes.count, offset + Self.chunkBytes)
+        if let failure = FileDescriptorIO.writeAll(fd, UnsafeRawBufferPointer(rebasing: bytes[offset..<end])) {
+          return failure
+        }
+        offset = end
+        state.withLock { state in
+          state.inFlight = bytes.count - offset
+          state.lastProgress = DispatchTime.now().uptimeNanoseconds
+          state.stallReported = false
+        }
+      }
+      return nil
+    }
+  }
 }
-
-#if canImport(Glibc)
-  import Glibc
-#elseif canImport(Musl)
-  import Musl
-#elseif canImport(Darwin)
-  import Darwin
-#endif

@@ -34,12 +34,14 @@ public final class Reply: Sendable {
   /// Whether a response has been sent (or the request was cancelled).
   public var isAnswered: Bool { state.withLock { $0.answered } }
 
-  /// Answers with a result.
-  public func succeed(_ result: JSONValue) {
+  /// Answers with a result; returns false when the request had already been answered (or
+  /// cancelled), in which case nothing is sent.
+  @discardableResult
+  public func succeed(_ result: JSONValue) -> Bool {
     answer { OutgoingMessage.response(id: id, result: result) }
   }
 
-  /// Answers with an error.
+  /// Answers with an error (unless already answered).
   public func fail(_ error: ResponseError) {
     answer { OutgoingMessage.response(id: id, error: error) }
   }
@@ -52,15 +54,17 @@ public final class Reply: Sendable {
     }
   }
 
-  private func answer(_ body: () -> [UInt8]) {
+  @discardableResult
+  private func answer(_ body: () -> [UInt8]) -> Bool {
     let first = state.withLock { state -> Bool in
       guard !state.answered else { return false }
       state.answered = true
       state.task = nil
       return true
     }
-    guard first else { return }
+    guard first else { return false }
     deliver(self, body())
+    return true
   }
 
   /// Runs asynchronous work for this request in a Task and answers with its outcome:
@@ -77,6 +81,25 @@ public final class Reply: Sendable {
         fail(.requestCancelled)
       } catch {
         fail(.internalError("'\(method)' failed: \(error)"))
+      }
+    }
+    let cancelNow = state.withLock { state -> Bool in
+      if state.cancelled { return true }
+      if !state.answered { state.task = task }
+      return false
+    }
+    if cancelNow { task.cancel() }
+  }
+
+  /// Runs work for this request in a Task that `$/cancelRequest` cancels, leaving the answer to
+  /// `body` (which must give one); a thrown ``ResponseError`` is the answer, a cancellation
+  /// `-32800`.
+  public func perform(_ body: @escaping @Sendable (Reply) async throws(ResponseError) -> Void) {
+    let task = Task { [self] in
+      do throws(ResponseError) {
+        try await body(self)
+      } catch {
+        fail(Task.isCancelled ? .requestCancelled : error)
       }
     }
     let cancelNow = state.withLock { state -> Bool in

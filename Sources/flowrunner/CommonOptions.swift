@@ -14,14 +14,11 @@ struct CommonOptions: ParsableArguments {
   @Option(help: "A JSON settings file shaped like the initialize params (providers, model_defaults, cache).")
   var config: String?
 
-  /// Sends swift-log output to stderr at the chosen level and returns a logger.
+  /// Sends swift-log output to stderr at the chosen level, through a writer that never blocks
+  /// the engine (lines are dropped and counted while nobody reads stderr), and returns a logger.
   func bootstrapLogging(label: String) -> Logger {
     let level = logLevel.level
-    LoggingSystem.bootstrap { label in
-      var handler = StreamLogHandler.standardError(label: label)
-      handler.logLevel = level
-      return handler
-    }
+    LoggingSystem.bootstrap { label in StderrLogHandler(label: label, level: level) }
     return Logger(label: label)
   }
 

@@ -24,6 +24,11 @@ struct ServeCommand: AsyncParsableCommand {
   @Option(help: "The largest message accepted, in bytes; larger frames are answered -32600 and skipped.")
   var maxMessageBytes: Int = 64 << 20
 
+  @Option(
+    name: .customLong("on-eof"),
+    help: "At end of input: cancel live runs (cancel), or let them finish and write their notifications (drain).")
+  var onEOF: FlowRunnerServer.EndOfInputPolicy = .cancel
+
   func validate() throws {
     guard maxMessageBytes > 0 else { throw ValidationError("--max-message-bytes must be positive.") }
   }
@@ -48,15 +53,17 @@ struct ServeCommand: AsyncParsableCommand {
       inputFD: STDIN_FILENO, outputFD: frameFD,
       configuration: .init(framingMode: framing, maximumMessageBytes: maxMessageBytes),
       logger: logger)
-    let server = FlowRunnerServer(connection: connection, baseSettings: settings, logger: logger)
+    let server = FlowRunnerServer(
+      connection: connection, baseSettings: settings, logger: logger, maxMessageBytes: maxMessageBytes,
+      onEndOfInput: onEOF)
     logger.debug("Serving on stdio (framing \(framing.rawValue)).")
-    let code = await server.run()
-    connection.writer.flush(timeoutMilliseconds: 500)
+    let code = try await EngineService.serve(server, logger: logger)
     Glibc.exit(code)
   }
 }
 
 extension FramingMode: ExpressibleByArgument {}
+extension FlowRunnerServer.EndOfInputPolicy: ExpressibleByArgument {}
 
 /// `F_SETPIPE_SZ` (Linux); Glibc's module map does not export the macro.
 private let pipeSetSizeCommand: Int32 = 1031

@@ -64,13 +64,15 @@ struct LSPFrameParserTests {
     var parser = LSPFrameParser(maximumMessageBytes: 1000)
     var events: [FrameEvent] = []
     parser.feed(Array("Content-Length: 50000000\r\n\r\n".utf8), into: &events)
-    #expect(events.count == 1)
+    // The error waits for the body's first bytes, where the request id would be.
+    #expect(events.isEmpty)
     let chunk = [UInt8](repeating: UInt8(ascii: "x"), count: 1 << 16)
     var sent = 0
     while sent + chunk.count <= 50_000_000 {
       parser.feed(chunk, into: &events)
       sent += chunk.count
       #expect(parser.bufferedByteCount == 0)
+      #expect(events.count == 1)
     }
     parser.feed([UInt8](repeating: UInt8(ascii: "x"), count: 50_000_000 - sent) + lspFrame("{}"), into: &events)
     #expect(events.count == 2)
@@ -93,6 +95,7 @@ struct LSPFrameParserTests {
     var parser = LSPFrameParser(maximumMessageBytes: 100)
     var events: [FrameEvent] = []
     parser.feed(Array("Content-Length: 99999999999999999999999999\r\n\r\n".utf8), into: &events)
+    parser.feed([UInt8](repeating: UInt8(ascii: " "), count: 4096), into: &events)
     if case .error(let error) = events.first { #expect(error.code == .invalidRequest) } else { Issue.record("expected -32600") }
     var second = LSPFrameParser()
     events = []
@@ -162,5 +165,34 @@ struct InPlaceFramingTests {
     var ndjson: [UInt8] = []
     Framing.ndjson.appendFrame(to: &ndjson) { $0.append(contentsOf: "{}".utf8) }
     #expect(ndjson == Array("{}\n".utf8))
+  }
+
+  @Test("an oversized frame's error carries the id read from its first 4 KiB, in both framings")
+  func oversizedID() {
+    let body =
+      #"{"jsonrpc":"2.0","method":"flow.validate","id":"x-1","params":{"pad":""# + String(repeating: "p", count: 9000)
+      + #""}}"#
+    var lsp = LSPFrameParser(maximumMessageBytes: 1000)
+    var events: [FrameEvent] = []
+    lsp.feed(lspFrame(body), into: &events)
+    #expect(events == [.error(FrameError(code: .invalidRequest, message: errorMessage(events), requestID: .string("x-1")))])
+    var ndjson = NDJSONFrameParser(maximumMessageBytes: 1000)
+    events = []
+    for byte in Array((body + "\n").utf8) { ndjson.feed([byte], into: &events) }
+    guard case .error(let error)? = events.first, events.count == 1 else {
+      Issue.record("expected one error, got \(events)")
+      return
+    }
+    #expect(error.requestID == .string("x-1"))
+    // An id after the first 4 KiB, or none, leaves it null.
+    var late = LSPFrameParser(maximumMessageBytes: 1000)
+    events = []
+    late.feed(lspFrame(#"{"pad":""# + String(repeating: "p", count: 5000) + #"","id":3}"#), into: &events)
+    if case .error(let error)? = events.first { #expect(error.requestID == nil) } else { Issue.record("no error") }
+  }
+
+  private func errorMessage(_ events: [FrameEvent]) -> String {
+    if case .error(let error)? = events.first { return error.message }
+    return ""
   }
 }

@@ -41,6 +41,15 @@ public final class HTTPTransport: Sendable {
     client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
   }
 
+  /// Shuts the client down: in-flight requests fail, connections close. Call once, at exit.
+  public func shutdown() async {
+    do {
+      try await client.shutdown()
+    } catch {
+      // Already shut down: nothing left to close.
+    }
+  }
+
   /// Sends a request and streams the body to `onChunk`, all within `timeout`, failing when the
   /// body goes quiet for `idleTimeout`. Returns the status and headers once the body has ended.
   public func send(

@@ -21,14 +21,22 @@ enum ExecutionStartMethod: RequestCodec {
 
   static func encode(_ runID: String) -> JSONValue { ["run_id": .string(runID)] }
 
+  /// The error for a start that created no run.
+  static func error(_ error: RunStartError) -> ResponseError {
+    switch error {
+    case .invalidFlow(let issues): invalidFlow(issues)
+    case .shuttingDown: .invalidRequest("The server is shutting down and starts no more runs.")
+    }
+  }
+
   /// The `-32602` for a flow with errors: the count and the first error in the message, every
   /// issue (warnings too) in `data.issues`.
-  static func error(_ rejection: FlowRejection) -> ResponseError {
-    let errors = rejection.issues.filter { $0.severity == .error }
+  static func invalidFlow(_ issues: [ValidationIssue]) -> ResponseError {
+    let errors = issues.filter { $0.severity == .error }
     let count = errors.count
     let first = errors.first?.message ?? "no details."
     return .invalidParams(
       "The flow is invalid: \(count) error\(count == 1 ? "" : "s") (see data.issues); first: \(first)",
-      data: ["issues": FlowValidateMethod.encode(rejection.issues)])
+      data: ["issues": FlowValidateMethod.encode(issues)])
   }
 }

@@ -1,0 +1,193 @@
+import FakeProvider
+import FlowRunnerTestSupport
+import Foundation
+import JSON
+import JSONRPC
+import Testing
+
+/// The serving process's lifecycle: signals, end of input, and staying responsive while a large
+/// request is being worked on.
+@Suite("Lifecycle and responsiveness, against the built binary")
+struct LifecycleEndToEndTests {
+  /// A flow of `count` provider calls that each take `latencyMS` at the fake server.
+  static func slowFlow(count: Int, latencyMS: Int, provider: String = "mistral") -> JSONValue {
+    [
+      "flow_id": "slow", "provider_id": .string(provider),
+      "nodes": .array(
+        (0..<count).flatMap { index -> [JSONValue] in
+          [
+            ["id": .string("p\(index)"), "type": "initialPrompt", "data": ["text": .string("fake-latency-ms=\(latencyMS)")]],
+            ["id": .string("e\(index)"), "type": "promptEnhancer", "data": ["providerId": .string(provider)]],
+          ]
+        }),
+      "edges": .array((0..<count).map { ["source": .string("p\($0)"), "target": .string("e\($0)")] }),
+    ]
+  }
+
+  @Test("SIGTERM ends a busy engine cleanly: terminal notifications, exit 0, within a second")
+  func sigterm() async throws {
+    let server = try await FakeProviderServer.start()
+    let peer = try ProcessPeer(
+      options: PeerOptions(environment: providerEnvironment("mistral", server: server, key: "sk-term")))
+    try await peer.initialize()
+    let started = try await peer.request("execution.start", id: 2, params: Self.slowFlow(count: 4, latencyMS: 20_000))
+    let runID = try #require(started["result"]?["run_id"]?.stringValue)
+    // Wait until the provider calls are in flight.
+    var running = 0
+    while running < 4 {
+      let message = try await peer.next(timeout: .seconds(10))
+      if message["method"] == "execution.node.status", message["params"]?["status"] == "running",
+        message["params"]?["node_id"]?.stringValue?.hasPrefix("e") == true
+      {
+        running += 1
+      }
+    }
+    let clock = ContinuousClock()
+    let signalled = clock.now
+    kill(peer.processID, SIGTERM)
+    let code = try await peer.waitForExit(timeout: .seconds(5))
+    let elapsed = clock.now - signalled
+    #expect(code == 0)
+    #expect(elapsed < .seconds(1), "exit took \(elapsed)")
+    try await peer.output.waitUntilClosed()
+    let rest = try await peer.output.drain(after: .zero)
+    let terminal = rest.first { $0["method"] == "execution.cancelled" }
+    #expect(terminal?["params"]?["run_id"] == .string(runID), "\(rest)")
+    #expect(rest.last?["method"] == "execution.cancelled")
+    await server.stop()
+  }
+
+  @Test("--on-eof drain: a piped request file runs to completion before the process exits")
+  func drainOnEOF() async throws {
+    let peer = try ProcessPeer(options: PeerOptions(extraArguments: ["--on-eof", "drain"]))
+    let flow = try FixtureFiles.json("flows/persona-scene-prompt.json")
+    var params = try #require(flow.objectValue)
+    params["provider_id"] = "echo"
+    let requests: [JSONValue] = [
+      ["jsonrpc": "2.0", "id": 1, "method": "initialize"],
+      ["jsonrpc": "2.0", "id": 2, "method": "execution.start", "params": .object(params)],
+    ]
+    for request in requests { try peer.sendLine(request.description) }
+    peer.closeInput()
+    #expect(try await peer.waitForExit(timeout: .seconds(10)) == 1)  // no shutdown was sent
+    try await peer.output.waitUntilClosed()
+    let messages = try await peer.output.drain(after: .zero)
+    #expect(messages.last?["method"] == "execution.completed", "\(messages.suffix(3))")
+  }
+
+  @Test("without --on-eof the end of input cancels live runs")
+  func cancelOnEOF() async throws {
+    let server = try await FakeProviderServer.start()
+    let peer = try ProcessPeer(
+      options: PeerOptions(environment: providerEnvironment("mistral", server: server, key: "sk-eof")))
+    try await peer.initialize()
+    let started = try await peer.request("execution.start", id: 2, params: Self.slowFlow(count: 1, latencyMS: 20_000))
+    #expect(started["result"]?["run_id"] != nil)
+    peer.closeInput()
+    #expect(try await peer.waitForExit(timeout: .seconds(5)) == 1)
+    try await peer.output.waitUntilClosed()
+    let messages = try await peer.output.drain(after: .zero)
+    #expect(messages.last?["method"] == "execution.cancelled")
+    await server.stop()
+  }
+
+  /// The text of a `count`-node chain flow whose nodes carry `padding` bytes of label each,
+  /// built as bytes (a JSON tree or string interpolation of this size is slow in a debug build).
+  static func chainText(count: Int, padding: Int) -> [UInt8] {
+    let label = [UInt8](repeating: UInt8(ascii: "x"), count: padding)
+    var text: [UInt8] = []
+    text.reserveCapacity(count * (padding + 120))
+    text += Array(#"{"nodes":["#.utf8)
+    let nodeStart = Array(#"{"id":"node-"#.utf8)
+    let nodeMiddle = Array(#"","type":"textOutput","data":{"label":""#.utf8)
+    let nodeEnd = Array(#""}}"#.utf8)
+    for index in 0..<count {
+      if index > 0 { text.append(UInt8(ascii: ",")) }
+      text += nodeStart
+      text += Array(String(index).utf8)
+      text += nodeMiddle
+      text += label
+      text += nodeEnd
+    }
+    text += Array(#"],"edges":["#.utf8)
+    let edgeStart = Array(#"{"source":"node-"#.utf8)
+    let edgeMiddle = Array(#"","target":"node-"#.utf8)
+    let edgeEnd = Array(#""}"#.utf8)
+    for index in 1..<count {
+      if index > 1 { text.append(UInt8(ascii: ",")) }
+      text += edgeStart
+      text += Array(String(index - 1).utf8)
+      text += edgeMiddle
+      text += Array(String(index).utf8)
+      text += edgeEnd
+    }
+    text += Array("]}".utf8)
+    return text
+  }
+
+  @Test("a ping behind a 20 MB flow.validate is answered before it")
+  func pingDuringLargeValidate() async throws {
+    let peer = try ProcessPeer()
+    try await peer.initialize(framing: .ndjson)
+    let params = Self.chainText(count: 60_000, padding: 250)
+    #expect(params.count > 20_000_000)
+    let validate = Array(#"{"jsonrpc":"2.0","id":2,"method":"flow.validate","params":"#.utf8) + params + Array("}\n".utf8)
+    try await peer.sendLarge(validate + Array(#"{"jsonrpc":"2.0","id":3,"method":"ping"}"#.utf8) + [0x0A])
+    let first = try await peer.next(timeout: .seconds(60))
+    #expect(first["id"] == 3, "the ping waited behind the validation")
+    let second = try await peer.next(timeout: .seconds(60))
+    #expect(second["id"] == 2)
+    #expect(second["result"]?["valid"] == true)
+    await peer.finish()
+  }
+
+  @Test("$/cancelRequest reaches an execution.start still being parsed: -32800 and no run")
+  func cancelLargeStart() async throws {
+    let peer = try ProcessPeer()
+    try await peer.initialize(framing: .ndjson)
+    let start =
+      Array(#"{"jsonrpc":"2.0","id":"big","method":"execution.start","params":"#.utf8)
+      + Self.chainText(count: 20_000, padding: 40) + Array("}\n".utf8)
+    let rest =
+      #"{"jsonrpc":"2.0","method":"$/cancelRequest","params":{"id":"big"}}"# + "\n"
+      + #"{"jsonrpc":"2.0","id":"after","method":"ping"}"# + "\n"
+    try await peer.sendLarge(start + Array(rest.utf8))
+    var answers: [JSONValue] = []
+    while answers.count < 2 { answers.append(try await peer.next(timeout: .seconds(30))) }
+    let cancelled = try #require(answers.first { $0["id"] == "big" })
+    #expect(cancelled["error"]?["code"] == -32800, "\(cancelled)")
+    // No run was created: nothing else arrives.
+    #expect(try await peer.output.drain(after: .milliseconds(200)).isEmpty)
+    await peer.finish()
+  }
+
+  @Test("an oversized frame's error carries the request id read from its first bytes")
+  func oversizedID() async throws {
+    let peer = try ProcessPeer(options: PeerOptions(maxMessageBytes: 1000))
+    try await peer.initialize(framing: .lsp)
+    let big =
+      #"{"jsonrpc":"2.0","id":77,"method":"flow.validate","params":{"nodes":[],"pad":""#
+      + String(repeating: "z", count: 5000) + #""}}"#
+    try peer.sendLSP(big)
+    let answer = try await peer.next()
+    #expect(answer["id"] == 77)
+    #expect(answer["error"]?["code"] == -32600)
+    try peer.sendLSP(#"{"jsonrpc":"2.0","id":5,"method":"ping"}"#)
+    #expect(try await peer.next()["id"] == 5)
+    await peer.finish()
+  }
+
+  @Test("an unread stderr never stalls the engine: log lines are dropped, requests answered")
+  func unreadStandardError() async throws {
+    let peer = try ProcessPeer(options: PeerOptions(framing: .ndjson, readsStandardError: false))
+    try await peer.initialize(framing: .ndjson)
+    // Each unknown notification logs a debug line: far more than a pipe holds.
+    let noise = String(repeating: #"{"jsonrpc":"2.0","method":"noise/unknown","params":{}}"# + "\n", count: 40_000)
+    try await peer.sendLarge(Array(noise.utf8))
+    try peer.sendLine(#"{"jsonrpc":"2.0","id":"alive","method":"ping"}"#)
+    let answer = try await peer.next(timeout: .seconds(10))
+    #expect(answer["id"] == "alive")
+    #expect(answer["result"] == [:])
+    await peer.finish()
+  }
+}
