@@ -134,7 +134,7 @@ public final class FlowRunnerServer: MessageHandler {
     case InitializeMethod.method:
       throw .invalidRequest("'initialize' was already received on this connection.")
     case ShutdownMethod.method:
-      _ = try ShutdownMethod.decode(request.params)
+      _ = try ShutdownMethod.decode(request.rawParams)
       state.withLock { $0.phase = .shutDown }
       logger.info("Shutdown requested; cancelling every live run.")
       reply.run { [runs, startsInProgress] in
@@ -144,19 +144,19 @@ public final class FlowRunnerServer: MessageHandler {
         return ShutdownMethod.encode(())
       }
     case ProvidersListMethod.method:
-      _ = try ProvidersListMethod.decode(request.params)
+      _ = try ProvidersListMethod.decode(request.rawParams)
       reply.succeed(ProvidersListMethod.encode(settings.providers))
     case ExecutionStartMethod.method:
       startExecution(request, reply: reply)
     case ExecutionCancelMethod.method:
-      let runID = try ExecutionCancelMethod.decode(request.params)
+      let runID = try ExecutionCancelMethod.decode(request.rawParams)
       do {
         reply.succeed(ExecutionCancelMethod.encode((runID, try runs.cancel(runID))))
       } catch {
         throw error.responseError
       }
     case ExecutionStatusMethod.method:
-      let runID = try ExecutionStatusMethod.decode(request.params)
+      let runID = try ExecutionStatusMethod.decode(request.rawParams)
       do {
         reply.succeed(ExecutionStatusMethod.encode(try runs.status(runID)))
       } catch {
@@ -165,12 +165,12 @@ public final class FlowRunnerServer: MessageHandler {
     case FlowValidateMethod.method:
       // Decoding and validating a large flow takes a while: off the reader, cancellable.
       reply.perform { [kits] reply throws(ResponseError) in
-        let flow = try FlowValidateMethod.decode(request.params)
+        let flow = try FlowValidateMethod.decode(request.rawParams)
         let result = FlowValidateMethod.encode(kits.validate(flow))
         if !Task.isCancelled { reply.succeed(result) }
       }
     case NodesListMethod.method:
-      _ = try NodesListMethod.decode(request.params)
+      _ = try NodesListMethod.decode(request.rawParams)
       reply.succeed(NodesListMethod.encode(kits.catalog))
     default:
       throw .methodNotFound(request.method)
@@ -185,7 +185,7 @@ public final class FlowRunnerServer: MessageHandler {
     startsInProgress.enter()
     reply.perform { [kits, runs, logger, startsInProgress] reply throws(ResponseError) in
       defer { startsInProgress.leave() }
-      let params = try ExecutionStartMethod.decode(request.params)
+      let params = try ExecutionStartMethod.decode(request.rawParams)
       let validation = kits.validate(params.flow)
       guard !Task.isCancelled else { return }
       let prepared: RunManager.PreparedRun
@@ -206,7 +206,7 @@ public final class FlowRunnerServer: MessageHandler {
   private func initialize(_ request: Request, reply: Reply) {
     let params: InitializeMethod.Params
     do {
-      params = try InitializeMethod.decode(request.params)
+      params = try InitializeMethod.decode(request.rawParams)
     } catch {
       reply.fail(error)
       return

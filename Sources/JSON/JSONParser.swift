@@ -30,7 +30,7 @@ public enum JSONParser {
 
   /// Parses one complete JSON document from a buffer.
   public static func parse(_ buffer: UnsafeBufferPointer<UInt8>) throws(JSONParseError) -> JSONValue {
-    var reader = JSONReader(buffer)
+    var reader = JSONScanner(buffer)
     reader.skipWhitespace()
     let value = try reader.readValue(depth: 0)
     reader.skipWhitespace()
@@ -46,7 +46,7 @@ public enum JSONParser {
   }
 }
 
-private enum ASCII {
+enum ASCII {
   static let quote = UInt8(ascii: "\"")
   static let backslash = UInt8(ascii: "\\")
   static let comma = UInt8(ascii: ",")
@@ -62,13 +62,18 @@ private enum ASCII {
   static let nine = UInt8(ascii: "9")
 }
 
-private struct JSONReader {
+/// The parser's cursor over a buffer. ``JSONParser`` reads whole documents with it; the pull
+/// methods in `JSONScanner+Pull.swift` let a decoder walk a document and build only what it
+/// needs (a flow's nodes straight into the flow model, say), skipping the rest.
+public struct JSONScanner {
   let buffer: UnsafeBufferPointer<UInt8>
-  var index = 0
+  /// The byte offset of the next unread byte.
+  public internal(set) var index = 0
   var scratch: [UInt8] = []
   var members: [(String, JSONValue)] = []
 
-  init(_ buffer: UnsafeBufferPointer<UInt8>) { self.buffer = buffer }
+  /// A scanner at the start of `buffer`, which must outlive it.
+  public init(_ buffer: UnsafeBufferPointer<UInt8>) { self.buffer = buffer }
 
   func error(_ reason: String, at offset: Int? = nil) -> JSONParseError {
     JSONParseError(reason: reason, offset: offset ?? index)

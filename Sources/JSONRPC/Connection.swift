@@ -171,31 +171,31 @@ public final class Connection: Sendable {
     drain(handler: handler)
   }
 
-  /// Takes one message body off the wire: small bodies are parsed here, large ones on a
-  /// background task; either way the message joins the pipeline in arrival order.
+  /// Takes one message body off the wire: small bodies are read here, large ones on a
+  /// background task; either way the message joins the pipeline in arrival order. Reading
+  /// classifies the envelope and checks `params` against the grammar, leaving it as bytes.
   func receive(body: [UInt8], handler: some MessageHandler) {
     guard body.count >= configuration.backgroundParseBytes else {
-      let json: JSONValue
+      let decoded: DecodedBody
       do {
-        json = try JSONParser.parse(body)
+        decoded = try DecodedBody(body)
       } catch {
         logger.warning("Malformed JSON: \(error)")
         writer.enqueue(OutgoingMessage.response(id: .null, error: .parseError("Parse error: \(error).")))
         return
       }
-      if pipeline.isEmpty || Self.isUrgent(json) {
-        dispatch(json, large: false, handler: handler)
+      if pipeline.isEmpty || Self.isUrgent(decoded) {
+        dispatch(decoded, handler: handler)
       } else {
-        pipeline.enqueue(.parsed(json, large: false))
+        pipeline.enqueue(.decoded(decoded))
         drain(handler: handler)
       }
       return
     }
     let ticket = pipeline.enqueue(.parsing(id: RequestIDSniffer.sniff(body[...])))
     Task.detached { [self] in
-      let parsed = Result { try JSONParser.parse(body) }
-      switch parsed {
-      case .success(let json): pipeline.complete(ticket, with: .parsed(json, large: true))
+      switch Result(catching: { () throws(JSONParseError) -> DecodedBody in try DecodedBody(body) }) {
+      case .success(let decoded): pipeline.complete(ticket, with: .decoded(decoded))
       case .failure(let error): pipeline.complete(ticket, with: .malformed(String(describing: error)))
       }
       drain(handler: handler)
@@ -204,8 +204,8 @@ public final class Connection: Sendable {
 
   /// Messages that never wait behind others: a `ping` (a supervisor's liveness check) and
   /// `$/cancelRequest` (which must reach what is queued).
-  private static func isUrgent(_ json: JSONValue) -> Bool {
-    guard case .object(let object) = json, case .string(let method)? = object["method"] else { return false }
+  private static func isUrgent(_ decoded: DecodedBody) -> Bool {
+    guard case .message(let message) = decoded, let method = message.method else { return false }
     return method == "ping" || method == "$/cancelRequest"
   }
 
@@ -213,8 +213,8 @@ public final class Connection: Sendable {
   private func drain(handler: some MessageHandler) {
     while let item = pipeline.takeReady() {
       switch item {
-      case .parsed(let json, let large):
-        dispatch(json, large: large, handler: handler)
+      case .decoded(let decoded):
+        dispatch(decoded, handler: handler)
       case .cancelled(let id):
         logger.debug("Request \(id) was cancelled before it was handled.")
         writer.enqueue(OutgoingMessage.response(id: id, error: .requestCancelled))
@@ -236,17 +236,21 @@ public final class Connection: Sendable {
     }
   }
 
-  /// Routes one parsed message (or batch). Internal so tests and the fuzzer can drive it directly.
-  func dispatch(_ json: JSONValue, large: Bool = false, handler: some MessageHandler) {
-    defer { if large { releaseLater(json) } }
+  /// Routes one message (or batch). Internal so tests and the fuzzer can drive it directly.
+  func dispatch(_ decoded: DecodedBody, handler: some MessageHandler) {
     guard !isStopped else { return }
-    guard case .array(let elements) = json else {
-      route(IncomingMessage(json), handler: handler) { reply, bytes in
+    let elements: [JSONValue]
+    switch decoded {
+    case .message(let message):
+      route(message, handler: handler) { reply, bytes in
         self.writer.enqueue(bytes)
         reply?.markDelivered()
       }
       return
+    case .batch(let batch):
+      elements = batch
     }
+    defer { if elements.count > 1000 { releaseLater(elements) } }
     guard !elements.isEmpty else {
       writer.enqueue(OutgoingMessage.response(id: .null, error: .invalidRequest("An empty batch is not a valid request.")))
       return
@@ -276,20 +280,20 @@ public final class Connection: Sendable {
     }
   }
 
-  /// Parses and routes one message body on the calling thread (tests and the fuzzer).
+  /// Reads and routes one message body on the calling thread (tests and the fuzzer).
   func dispatch(body: [UInt8], handler: some MessageHandler) {
     do {
-      dispatch(try JSONParser.parse(body), handler: handler)
+      dispatch(try DecodedBody(body), handler: handler)
     } catch {
       writer.enqueue(OutgoingMessage.response(id: .null, error: .parseError("Parse error: \(error).")))
     }
   }
 
-  /// Releases a large parsed message on a background queue, so freeing a multi-megabyte tree
-  /// does not delay reading the next message (or compete with the work that message started).
-  private func releaseLater(_ json: JSONValue) {
+  /// Releases a large parsed batch on a background queue, so freeing a big tree does not
+  /// delay reading the next message (or compete with the work that message started).
+  private func releaseLater(_ elements: [JSONValue]) {
     DispatchQueue.global(qos: .background).asyncAfter(deadline: .now() + .milliseconds(200)) {
-      withExtendedLifetime(json) {}
+      withExtendedLifetime(elements) {}
     }
   }
 

@@ -12,8 +12,8 @@ final class InputPipeline: Sendable {
   enum Item: Sendable {
     /// Still being parsed; `id` is the request id read from its first bytes, if any.
     case parsing(id: RequestID?)
-    /// Parsed; `large` bodies are released off the handler's thread.
-    case parsed(JSONValue, large: Bool)
+    /// Read: a message (its params still bytes) or a batch.
+    case decoded(DecodedBody)
     /// Not valid JSON.
     case malformed(String)
     /// A request cancelled before it was handled: answer `-32800`.
@@ -89,10 +89,7 @@ final class InputPipeline: Sendable {
         case .parsing(let queued?) where queued == id:
           state.items[position].item = .cancelled(id)
           return true
-        case .parsed(let json, _):
-          guard case .object(let object) = json, let raw = object["id"], RequestID(raw) == id,
-            object["method"] != nil
-          else { continue }
+        case .decoded(.message(.request(let request))) where request.id == id:
           state.items[position].item = .cancelled(id)
           return true
         default:

@@ -1,20 +1,52 @@
 import JSON
 
+/// A message's `params` as sent: a parsed tree, or the bytes they arrived in (parsed only when
+/// a handler asks, so a decoder can build its own model straight from the bytes).
+public enum MessageParams: Sendable {
+  case value(JSONValue)
+  case raw(RawJSON)
+
+  /// The params as a tree.
+  public var value: JSONValue {
+    switch self {
+    case .value(let value): value
+    // The bytes were checked against the grammar when the message was read.
+    case .raw(let raw): (try? raw.parsed()) ?? .null
+    }
+  }
+
+  /// The params as bytes.
+  public var raw: RawJSON {
+    switch self {
+    case .value(let value): RawJSON(value)
+    case .raw(let raw): raw
+    }
+  }
+}
+
 /// A request received from the peer: it carries an id and expects exactly one response.
 public struct Request: Sendable {
   /// The id to echo in the response.
   public var id: RequestID
   /// The method name.
   public var method: String
-  /// `params` as sent: an object, an array, or absent.
-  public var params: JSONValue?
+  /// `params` as sent (an object or an array), or `nil` when absent or `null`.
+  public var rawParams: MessageParams?
 
   /// A request with an id, a method and params.
   public init(id: RequestID, method: String, params: JSONValue?) {
+    self.init(id: id, method: method, rawParams: params.map(MessageParams.value))
+  }
+
+  /// A request with params as they arrived.
+  public init(id: RequestID, method: String, rawParams: MessageParams?) {
     self.id = id
     self.method = method
-    self.params = params
+    self.rawParams = rawParams
   }
+
+  /// `params` parsed: an object, an array, or `nil` when absent.
+  public var params: JSONValue? { rawParams?.value }
 }
 
 /// A notification received from the peer: it is never answered, not even on error.
@@ -40,27 +72,83 @@ public enum IncomingMessage: Sendable {
   /// Not a valid JSON-RPC message; answered with this error and id.
   case invalid(id: RequestID, error: ResponseError)
 
+  /// The members of a message object that classification looks at.
+  struct Envelope {
+    var jsonrpc: JSONValue?
+    var id: JSONValue?
+    var method: JSONValue?
+    var params: MessageParams?
+    var paramsKind: JSONScanner.Kind?
+    var hasResultOrError = false
+  }
+
   /// Classifies one JSON value (one message, or one element of a batch) as JSON-RPC 2.0 defines.
   public init(_ json: JSONValue) {
     guard case .object(let object) = json else {
       self = .invalid(id: .null, error: .invalidRequest("A JSON-RPC message must be an object, not \(json.typeName)."))
       return
     }
+    var envelope = Envelope(jsonrpc: object["jsonrpc"], id: object["id"], method: object["method"])
+    envelope.hasResultOrError = object.contains("result") || object.contains("error")
+    if let params = object["params"] {
+      envelope.params = .value(params)
+      envelope.paramsKind = Self.kind(of: params)
+    }
+    self.init(envelope)
+  }
+
+  /// Reads a message object straight from its bytes: the envelope members are parsed, `params`
+  /// is only checked against the grammar and kept as bytes. The scanner stands at the object.
+  static func scanning(_ scanner: inout JSONScanner, bytes: [UInt8]) throws(JSONParseError) -> IncomingMessage {
+    var envelope = Envelope()
+    var object = try scanner.enterObject()
+    while let key = try scanner.nextMember(in: &object) {
+      switch key {
+      case "jsonrpc": envelope.jsonrpc = try scanner.readValue()
+      case "id": envelope.id = try scanner.readValue()
+      case "method": envelope.method = try scanner.readValue()
+      case "params":
+        let start = scanner.valueStart()
+        envelope.paramsKind = scanner.peekKind()
+        try scanner.skipValue()
+        envelope.params = .raw(RawJSON(bytes: bytes, range: start..<scanner.index))
+      case "result", "error":
+        envelope.hasResultOrError = true
+        try scanner.skipValue()
+      default:
+        try scanner.skipValue()
+      }
+    }
+    return IncomingMessage(envelope)
+  }
+
+  private static func kind(of value: JSONValue) -> JSONScanner.Kind {
+    switch value {
+    case .null: .null
+    case .bool: .bool
+    case .int, .double: .number
+    case .string: .string
+    case .array: .array
+    case .object: .object
+    }
+  }
+
+  private init(_ envelope: Envelope) {
     var id: RequestID? = nil
-    if let rawID = object["id"] {
+    if let rawID = envelope.id {
       guard let valid = RequestID(rawID) else {
         self = .invalid(id: .null, error: .invalidRequest("'id' must be a string, a number or null, not \(rawID.typeName)."))
         return
       }
       id = valid
     }
-    guard object["jsonrpc"] == .string("2.0") else {
-      let found = object["jsonrpc"].map { "\($0)" } ?? "missing"
+    guard envelope.jsonrpc == .string("2.0") else {
+      let found = envelope.jsonrpc.map { "\($0)" } ?? "missing"
       self = .invalid(id: id ?? .null, error: .invalidRequest("'jsonrpc' must be \"2.0\" (found \(found))."))
       return
     }
-    guard let rawMethod = object["method"] else {
-      if let id, object.contains("result") || object.contains("error") {
+    guard let rawMethod = envelope.method else {
+      if let id, envelope.hasResultOrError {
         self = .response(id: id)
       } else {
         self = .invalid(id: id ?? .null, error: .invalidRequest("A request needs a 'method' member."))
@@ -72,22 +160,55 @@ public enum IncomingMessage: Sendable {
       return
     }
     // `"params": null` is what many LSP clients send for "no params"; it reads as absent.
-    let params = object["params"].flatMap { $0.isNull ? nil : $0 }
-    if let params {
-      switch params {
-      case .object, .array: break
-      default:
-        self = .invalid(
-          id: id ?? .null,
-          error: .invalidRequest("'params' must be an object or an array, not \(params.typeName)."))
-        return
-      }
+    var params = envelope.params
+    switch envelope.paramsKind {
+    case nil, .null?: params = nil
+    case .object?, .array?: break
+    case let other?:
+      self = .invalid(
+        id: id ?? .null, error: .invalidRequest("'params' must be an object or an array, not \(other.typeName)."))
+      return
     }
     if let id {
-      self = .request(Request(id: id, method: method, params: params))
+      self = .request(Request(id: id, method: method, rawParams: params))
     } else {
-      self = .notification(Notification(method: method, params: params))
+      self = .notification(Notification(method: method, params: params?.value))
     }
+  }
+
+  /// The method of a request or notification.
+  public var method: String? {
+    switch self {
+    case .request(let request): request.method
+    case .notification(let notification): notification.method
+    case .response, .invalid: nil
+    }
+  }
+}
+
+/// A message body after the first reading: one message, or a batch (an array, parsed whole).
+public enum DecodedBody: Sendable {
+  case message(IncomingMessage)
+  case batch([JSONValue])
+
+  /// Reads a body: a top-level object is classified from its envelope with `params` kept as
+  /// bytes; anything else is parsed whole. Invalid JSON throws.
+  public init(_ body: [UInt8]) throws(JSONParseError) {
+    let decoded = try body.withUnsafeBufferPointer { buffer throws(JSONParseError) -> DecodedBody in
+      var scanner = JSONScanner(buffer)
+      switch scanner.peekKind() {
+      case .object?:
+        let message = try IncomingMessage.scanning(&scanner, bytes: body)
+        try scanner.expectEnd()
+        return .message(message)
+      default:
+        let value = try scanner.readValue()
+        try scanner.expectEnd()
+        if case .array(let elements) = value { return .batch(elements) }
+        return .message(IncomingMessage(value))
+      }
+    }
+    self = decoded
   }
 }
 

@@ -18,7 +18,7 @@ struct FlowFile {
       throw ValidationError("Cannot read the flow file \(path).")
     }
     do {
-      (flow, options) = try FlowDocument.decode(try JSONParser.parse([UInt8](data)), path: "flow")
+      (flow, options) = try FlowDocument.decode([UInt8](data), path: "flow")
     } catch let error as JSONParseError {
       throw ValidationError("\(path) is not valid JSON: \(error).")
     } catch let error as ResponseError {

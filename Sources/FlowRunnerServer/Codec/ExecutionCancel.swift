@@ -7,7 +7,7 @@ enum ExecutionCancelMethod: RequestCodec {
   static let method = "execution.cancel"
   static let positionalNames = ["run_id"]
 
-  static func decode(_ params: JSONValue?) throws(ResponseError) -> String {
+  static func decode(_ params: MessageParams?) throws(ResponseError) -> String {
     try reader(params).requiredString("run_id")
   }
 

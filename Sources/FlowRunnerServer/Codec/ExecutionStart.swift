@@ -13,10 +13,9 @@ enum ExecutionStartMethod: RequestCodec {
 
   static let method = "execution.start"
 
-  static func decode(_ params: JSONValue?) throws(ResponseError) -> Params {
-    let reader = try reader(params)
-    let options = try FlowParams.options(reader.object("options"))
-    return Params(flow: try FlowParams.flow(reader), options: options)
+  static func decode(_ params: MessageParams?) throws(ResponseError) -> Params {
+    let (flow, options) = try FlowParams.decode(params?.raw)
+    return Params(flow: flow, options: options)
   }
 
   static func encode(_ runID: String) -> JSONValue { ["run_id": .string(runID)] }

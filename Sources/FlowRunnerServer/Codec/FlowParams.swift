@@ -7,46 +7,23 @@ import JSONRPC
 /// it from a file): `nodes`, `edges`, `flow_id`, `provider_id`, `trigger_node_id`,
 /// `cached_outputs`, and `options`.
 enum FlowParams {
-  /// Decodes the flow. Shape problems (a missing `nodes`, a node without an `id`) are `-32602`
-  /// naming the field; everything about the graph itself is left to validation, which reports
-  /// every issue at once.
-  static func flow(_ reader: ParamsReader) throws(ResponseError) -> Flow {
-    let nodeValues = try reader.requiredArray("nodes")
-    let edgeValues = try reader.array("edges") ?? []
-    var nodes: [FlowNode] = []
-    nodes.reserveCapacity(nodeValues.count)
-    for (index, value) in nodeValues.enumerated() {
-      let element = try Element(value, list: reader.path(of: "nodes"), index: index)
-      let data: JSONObject
-      switch element.object["data"] {
-      case nil, .null?: data = [:]
-      case .object(let value)?: data = value
-      case let other?: throw .invalidParams("\(element.path).data must be an object, not \(other.typeName).")
+  /// Decodes the flow straight from its bytes: nodes and edges go into the flow model as they
+  /// are read (their other members, `position` and the like, are skipped without being
+  /// built); `cached_outputs` and `options` are read as values. Shape problems (a missing
+  /// `nodes`, a node without an `id`) are `-32602` naming the field by its path; everything
+  /// about the graph itself is left to validation, which reports every issue at once.
+  static func decode(_ raw: RawJSON?, path: String = "params") throws(ResponseError) -> (flow: Flow, options: RunOptions) {
+    guard let raw else { throw .invalidParams("\(path).nodes is required.") }
+    do {
+      return try raw.bytes.withUnsafeBufferPointer { buffer in
+        var scanner = JSONScanner(UnsafeBufferPointer(rebasing: buffer[raw.range]))
+        return try FlowScan(path: path).flow(&scanner)
       }
-      nodes.append(FlowNode(id: try element.requiredString("id"), type: try element.requiredString("type"), data: data))
+    } catch let error as ResponseError {
+      throw error
+    } catch {
+      throw .parseError("Parse error: \(error).")
     }
-    var edges: [FlowEdge] = []
-    edges.reserveCapacity(edgeValues.count)
-    for (index, value) in edgeValues.enumerated() {
-      let element = try Element(value, list: reader.path(of: "edges"), index: index)
-      edges.append(
-        FlowEdge(
-          id: try element.string("id"), source: try element.requiredString("source"),
-          target: try element.requiredString("target"), sourceHandle: try element.string("sourceHandle"),
-          targetHandle: try element.string("targetHandle")))
-    }
-    var cached: [String: NodeOutput] = [:]
-    if let cachedReader = try reader.object("cached_outputs") {
-      for (key, value) in cachedReader.object.members {
-        guard case .object(let output) = value else {
-          throw .invalidParams("\(cachedReader.path(of: key)) must be an object (a node output), not \(value.typeName).")
-        }
-        cached[key] = NodeOutputWire.decode(output)
-      }
-    }
-    return Flow(
-      flowID: try reader.string("flow_id") ?? "", nodes: nodes, edges: edges, providerID: try reader.string("provider_id"),
-      triggerNodeID: try reader.string("trigger_node_id"), cachedOutputs: cached)
   }
 
   /// Decodes `options`; every problem names the field and its allowed values.
@@ -62,49 +39,195 @@ enum FlowParams {
     return options
   }
 
-  /// One element of `nodes` or `edges`: an object whose members are named by their path
-  /// (`params.nodes[3].id`) only when a message needs it.
-  private struct Element {
-    let object: JSONObject
-    let list: String
-    let index: Int
+}
 
-    init(_ value: JSONValue, list: String, index: Int) throws(ResponseError) {
-      guard case .object(let object) = value else {
-        throw .invalidParams("\(list)[\(index)] must be an object, not \(value.typeName).")
+/// The walk over a flow's bytes. Paths (`params.nodes[3].id`) are built only for messages.
+private struct FlowScan {
+  let path: String
+
+  func flow(_ scanner: inout JSONScanner) throws -> (flow: Flow, options: RunOptions) {
+    guard case .object? = scanner.peekKind() else {
+      if case .array? = scanner.peekKind() {
+        var count = 0
+        var array = try scanner.enterArray()
+        while try scanner.nextElement(in: &array) {
+          count += 1
+          try scanner.skipValue()
+        }
+        throw shape("\(path) takes at most 0 positional values, got \(count).")
       }
-      self.object = object
-      self.list = list
-      self.index = index
+      throw shape("\(path) must be an object, not \(scanner.peekKind()?.typeName ?? "nothing").")
     }
-
-    var path: String { "\(list)[\(index)]" }
-
-    func string(_ key: String) throws(ResponseError) -> String? {
-      switch object[key] {
-      case .string(let value)?: return value
-      case nil, .null?: return nil
-      case let other?: throw .invalidParams("\(path).\(key) must be a string, not \(other.typeName).")
+    var nodes: [FlowNode]?
+    var edges: [FlowEdge] = []
+    var flow = Flow(nodes: [], edges: [])
+    var options = RunOptions()
+    var object = try scanner.enterObject()
+    while let key = (try scanner.nextMember(in: &object)) {
+      switch key {
+      case "nodes":
+        nodes = try list(&scanner, key: key) { scanner, element throws in try node(&scanner, element) }
+      case "edges":
+        edges = try list(&scanner, key: key) { scanner, element throws in try edge(&scanner, element) } ?? []
+      case "flow_id": flow.flowID = try string(&scanner, "\(path).flow_id") ?? ""
+      case "provider_id": flow.providerID = try string(&scanner, "\(path).provider_id")
+      case "trigger_node_id": flow.triggerNodeID = try string(&scanner, "\(path).trigger_node_id")
+      case "cached_outputs":
+        let value = try scanner.readValue()
+        flow.cachedOutputs = try cachedOutputs(value)
+      case "options":
+        switch try scanner.readValue() {
+        case .null: break
+        case .object(let fields):
+          options = try FlowParams.options(ParamsReader(object: fields, path: "\(path).options"))
+        case let other: throw shape("\(path).options must be an object, not \(other.typeName).")
+        }
+      default:
+        try scanner.skipValue()
       }
     }
+    guard let nodes else { throw shape("\(path).nodes is required.") }
+    flow.nodes = nodes
+    flow.edges = edges
+    return (flow, options)
+  }
 
-    func requiredString(_ key: String) throws(ResponseError) -> String {
-      guard let value = try string(key) else { throw .invalidParams("\(path).\(key) is required.") }
-      return value
+  /// Reads `nodes` or `edges`: null counts as absent (an empty list), anything else but an
+  /// array is a shape error.
+  private func list<Element>(
+    _ scanner: inout JSONScanner, key: String,
+    element read: (inout JSONScanner, ElementPath) throws -> Element
+  ) throws -> [Element]? {
+    switch scanner.peekKind() {
+    case .array?: break
+    case .null?:
+      try scanner.skipValue()
+      return key == "nodes" ? nil : []
+    case let other:
+      throw shape("\(path).\(key) must be an array, not \(other?.typeName ?? "nothing").")
+    }
+    var elements: [Element] = []
+    var array = try scanner.enterArray()
+    var index = 0
+    while try scanner.nextElement(in: &array) {
+      elements.append(try read(&scanner, ElementPath(base: path, list: key, index: index)))
+      index += 1
+    }
+    return elements
+  }
+
+  private func node(_ scanner: inout JSONScanner, _ element: ElementPath) throws -> FlowNode {
+    var id: String?
+    var type: String?
+    var data: JSONObject = [:]
+    try object(&scanner, element) { key, scanner throws in
+      switch key {
+      case "id": id = try string(&scanner, element.member("id"))
+      case "type": type = try string(&scanner, element.member("type"))
+      case "data":
+        switch try scanner.readValue() {
+        case .object(let object): data = object
+        case .null: data = [:]
+        case let other: throw shape("\(element.member("data")) must be an object, not \(other.typeName).")
+        }
+      default: try scanner.skipValue()
+      }
+    }
+    guard let id else { throw shape("\(element.member("id")) is required.") }
+    guard let type else { throw shape("\(element.member("type")) is required.") }
+    return FlowNode(id: id, type: type, data: data)
+  }
+
+  private func edge(_ scanner: inout JSONScanner, _ element: ElementPath) throws -> FlowEdge {
+    var id: String?
+    var source: String?
+    var target: String?
+    var sourceHandle: String?
+    var targetHandle: String?
+    try object(&scanner, element) { key, scanner throws in
+      switch key {
+      case "id": id = try string(&scanner, element.member("id"))
+      case "source": source = try string(&scanner, element.member("source"))
+      case "target": target = try string(&scanner, element.member("target"))
+      case "sourceHandle": sourceHandle = try string(&scanner, element.member("sourceHandle"))
+      case "targetHandle": targetHandle = try string(&scanner, element.member("targetHandle"))
+      default: try scanner.skipValue()
+      }
+    }
+    guard let source else { throw shape("\(element.member("source")) is required.") }
+    guard let target else { throw shape("\(element.member("target")) is required.") }
+    return FlowEdge(id: id, source: source, target: target, sourceHandle: sourceHandle, targetHandle: targetHandle)
+  }
+
+  /// Walks one element object, handing each member to `member`.
+  private func object(
+    _ scanner: inout JSONScanner, _ element: ElementPath,
+    member: (String, inout JSONScanner) throws -> Void
+  ) throws {
+    guard case .object? = scanner.peekKind() else {
+      throw shape("\(element.path) must be an object, not \(scanner.peekKind()?.typeName ?? "nothing").")
+    }
+    var object = try scanner.enterObject()
+    while let key = (try scanner.nextMember(in: &object)) {
+      try member(key, &scanner)
     }
   }
+
+  /// An optional string member: null counts as absent.
+  private func string(_ scanner: inout JSONScanner, _ path: @autoclosure () -> String) throws -> String? {
+    switch scanner.peekKind() {
+    case .string?: return try scanner.readStringValue()
+    case .null?:
+      try scanner.skipValue()
+      return nil
+    case let other: throw shape("\(path()) must be a string, not \(other?.typeName ?? "nothing").")
+    }
+  }
+
+  private func cachedOutputs(_ value: JSONValue) throws -> [String: NodeOutput] {
+    switch value {
+    case .null: return [:]
+    case .object(let object):
+      var outputs: [String: NodeOutput] = [:]
+      for (key, output) in object.members {
+        guard case .object(let fields) = output else {
+          throw shape("\(path).cached_outputs.\(key) must be an object (a node output), not \(output.typeName).")
+        }
+        outputs[key] = NodeOutputWire.decode(fields)
+      }
+      return outputs
+    default:
+      throw shape("\(path).cached_outputs must be an object, not \(value.typeName).")
+    }
+  }
+
+  private func shape(_ message: String) -> ResponseError { .invalidParams(message) }
+}
+
+/// Where a list element stands, for messages.
+private struct ElementPath {
+  let base: String
+  let list: String
+  let index: Int
+
+  var path: String { "\(base).\(list)[\(index)]" }
+
+  func member(_ key: String) -> String { "\(path).\(key)" }
 }
 
 /// A flow file as `flowrunner run` and `flowrunner validate` read it: the `execution.start`
 /// params as one JSON document.
 public enum FlowDocument {
-  /// Decodes a parsed flow file; `path` names the document in messages (`flow.nodes[3].id …`).
-  public static func decode(_ json: JSONValue, path: String = "flow") throws(ResponseError) -> (
-    flow: Flow, options: RunOptions
-  ) {
-    let reader = try ParamsReader(json, path: path)
-    let options = try FlowParams.options(reader.object("options"))
-    return (try FlowParams.flow(reader), options)
+  /// Decodes a flow file's bytes; `path` names the document in messages (`flow.nodes[3].id …`).
+  /// Bytes that are not JSON throw the parser's error.
+  public static func decode(_ bytes: [UInt8], path: String = "flow") throws -> (flow: Flow, options: RunOptions) {
+    // The grammar first, so a broken file gets the parser's own error with its position.
+    try bytes.withUnsafeBufferPointer { buffer throws(JSONParseError) in
+      var scanner = JSONScanner(buffer)
+      try scanner.skipValue()
+      try scanner.expectEnd()
+    }
+    return try FlowParams.decode(RawJSON(bytes: bytes, range: 0..<bytes.count), path: path)
   }
 
   /// Checks options set on the command line exactly as the file's would be.

@@ -8,8 +8,8 @@ public enum FlowValidateMethod: RequestCodec {
   /// The method name.
   public static let method = "flow.validate"
 
-  static func decode(_ params: JSONValue?) throws(ResponseError) -> Flow {
-    try FlowParams.flow(reader(params))
+  static func decode(_ params: MessageParams?) throws(ResponseError) -> Flow {
+    try FlowParams.decode(params?.raw).flow
   }
 
   /// The `flow.validate` result.

@@ -23,7 +23,7 @@ enum InitializeMethod: RequestCodec {
   static let method = "initialize"
   static var positionalNames: [String] { EngineSettings.memberNames }
 
-  static func decode(_ params: JSONValue?) throws(ResponseError) -> Params {
+  static func decode(_ params: MessageParams?) throws(ResponseError) -> Params {
     let reader = try reader(params)
     let settings = try EngineSettings(reading: reader)
     let client = try reader.object("client_info")

@@ -16,7 +16,7 @@ protocol RequestCodec {
   static var positionalNames: [String] { get }
 
   /// Decodes `params`; every shape problem is a `-32602` naming the field.
-  static func decode(_ params: JSONValue?) throws(ResponseError) -> Params
+  static func decode(_ params: MessageParams?) throws(ResponseError) -> Params
   /// Encodes the result.
   static func encode(_ result: Result) -> JSONValue
 }
@@ -24,9 +24,9 @@ protocol RequestCodec {
 extension RequestCodec {
   static var positionalNames: [String] { [] }
 
-  /// A reader over `params` with this method's positional names.
-  static func reader(_ params: JSONValue?) throws(ResponseError) -> ParamsReader {
-    try ParamsReader(params, positionalNames: positionalNames)
+  /// A reader over `params` (parsed) with this method's positional names.
+  static func reader(_ params: MessageParams?) throws(ResponseError) -> ParamsReader {
+    try ParamsReader(params?.value, positionalNames: positionalNames)
   }
 }
 
@@ -35,7 +35,7 @@ extension RequestCodec {
 struct NoParams {}
 
 extension RequestCodec where Params == NoParams {
-  static func decode(_ params: JSONValue?) throws(ResponseError) -> NoParams {
+  static func decode(_ params: MessageParams?) throws(ResponseError) -> NoParams {
     _ = try reader(params)
     return NoParams()
   }

@@ -1,0 +1,199 @@
+/// Pull-style reading: a decoder steps through objects and arrays member by member, reads the
+/// values it wants and skips the others. Skipped values are still checked against the grammar,
+/// so a document the scanner accepts is one ``JSONParser`` accepts.
+extension JSONScanner {
+  /// Where the caller stands inside one object or array it entered.
+  public struct Container: Sendable {
+    /// Whether a member or element has been read, so a separator comes next.
+    var started = false
+  }
+
+  /// The kind of the next value.
+  public enum Kind: Sendable {
+    case object, array, string, number, bool, null
+  }
+
+  /// The kind of the value at the cursor (after white space), or `nil` at the end of input or
+  /// before a byte no value starts with.
+  public mutating func peekKind() -> Kind? {
+    skipWhitespace()
+    guard index < buffer.count else { return nil }
+    switch buffer[index] {
+    case ASCII.openBrace: return .object
+    case ASCII.openBracket: return .array
+    case ASCII.quote: return .string
+    case ASCII.minus, ASCII.zero...ASCII.nine: return .number
+    case UInt8(ascii: "t"), UInt8(ascii: "f"): return .bool
+    case UInt8(ascii: "n"): return .null
+    default: return nil
+    }
+  }
+
+  /// Reads the next value whole.
+  public mutating func readValue() throws(JSONParseError) -> JSONValue {
+    skipWhitespace()
+    return try readValue(depth: 0)
+  }
+
+  /// Reads the next value if it is a string.
+  public mutating func readStringValue() throws(JSONParseError) -> String {
+    skipWhitespace()
+    guard index < buffer.count, buffer[index] == ASCII.quote else { throw error("expected a string") }
+    return try readString()
+  }
+
+  /// Skips the next value, checking it against the grammar.
+  public mutating func skipValue() throws(JSONParseError) {
+    skipWhitespace()
+    try skipValue(depth: 0)
+  }
+
+  /// Consumes the `{` of an object; then call ``nextMember(in:)`` until it returns `nil`.
+  public mutating func enterObject() throws(JSONParseError) -> Container {
+    skipWhitespace()
+    guard index < buffer.count, buffer[index] == ASCII.openBrace else { throw error("expected an object") }
+    index += 1
+    return Container()
+  }
+
+  /// The next member's name (the cursor then stands at its value), or `nil` after the closing
+  /// `}` has been consumed. Call it again only after reading or skipping the value.
+  public mutating func nextMember(in container: inout Container) throws(JSONParseError) -> String? {
+    skipWhitespace()
+    guard index < buffer.count else { throw error("unterminated object") }
+    if container.started {
+      switch buffer[index] {
+      case ASCII.comma:
+        index += 1
+        skipWhitespace()
+      case ASCII.closeBrace:
+        index += 1
+        return nil
+      default: throw error("expected ',' or '}' in an object")
+      }
+    } else if buffer[index] == ASCII.closeBrace {
+      index += 1
+      return nil
+    }
+    guard index < buffer.count, buffer[index] == ASCII.quote else { throw error("expected a member name in quotes") }
+    let key = try readString()
+    skipWhitespace()
+    guard index < buffer.count, buffer[index] == ASCII.colon else { throw error("expected ':' after a member name") }
+    index += 1
+    container.started = true
+    return key
+  }
+
+  /// Consumes the `[` of an array; then call ``nextElement(in:)`` before each element.
+  public mutating func enterArray() throws(JSONParseError) -> Container {
+    skipWhitespace()
+    guard index < buffer.count, buffer[index] == ASCII.openBracket else { throw error("expected an array") }
+    index += 1
+    return Container()
+  }
+
+  /// Whether another element follows (the cursor then stands at it); `false` after the closing
+  /// `]` has been consumed.
+  public mutating func nextElement(in container: inout Container) throws(JSONParseError) -> Bool {
+    skipWhitespace()
+    guard index < buffer.count else { throw error("unterminated array") }
+    if container.started {
+      switch buffer[index] {
+      case ASCII.comma:
+        index += 1
+        skipWhitespace()
+        return true
+      case ASCII.closeBracket:
+        index += 1
+        return false
+      default: throw error("expected ',' or ']' in an array")
+      }
+    }
+    if buffer[index] == ASCII.closeBracket {
+      index += 1
+      return false
+    }
+    container.started = true
+    return true
+  }
+
+  /// Checks that nothing but white space follows.
+  public mutating func expectEnd() throws(JSONParseError) {
+    skipWhitespace()
+    if index < buffer.count { throw error("unexpected data after the JSON value") }
+  }
+
+  mutating func skipValue(depth: Int) throws(JSONParseError) {
+    guard index < buffer.count else { throw error("unexpected end of input") }
+    switch buffer[index] {
+    case ASCII.quote: try skipString()
+    case ASCII.openBrace, ASCII.openBracket:
+      guard depth < JSONParser.maximumDepth else { throw error("nesting deeper than \(JSONParser.maximumDepth)") }
+      let closing = buffer[index] == ASCII.openBrace ? ASCII.closeBrace : ASCII.closeBracket
+      let isObject = closing == ASCII.closeBrace
+      index += 1
+      skipWhitespace()
+      if index < buffer.count, buffer[index] == closing {
+        index += 1
+        return
+      }
+      while true {
+        skipWhitespace()
+        if isObject {
+          guard index < buffer.count, buffer[index] == ASCII.quote else { throw error("expected a member name in quotes") }
+          try skipString()
+          skipWhitespace()
+          guard index < buffer.count, buffer[index] == ASCII.colon else {
+            throw error("expected ':' after a member name")
+          }
+          index += 1
+          skipWhitespace()
+        }
+        try skipValue(depth: depth + 1)
+        skipWhitespace()
+        guard index < buffer.count else { throw error(isObject ? "unterminated object" : "unterminated array") }
+        if buffer[index] == ASCII.comma {
+          index += 1
+        } else if buffer[index] == closing {
+          index += 1
+          return
+        } else {
+          throw error(isObject ? "expected ',' or '}' in an object" : "expected ',' or ']' in an array")
+        }
+      }
+    default:
+      _ = try readValue(depth: depth)
+    }
+  }
+
+  /// Skips a string, checking escapes, control characters and (when it has any non-ASCII
+  /// byte) UTF-8, without building it.
+  mutating func skipString() throws(JSONParseError) {
+    let start = index
+    index += 1
+    var isASCII = true
+    while index < buffer.count {
+      let byte = buffer[index]
+      switch byte {
+      case ASCII.quote:
+        index += 1
+        if !isASCII {
+          index = start
+          _ = try readString()
+        }
+        return
+      case ASCII.backslash:
+        // Escapes are rare in what is skipped: let the full reader check this one.
+        index = start
+        _ = try readString()
+        return
+      case 0..<0x20:
+        throw error("unescaped control character in a string")
+      default:
+        if byte >= 0x80 { isASCII = false }
+        index += 1
+      }
+    }
+    throw error("unterminated string", at: start)
+  }
+}

@@ -1,0 +1,73 @@
+/// A JSON value kept as the bytes it arrived in (already checked against the grammar), so a
+/// decoder can build its own model straight from them, or parse them on demand.
+public struct RawJSON: Sendable {
+  /// The buffer the value lies in (shared, not copied).
+  public let bytes: [UInt8]
+  /// Where the value lies in ``bytes``.
+  public let range: Range<Int>
+
+  /// A value at `range` of `bytes`.
+  public init(bytes: [UInt8], range: Range<Int>) {
+    self.bytes = bytes
+    self.range = range
+  }
+
+  /// A value given as a tree, serialized.
+  public init(_ value: JSONValue) {
+    let bytes = JSONSerializer.serialize(value)
+    self.init(bytes: bytes, range: 0..<bytes.count)
+  }
+
+  /// The value's kind, from its first byte.
+  public var kind: JSONScanner.Kind? {
+    withScanner { $0.peekKind() }
+  }
+
+  /// The value as a tree.
+  public func parsed() throws(JSONParseError) -> JSONValue {
+    try withScanner { scanner throws(JSONParseError) in
+      let value = try scanner.readValue()
+      try scanner.expectEnd()
+      return value
+    }
+  }
+
+  /// Runs `body` with a scanner at the start of the value (and only the value).
+  public func withScanner<T>(_ body: (inout JSONScanner) throws(JSONParseError) -> T) throws(JSONParseError) -> T {
+    try bytes.withUnsafeBufferPointer { buffer throws(JSONParseError) in
+      var scanner = JSONScanner(UnsafeBufferPointer(rebasing: buffer[range]))
+      return try body(&scanner)
+    }
+  }
+
+  /// Runs `body` with a scanner, for bodies that cannot fail.
+  public func withScanner<T>(_ body: (inout JSONScanner) -> T) -> T {
+    bytes.withUnsafeBufferPointer { buffer in
+      var scanner = JSONScanner(UnsafeBufferPointer(rebasing: buffer[range]))
+      return body(&scanner)
+    }
+  }
+}
+
+extension JSONScanner.Kind {
+  /// The kind's name for messages ("expected a string, got an array").
+  public var typeName: String {
+    switch self {
+    case .null: "null"
+    case .bool: "a boolean"
+    case .number: "a number"
+    case .string: "a string"
+    case .array: "an array"
+    case .object: "an object"
+    }
+  }
+}
+
+extension JSONScanner {
+  /// The byte offset just after the last value read or skipped, and the start of the next
+  /// value after white space: for recording where a value lies.
+  public mutating func valueStart() -> Int {
+    skipWhitespace()
+    return index
+  }
+}

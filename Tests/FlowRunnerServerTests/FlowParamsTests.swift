@@ -1,0 +1,91 @@
+import FlowExecution
+import FlowGraph
+import JSON
+import JSONRPC
+import Testing
+
+@testable import FlowRunnerServer
+
+@Suite("Flow params decoded straight from the bytes")
+struct FlowParamsTests {
+  func decode(_ text: String) throws(ResponseError) -> (flow: Flow, options: RunOptions) {
+    let bytes = Array(text.utf8)
+    return try FlowParams.decode(RawJSON(bytes: bytes, range: 0..<bytes.count))
+  }
+
+  func message(_ text: String) -> String? {
+    do {
+      _ = try decode(text)
+      return nil
+    } catch {
+      #expect(error.code == .invalidParams)
+      return error.message
+    }
+  }
+
+  @Test("nodes and edges go into the model; editor members are skipped; order is kept")
+  func model() throws {
+    let (flow, options) = try decode(
+      #"""
+      {"flow_id":"f","provider_id":"echo","trigger_node_id":null,
+       "nodes":[{"id":"a\u00e9","type":"initialPrompt","position":{"x":1,"y":[2,{"z":null}]},"data":{"text":"hi","n":[1,2]}},
+                {"width":240,"type":"textOutput","id":"b","data":null}],
+       "edges":[{"id":"e","source":"a\u00e9","target":"b","sourceHandle":"text","targetHandle":null,"animated":true}],
+       "cached_outputs":{"a\u00e9":{"text":"cached"}},
+       "options":{"max_concurrency":4,"stream":true,"cache":"refresh","timeout_seconds":2.5}}
+      """#)
+    #expect(flow.flowID == "f" && flow.providerID == "echo" && flow.triggerNodeID == nil)
+    #expect(
+      flow.nodes == [
+        FlowNode(id: "aé", type: "initialPrompt", data: ["text": "hi", "n": [1, 2]]), FlowNode(id: "b", type: "textOutput"),
+      ])
+    #expect(flow.edges == [FlowEdge(id: "e", source: "aé", target: "b", sourceHandle: "text", targetHandle: nil)])
+    #expect(flow.cachedOutputs["aé"]?.text == "cached")
+    #expect(options == RunOptions(maxConcurrency: 4, stream: true, cache: .refresh, timeoutSeconds: 2.5))
+  }
+
+  @Test("every shape problem names the field by its path")
+  func shapes() {
+    #expect(message("{}") == "params.nodes is required.")
+    #expect(message(#"{"nodes":null}"#) == "params.nodes is required.")
+    #expect(message(#"{"nodes":{}}"#) == "params.nodes must be an array, not an object.")
+    #expect(message(#"{"nodes":[3]}"#) == "params.nodes[0] must be an object, not a number.")
+    #expect(message(#"{"nodes":[{"id":"a","type":"x"},{"type":"x"}]}"#) == "params.nodes[1].id is required.")
+    #expect(message(#"{"nodes":[{"id":7,"type":"x"}]}"#) == "params.nodes[0].id must be a string, not a number.")
+    #expect(message(#"{"nodes":[{"id":"a","type":"x","data":[]}]}"#) == "params.nodes[0].data must be an object, not an array.")
+    #expect(message(#"{"nodes":[],"edges":[{"source":"a"}]}"#) == "params.edges[0].target is required.")
+    #expect(message(#"{"nodes":[],"edges":"x"}"#) == "params.edges must be an array, not a string.")
+    #expect(message(#"{"nodes":[],"flow_id":false}"#) == "params.flow_id must be a string, not a boolean.")
+    #expect(
+      message(#"{"nodes":[],"cached_outputs":{"a":1}}"#)
+        == "params.cached_outputs.a must be an object (a node output), not a number.")
+    #expect(message(#"{"nodes":[],"options":{"cache":"sometimes"}}"#) == "params.options.cache must be one of use, refresh, off.")
+    #expect(
+      message(#"{"nodes":[],"options":{"timeout_seconds":1e308}}"#)
+        == "params.options.timeout_seconds must be from 0.001 to 31536000.0 seconds.")
+    #expect(
+      message(#"{"nodes":[],"options":{"max_concurrency":0}}"#) == "params.options.max_concurrency must be from 1 to 10000.")
+    #expect(message(#"[1,2]"#) == "params takes at most 0 positional values, got 2.")
+    #expect(message(#""flow""#) == "params must be an object, not a string.")
+  }
+
+  @Test("the transport keeps params as checked bytes; bad JSON anywhere in them is a parse error")
+  func envelope() throws {
+    let good = try DecodedBody(Array(#"{"jsonrpc":"2.0","id":1,"method":"flow.validate","params":{"nodes":[]}}"#.utf8))
+    guard case .message(.request(let request)) = good, case .raw(let raw)? = request.rawParams else {
+      Issue.record("expected a request with raw params")
+      return
+    }
+    #expect(String(decoding: raw.bytes[raw.range], as: UTF8.self) == #"{"nodes":[]}"#)
+    #expect(request.params == ["nodes": []])
+    for broken in [
+      #"{"jsonrpc":"2.0","id":1,"method":"x","params":{"nodes":[1,]}}"#,
+      #"{"jsonrpc":"2.0","id":1,"method":"x","params":{"a":"\u12"}}"#,
+      #"{"jsonrpc":"2.0","id":1,"method":"x","params":{"a":"\#u{01}"}}"#,
+      #"{"jsonrpc":"2.0","id":1,"method":"x","params":{"a":01}}"#,
+      #"{"jsonrpc":"2.0","id":1,"method":"x","params":{"a":1}} x"#,
+    ] {
+      #expect(throws: JSONParseError.self, "\(broken)") { try DecodedBody(Array(broken.utf8)) }
+    }
+  }
+}
