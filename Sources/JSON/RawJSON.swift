@@ -20,7 +20,10 @@ public struct RawJSON: Sendable {
 
   /// The value's kind, from its first byte.
   public var kind: JSONScanner.Kind? {
-    withScanner { $0.peekKind() }
+    bytes.withUnsafeBufferPointer { buffer in
+      var scanner = JSONScanner(UnsafeBufferPointer(rebasing: buffer[range]))
+      return scanner.peekKind()
+    }
   }
 
   /// The value as a tree.
@@ -37,14 +40,6 @@ public struct RawJSON: Sendable {
     try bytes.withUnsafeBufferPointer { buffer throws(JSONParseError) in
       var scanner = JSONScanner(UnsafeBufferPointer(rebasing: buffer[range]))
       return try body(&scanner)
-    }
-  }
-
-  /// Runs `body` with a scanner, for bodies that cannot fail.
-  public func withScanner<T>(_ body: (inout JSONScanner) -> T) -> T {
-    bytes.withUnsafeBufferPointer { buffer in
-      var scanner = JSONScanner(UnsafeBufferPointer(rebasing: buffer[range]))
-      return body(&scanner)
     }
   }
 }
