@@ -29,7 +29,8 @@ let package = Package(
   targets: [
     // Wire layer: the JSON value with its parser and serializer, then the JSON-RPC transport.
     .target(name: "JSON"),
-    .target(name: "JSONRPC", dependencies: ["JSON", log]),
+    .target(name: "Signals"),
+    .target(name: "JSONRPC", dependencies: ["JSON", "Signals", log]),
 
     // Domain: no protocol types.
     .target(name: "FlowGraph", dependencies: ["JSON"]),
@@ -37,14 +38,14 @@ let package = Package(
       name: "FlowProviders",
       dependencies: ["JSON", .product(name: "AsyncHTTPClient", package: "async-http-client"), nioCore, nioHTTP1, log]
     ),
-    .target(name: "FlowExecution", dependencies: ["JSON", "FlowGraph", "FlowProviders"]),
+    .target(name: "FlowExecution", dependencies: ["JSON", "Signals", "FlowGraph", "FlowProviders"]),
     .target(name: "FlowNodes", dependencies: ["JSON", "FlowGraph", "FlowProviders", "FlowExecution"]),
 
     // The server: the one wire codec, methods and the lifecycle root.
     .target(
       name: "FlowRunnerServer",
       dependencies: [
-        "JSON", "JSONRPC", "FlowGraph", "FlowExecution", "FlowProviders", "FlowNodes", log,
+        "JSON", "JSONRPC", "Signals", "FlowGraph", "FlowExecution", "FlowProviders", "FlowNodes", log,
         .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         .product(name: "UnixSignals", package: "swift-service-lifecycle"),
       ]
@@ -72,7 +73,7 @@ let package = Package(
     ),
     .target(
       name: "FlowRunnerTestSupport",
-      dependencies: ["JSON", "JSONRPC", "FlowRunnerServer", "FlowGraph", "FlowExecution", log]
+      dependencies: ["JSON", "JSONRPC", "Signals", "FlowRunnerServer", "FlowGraph", "FlowExecution", log]
     ),
 
     .testTarget(name: "JSONRPCTests", dependencies: ["JSON", "JSONRPC", "FlowRunnerTestSupport"]),

@@ -149,11 +149,11 @@ private struct RecordingSink: RunEventSink {
 
   func emit(runID: String, _ events: [RunEvent]) {
     // A terminal event is always the last of its batch.
-    let waiters = events.last.map(record.applyIfTerminal) ?? []
+    if let last = events.last { record.applyIfTerminal(last) }
     downstream.emit(runID: runID, events)
     guard events.last?.isTerminal == true else { return }
     onEnd()
     // Only now: whoever waits for the end (shutdown) answers after the terminal notification.
-    for waiter in waiters { waiter.resume() }
+    record.announceEnd()
   }
 }

@@ -1,4 +1,5 @@
 import FlowGraph
+import Signals
 import Synchronization
 
 /// The live state of one run, as `execution.status` reports it, kept current from the run's events.
@@ -17,10 +18,11 @@ final class RunRecord: Sendable {
     /// The run has decided how it ends: later stops are refused.
     var concluding = false
     var ended = false
-    var waiters: [CheckedContinuation<Void, Never>] = []
   }
 
   private let state: Mutex<State>
+  /// Set once the run's terminal event has been passed on.
+  private let endAnnounced = Latch<Void>()
 
   init(runID: String, flowID: String, nodeIDs: [String], nodeIndices: [Int], board: NodeStatusBoard) {
     self.runID = runID
@@ -62,37 +64,33 @@ final class RunRecord: Sendable {
     return live
   }
 
-  /// Applies the end of the run, if `event` is its terminal event, and returns the continuations
-  /// waiting for the end, to be resumed once the event has been passed on. (Node statuses come
-  /// from the status board the runner writes.)
-  func applyIfTerminal(_ event: RunEvent) -> [CheckedContinuation<Void, Never>] {
+  /// Applies the end of the run, if `event` is its terminal event. (Node statuses come from
+  /// the status board the runner writes.)
+  func applyIfTerminal(_ event: RunEvent) {
     let outcome: (RunState, [(String, NodeOutput)])
     switch event {
     case .completed(let outputs, _, _): outcome = (.completed, outputs)
     case .failed(_, let outputs, _, _): outcome = (.failed, outputs)
     case .cancelled(let outputs, _, _): outcome = (.cancelled, outputs)
-    case .started, .nodeStatus, .nodeDelta, .nodeCompleted, .nodeFailed: return []
+    case .started, .nodeStatus, .nodeDelta, .nodeCompleted, .nodeFailed: return
     }
-    return state.withLock { state in
+    state.withLock { state in
       state.runState = outcome.0
       state.outputs = outcome.1
       state.ended = true
       state.task = nil
-      defer { state.waiters = [] }
-      return state.waiters
     }
   }
 
-  /// Suspends until the run's terminal event has been emitted.
+  /// Wakes whoever waits for the end: called once the terminal event has been passed on, so
+  /// they act after it (a `shutdown` answer follows the runs' terminal notifications).
+  func announceEnd() {
+    endAnnounced.set(())
+  }
+
+  /// Suspends until the run's terminal event has been passed on.
   func waitUntilEnded() async {
-    await withCheckedContinuation { continuation in
-      let resumeNow = state.withLock { state -> Bool in
-        if state.ended { return true }
-        state.waiters.append(continuation)
-        return false
-      }
-      if resumeNow { continuation.resume() }
-    }
+    await endAnnounced.wait()
   }
 
   /// The run as `execution.status` reports it.

@@ -49,24 +49,31 @@ public enum TopologicalOrder {
     for component in stronglyConnectedComponents(index, nodes: leftover, inSet: inLeftover) where component.count > 1 {
       var inComponent = [Bool](repeating: false, count: index.count)
       for node in component { inComponent[node] = true }
-      cycles.append(cycle(index, from: component.min()!, within: inComponent))
+      guard let start = component.min(), let found = cycle(index, from: start, within: inComponent) else { continue }
+      cycles.append(found)
     }
     return cycles.sorted { $0[0] < $1[0] }
   }
 
   /// Walks from `start` inside one strongly connected component until a node repeats; the
   /// repeated stretch is a cycle. Rotated so it starts at its earliest node.
-  private static func cycle(_ index: GraphIndex, from start: Int, within component: [Bool]) -> [Int] {
+  /// Every node of a strongly connected component of two or more nodes has an edge to another
+  /// node of it, so the walk always finds one; `nil` only if that did not hold.
+  private static func cycle(_ index: GraphIndex, from start: Int, within component: [Bool]) -> [Int]? {
     var position: [Int: Int] = [:]
     var walk: [Int] = []
     var node = start
     while position[node] == nil {
       position[node] = walk.count
       walk.append(node)
-      node = index.outgoing[node].lazy.map { index.edgeTarget[$0] }.first { component[$0] }!
+      guard let next = index.outgoing[node].lazy.map({ index.edgeTarget[$0] }).first(where: { component[$0] }) else {
+        return nil
+      }
+      node = next
     }
-    let loop = Array(walk[position[node]!...])
-    let first = loop.firstIndex(of: loop.min()!)!
+    guard let repeated = position[node] else { return nil }
+    let loop = Array(walk[repeated...])
+    guard let earliest = loop.min(), let first = loop.firstIndex(of: earliest) else { return nil }
     return Array(loop[first...] + loop[..<first])
   }
 

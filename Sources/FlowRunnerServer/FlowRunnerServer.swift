@@ -5,6 +5,7 @@ import FlowProviders
 import JSON
 import JSONRPC
 import Logging
+import Signals
 import Synchronization
 
 /// The flowrunner JSON-RPC server: the lifecycle of `initialize` … `exit` and the methods, on
@@ -27,8 +28,6 @@ public final class FlowRunnerServer: MessageHandler {
     var settings: EngineSettings
     /// Provider clients for the settings in effect, made at `initialize`.
     var clients: ProviderClients?
-    var exitCode: Int32?
-    var exitWaiters: [CheckedContinuation<Int32, Never>] = []
   }
 
   /// The notifications this server accepts from the client.
@@ -46,6 +45,8 @@ public final class FlowRunnerServer: MessageHandler {
   let connection: Connection
   let logger: Logger
   private let state: Mutex<State>
+  /// The process's exit code, once it is decided.
+  private let exitCode = Latch<Int32>()
   private let kits: NodeKits
   private let maxMessageBytes: Int
   private let endOfInput: EndOfInputPolicy
@@ -83,14 +84,7 @@ public final class FlowRunnerServer: MessageHandler {
 
   /// Suspends until the process should exit and returns the exit code.
   public func waitForExit() async -> Int32 {
-    await withCheckedContinuation { continuation in
-      let code = state.withLock { state -> Int32? in
-        if let code = state.exitCode { return code }
-        state.exitWaiters.append(continuation)
-        return nil
-      }
-      if let code { continuation.resume(returning: code) }
-    }
+    await exitCode.wait()
   }
 
   /// The settings in effect for this connection.
@@ -290,13 +284,8 @@ public final class FlowRunnerServer: MessageHandler {
     connection.cancelAllRequests()
   }
 
-  private func finish(exitCode: Int32) {
-    let waiters = state.withLock { state -> [CheckedContinuation<Int32, Never>] in
-      guard state.exitCode == nil else { return [] }
-      state.exitCode = exitCode
-      defer { state.exitWaiters = [] }
-      return state.exitWaiters
-    }
-    for waiter in waiters { waiter.resume(returning: exitCode) }
+  private func finish(exitCode code: Int32) {
+    exitCode.set(code)
   }
+
 }

@@ -4,6 +4,7 @@ import Foundation
 import JSON
 import JSONRPC
 import Logging
+import Signals
 import Synchronization
 
 /// The real server and connection, in this process, over two kernel pipes.
@@ -11,7 +12,7 @@ public final class InProcessPeer: EnginePeer {
   public let output: OutputCollector
   private let inputWrite: Int32
   private let connection: Connection
-  private let exit = ExitSignal()
+  private let exit = Latch<Int32>()
   private let inputOpen = Mutex(true)
   /// The server, for tests that inspect its state.
   public let server: FlowRunnerServer

@@ -1,6 +1,7 @@
 import Foundation
 import JSON
 import JSONRPC
+import Signals
 import Synchronization
 
 /// The built `flowrunner` binary as a child process, spoken to over real pipes.
@@ -12,7 +13,7 @@ public final class ProcessPeer: EnginePeer {
   /// stderr's read end when the test does not read it (closed at ``finish()``).
   private let unreadStandardError: Int32?
   private let inputOpen = Mutex(true)
-  private let exit = ExitSignal()
+  private let exit = Latch<Int32>()
 
   /// The binary under test: `$FLOWRUNNER_BINARY`, or `flowrunner` next to the test executable.
   public static func binaryURL() throws -> URL {
@@ -146,51 +147,4 @@ public func makeCloseOnExecPipe() throws -> [Int32] {
   guard pipe(&fds) == 0 else { throw PeerError.setup("pipe failed: errno \(errno)") }
   for fd in fds { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
   return fds
-}
-
-/// A child's exit status, awaited without polling.
-final class ExitSignal: Sendable {
-  private struct State {
-    var code: Int32?
-    var waiters: [Int: CheckedContinuation<Int32?, Never>] = [:]
-    var expired: Set<Int> = []
-    var nextID = 0
-  }
-
-  private let state = Mutex(State())
-
-  func set(_ code: Int32) {
-    let waiters = state.withLock { state -> [CheckedContinuation<Int32?, Never>] in
-      state.code = code
-      defer { state.waiters = [:] }
-      return Array(state.waiters.values)
-    }
-    for waiter in waiters { waiter.resume(returning: code) }
-  }
-
-  /// The exit code, or `nil` when `timeout` passes first.
-  func wait(timeout: Duration) async -> Int32? {
-    let id = state.withLock { state -> Int in
-      defer { state.nextID += 1 }
-      return state.nextID
-    }
-    let deadline = Task { [self] in
-      try? await Task.sleep(for: timeout)
-      let waiter = state.withLock { state in
-        state.expired.insert(id)
-        return state.waiters.removeValue(forKey: id)
-      }
-      waiter?.resume(returning: nil)
-    }
-    defer { deadline.cancel() }
-    return await withCheckedContinuation { continuation in
-      let now = state.withLock { state -> Int32?? in
-        if let code = state.code { return .some(code) }
-        if state.expired.contains(id) { return .some(nil) }
-        state.waiters[id] = continuation
-        return nil
-      }
-      if let now { continuation.resume(returning: now) }
-    }
-  }
 }

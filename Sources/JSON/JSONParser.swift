@@ -314,7 +314,7 @@ public struct JSONScanner {
         throw error("lone low surrogate in \\u escape")
       }
       guard let scalar = Unicode.Scalar(scalarValue) else { throw error("invalid \\u escape") }
-      scratch.append(contentsOf: UTF8.encode(scalar)!)
+      scratch.append(contentsOf: String(Character(scalar)).utf8)
     default:
       throw error("invalid escape '\\\(Self.printable(byte))'", at: index - 1)
     }

@@ -1,6 +1,7 @@
 import Dispatch
 import JSON
 import Logging
+import Signals
 import Synchronization
 
 /// A JSON-RPC 2.0 connection over a pair of file descriptors.
@@ -41,20 +42,16 @@ public final class Connection: Sendable {
   private let logger: Logger
   /// The writer all output goes through.
   public let writer: OutputWriter
-  private let inFlight = Mutex<InFlight>(InFlight())
+  private let inFlight = Mutex<[RequestID: Reply]>([:])
+  /// Requests received and not yet answered.
+  private let unanswered = ActivityCounter()
   private let inputState = Mutex<InputState>(InputState())
+  private let inputClosed = Latch<Void>()
   private let pipeline = InputPipeline()
 
   private struct InputState {
     var framing: Framing?
-    var closed = false
     var stopped = false
-    var waiters: [CheckedContinuation<Void, Never>] = []
-  }
-
-  private struct InFlight {
-    var replies: [RequestID: Reply] = [:]
-    var idleWaiters: [CheckedContinuation<Void, Never>] = []
   }
 
   /// A connection reading `inputFD` and writing `outputFD`; call ``start(handler:)`` to begin.
@@ -80,14 +77,7 @@ public final class Connection: Sendable {
 
   /// Suspends until the input has closed and the handler has been told.
   public func waitUntilInputClosed() async {
-    await withCheckedContinuation { continuation in
-      let resumeNow = inputState.withLock { state -> Bool in
-        if state.closed { return true }
-        state.waiters.append(continuation)
-        return false
-      }
-      if resumeNow { continuation.resume() }
-    }
+    await inputClosed.wait()
   }
 
   /// Stops handling input: everything read from now on, and every message not yet handed to
@@ -112,22 +102,15 @@ public final class Connection: Sendable {
   /// Cancels every in-flight request (each is answered `-32800`).
   public func cancelAllRequests() {
     let replies = inFlight.withLock { inFlight in
-      defer { inFlight.replies.removeAll() }
-      return Array(inFlight.replies.values)
+      defer { inFlight.removeAll() }
+      return Array(inFlight.values)
     }
     for reply in replies { reply.cancel() }
   }
 
   /// Suspends until no request is in flight (every request received so far has its answer).
   public func waitUntilRequestsAnswered() async {
-    await withCheckedContinuation { continuation in
-      let resumeNow = inFlight.withLock { inFlight -> Bool in
-        if inFlight.replies.isEmpty { return true }
-        inFlight.idleWaiters.append(continuation)
-        return false
-      }
-      if resumeNow { continuation.resume() }
-    }
+    await unanswered.waitUntilIdle()
   }
 
   // MARK: - Reading
@@ -223,12 +206,7 @@ public final class Connection: Sendable {
         writer.enqueue(OutgoingMessage.response(id: .null, error: .parseError("Parse error: \(reason).")))
       case .endOfInput:
         handler.inputClosed()
-        let waiters = inputState.withLock { state in
-          state.closed = true
-          defer { state.waiters = [] }
-          return state.waiters
-        }
-        for waiter in waiters { waiter.resume() }
+        inputClosed.set(())
       case .parsing:
         break
       }
@@ -314,20 +292,18 @@ public final class Connection: Sendable {
         handler.handle(notification)
       }
     case .request(let request):
+      unanswered.enter()
       let reply = Reply(id: request.id, method: request.method) { [weak self] reply, bytes in
-        let idle = self?.inFlight.withLock { inFlight -> [CheckedContinuation<Void, Never>] in
-          if inFlight.replies[reply.id] === reply { inFlight.replies[reply.id] = nil }
-          guard inFlight.replies.isEmpty else { return [] }
-          defer { inFlight.idleWaiters = [] }
-          return inFlight.idleWaiters
+        self?.inFlight.withLock { inFlight in
+          if inFlight[reply.id] === reply { inFlight[reply.id] = nil }
         }
         deliver(reply, bytes)
-        for waiter in idle ?? [] { waiter.resume() }
+        self?.unanswered.leave()
       }
       collector?.register(reply)
       let duplicate = inFlight.withLock { inFlight -> Bool in
-        if inFlight.replies[request.id] != nil { return true }
-        inFlight.replies[request.id] = reply
+        if inFlight[request.id] != nil { return true }
+        inFlight[request.id] = reply
         return false
       }
       if duplicate {
@@ -343,7 +319,7 @@ public final class Connection: Sendable {
       logger.warning("Ignoring '$/cancelRequest' without a valid 'id'.")
       return
     }
-    if let reply = inFlight.withLock({ $0.replies[id] }) {
+    if let reply = inFlight.withLock({ $0[id] }) {
       logger.debug("Cancelling request \(id) ('\(reply.method)').")
       reply.cancel()
     } else if pipeline.cancelQueued(id) {

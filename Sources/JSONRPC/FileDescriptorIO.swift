@@ -27,9 +27,10 @@ enum FileDescriptorIO {
 
   /// Writes every byte; returns the `errno` of a failed write, or `nil` on success.
   static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) -> Int32? {
+    guard let base = bytes.baseAddress else { return nil }  // nothing to write
     var offset = 0
     while offset < bytes.count {
-      let count = systemWrite(fd, bytes.baseAddress! + offset, bytes.count - offset)
+      let count = systemWrite(fd, base + offset, bytes.count - offset)
       if count >= 0 {
         offset += count
         continue
@@ -73,26 +74,15 @@ func startDetachedThread(_ body: @escaping @Sendable () -> Void) {
     init(_ body: @escaping @Sendable () -> Void) { self.body = body }
   }
   let context = Unmanaged.passRetained(Box(body)).toOpaque()
-  #if canImport(Darwin)
-    var thread: pthread_t?
-  #else
-    var thread = pthread_t()
-  #endif
+  var thread = pthread_t()
   let result = pthread_create(
     &thread, nil,
     { raw in
-      #if canImport(Darwin)
-        let box = Unmanaged<Box>.fromOpaque(raw).takeRetainedValue()
-      #else
-        let box = Unmanaged<Box>.fromOpaque(raw!).takeRetainedValue()
-      #endif
+      guard let raw else { return nil }
+      let box = Unmanaged<Box>.fromOpaque(raw).takeRetainedValue()
       box.body()
       return nil
     }, context)
   precondition(result == 0, "pthread_create failed with \(result)")
-  #if canImport(Darwin)
-    pthread_detach(thread!)
-  #else
-    pthread_detach(thread)
-  #endif
+  pthread_detach(thread)
 }

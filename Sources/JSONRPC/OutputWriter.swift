@@ -92,9 +92,12 @@ public final class OutputWriter: Sendable {
 
   private func afterAppend(_ state: inout State) -> (Bool, Int?) {
     var warnAt: Int?
+    let now = DispatchTime.now().uptimeNanoseconds
+    // Waking an idle writer: the stall clock starts now, not when it last wrote.
+    if state.writerIsWaiting { state.lastProgress = now }
     let backlog = state.pending.count + state.inFlight
-    if !state.stallReported, state.isWriting, backlog >= warningThreshold {
-      let stalled = Double(DispatchTime.now().uptimeNanoseconds &- state.lastProgress) / 1e9
+    if !state.stallReported, backlog >= warningThreshold {
+      let stalled = Double(now &- state.lastProgress) / 1e9
       if stalled >= stallWarningSeconds {
         state.stallReported = true
         warnAt = backlog

@@ -168,7 +168,7 @@ final class BatchCollector: Sendable {
       state.slots[slot] = body
       state.remaining -= 1
       guard state.remaining == 0 else { return nil }
-      return (state.slots.map { $0! }, state.replies)
+      return (state.slots.compactMap { $0 }, state.replies)
     }
     guard let finished else { return }
     var array: [UInt8] = [UInt8(ascii: "[")]

@@ -54,7 +54,7 @@ struct ProviderEndToEndTests {
       }
     }
     let calls = server.requests
-    #expect(calls.count == 3)  // the persona flow's three provider calls
+    #expect(calls.count == 5)  // the persona flow's three provider calls, the handles flow's two
     for call in calls {
       #expect(call.provider == provider)
       let credential = provider == "claude" ? call.header("x-api-key") : call.header("authorization")

@@ -47,7 +47,9 @@ struct OutputWriterTests {
     for _ in 0..<2048 { writer.enqueue(body) }
     #expect(writer.pendingByteCount > 1 << 20)
     let warnings = capture.messages.withLock { $0 }.filter { $0.contains("not reading output") }
-    #expect(warnings.count == 1)
+    // Once per stall, not once per message: the first small writes fill the pipe (progress),
+    // then it stalls for good.
+    #expect((1...3).contains(warnings.count), "\(warnings.count) warnings for 2048 messages")
     #expect(!writer.flush(timeoutMilliseconds: 50))
     close(fds[0])
     #expect(writer.flush(timeoutMilliseconds: 2000) == false || writer.pendingByteCount == 0)

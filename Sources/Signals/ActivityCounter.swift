@@ -1,8 +1,8 @@
 import Synchronization
 
-/// Counts pieces of work in progress (starts being validated off the reader) so that whoever
-/// must come after them (`shutdown`, the end of input) can wait until none is left.
-final class ActivityCounter: Sendable {
+/// Counts pieces of work in progress (requests being answered, starts being validated) so that
+/// whoever must come after them (`shutdown`, the end of input) can wait until none is left.
+public final class ActivityCounter: Sendable {
   private struct State {
     var active = 0
     var idleWaiters: [CheckedContinuation<Void, Never>] = []
@@ -10,13 +10,16 @@ final class ActivityCounter: Sendable {
 
   private let state = Mutex(State())
 
+  /// A counter at zero.
+  public init() {}
+
   /// One more piece of work began.
-  func enter() {
+  public func enter() {
     state.withLock { $0.active += 1 }
   }
 
   /// One piece of work ended.
-  func leave() {
+  public func leave() {
     let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
       state.active -= 1
       guard state.active == 0 else { return [] }
@@ -27,7 +30,7 @@ final class ActivityCounter: Sendable {
   }
 
   /// Suspends until no work is in progress.
-  func waitUntilIdle() async {
+  public func waitUntilIdle() async {
     await withCheckedContinuation { continuation in
       let now = state.withLock { state -> Bool in
         if state.active == 0 { return true }
