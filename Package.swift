@@ -61,7 +61,7 @@ let package = Package(
     // The fake provider server, its executable, benchmarks and test support.
     .target(
       name: "FakeProvider",
-      dependencies: ["JSON", nioCore, .product(name: "NIOPosix", package: "swift-nio"), nioHTTP1]
+      dependencies: ["JSON", "Signals", nioCore, .product(name: "NIOPosix", package: "swift-nio"), nioHTTP1]
     ),
     .executableTarget(name: "flowrunner-fake-provider", dependencies: ["FakeProvider"]),
     .executableTarget(
@@ -76,7 +76,7 @@ let package = Package(
       dependencies: ["JSON", "JSONRPC", "Signals", "FlowRunnerServer", "FlowGraph", "FlowExecution", log]
     ),
 
-    .testTarget(name: "JSONRPCTests", dependencies: ["JSON", "JSONRPC", "FlowRunnerTestSupport"]),
+    .testTarget(name: "JSONRPCTests", dependencies: ["JSON", "JSONRPC", "Signals", "FlowRunnerTestSupport"]),
     .testTarget(
       name: "FlowProvidersTests",
       dependencies: ["JSON", "FlowProviders", "FakeProvider", "JSONRPC", "FlowRunnerTestSupport", nioHTTP1]
@@ -85,7 +85,7 @@ let package = Package(
     .testTarget(
       name: "FlowExecutionTests",
       dependencies: [
-        "JSON", "FlowExecution", "FlowGraph", "FlowNodes", "FlowProviders", "FlowRunnerServer", "JSONRPC",
+        "JSON", "FlowExecution", "FlowGraph", "FlowNodes", "FlowProviders", "FlowRunnerServer", "JSONRPC", "Signals",
         "FlowRunnerTestSupport",
       ]
     ),

@@ -52,8 +52,12 @@ enum GraphBenchmarks {
         connect(max(0, index - 1 - next(min(index, 200))), index, 0)
       default:
         nodes.append(["id": id, "type": "textOutput", "position": position, "width": 240, "height": 120, "data": [:]])
-        connect(recent(mergeable), index, 0)
-        connect(recent(mergeable), index, 1)
+        // Two different inputs: an editor does not draw the same edge twice.
+        let first = recent(mergeable)
+        var second = recent(mergeable)
+        if second == first { second = mergeable[mergeable.count - 1] == first ? prompts[0] : mergeable[mergeable.count - 1] }
+        connect(first, index, 0)
+        if second != first { connect(second, index, 1) }
       }
     }
     return ["flow_id": "benchmark", "nodes": .array(nodes), "edges": .array(edges), "options": ["max_concurrency": 32]]

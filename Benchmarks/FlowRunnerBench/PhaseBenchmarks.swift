@@ -33,10 +33,10 @@ enum PhaseBenchmarks {
     let parse = lap()
     let flow = try FlowDocument.decode(request, path: "params").flow
     let decode = lap()
-    let validation = NodeKits.dataOnly.validate(flow)
+    let validation = NodeKits.standard.validate(flow)
     let validate = lap()
     let sink = CountingSink()
-    let runs = RunManager(executors: NodeKits.dataOnly.executors, sink: sink)
+    let runs = RunManager(executors: NodeKits.standard.executors, sink: sink)
     let prepared = try runs.prepare(validation, options: RunOptions())
     runs.start(prepared)
     await runs.waitUntilEnded(prepared.runID)

@@ -2,6 +2,7 @@ import JSON
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import Signals
 import Synchronization
 
 /// A fake of the providers' HTTP APIs on 127.0.0.1, for tests, benchmarks and demos.
@@ -21,6 +22,8 @@ public final class FakeProviderServer: Sendable {
   }
 
   private let state = Mutex(State())
+  /// Moves on with every request and disconnect, for tests that wait for them.
+  private let changes = ChangeSignal()
   private let channel: any Channel
   /// The port it listens on.
   public let port: Int
@@ -67,6 +70,20 @@ public final class FakeProviderServer: Sendable {
   /// The most requests that were being answered at once.
   public var peakConcurrentRequests: Int { state.withLock { $0.peakInFlight } }
 
+  /// Suspends until `condition` holds for (requests received, disconnects seen), or `timeout`
+  /// passes; returns whether it holds.
+  @discardableResult
+  public func wait(
+    timeout: Duration = .seconds(10), until condition: (_ requests: Int, _ disconnects: Int) -> Bool
+  ) async -> Bool {
+    let deadline = ContinuousClock.now + timeout
+    while true {
+      let seen = changes.version
+      if state.withLock({ condition($0.requests.count, $0.disconnects) }) { return true }
+      guard await changes.wait(changedFrom: seen, until: deadline) else { return false }
+    }
+  }
+
   /// Stops listening.
   public func stop() async {
     try? await channel.close()
@@ -77,6 +94,7 @@ public final class FakeProviderServer: Sendable {
       state.requests.append(request)
       state.inFlight += 1
       state.peakInFlight = max(state.peakInFlight, state.inFlight)
+      defer { changes.notify() }
       if var queue = state.scripts[request.provider], !queue.isEmpty {
         let next = queue.removeFirst()
         state.scripts[request.provider] = queue
@@ -94,6 +112,7 @@ public final class FakeProviderServer: Sendable {
       $0.disconnects += 1
       $0.inFlight -= 1
     }
+    changes.notify()
   }
 
   static func requestedLatency(_ body: [UInt8]) -> Int? {

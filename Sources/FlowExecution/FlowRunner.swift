@@ -65,10 +65,17 @@ public struct FlowRunner: Sendable {
     var scheduler = RunScheduler(index: index, plan: plan, options: options)
     scheduler.start()
     func tally() -> RunTally { RunTally(elapsedMS: (clock.now - start).milliseconds, providerCalls: meter.providerCalls) }
+    // Two buffers swapped with the scheduler's on every hand-over: no allocation per step.
+    var taken: [RunEvent] = []
+    var takenChanges: [(node: Int, status: NodeStatus)] = []
+    taken.reserveCapacity(Self.batchLimit + 8)
+    takenChanges.reserveCapacity(Self.batchLimit + 8)
     func flush() {
-      let (events, changes) = scheduler.takeEvents()
-      statusBoard.apply(changes)
-      if !events.isEmpty { sink.emit(runID: runID, events) }
+      scheduler.takeEvents(into: &taken, statusChanges: &takenChanges)
+      statusBoard.apply(takenChanges)
+      if !taken.isEmpty { sink.emit(runID: runID, taken) }
+      taken.removeAll(keepingCapacity: true)
+      takenChanges.removeAll(keepingCapacity: true)
     }
 
     await withTaskGroup(of: Finished.self) { group in
@@ -82,7 +89,7 @@ public struct FlowRunner: Sendable {
         }
         switch scheduler.next(tally()) {
         case .startNode(let node):
-          let context = makeContext(node, scheduler: scheduler, gate: gate)
+          let context = makeContext(node, inputs: scheduler.inputs(of: node), gate: gate)
           switch executors.execution(for: index.flow.nodes[node].type) {
           case .inline(let executor)?:
             let finished = Self.executeInline(node, context: context, clock: clock) { try executor(context) }
@@ -120,9 +127,9 @@ public struct FlowRunner: Sendable {
     }
   }
 
-  private func makeContext(_ node: Int, scheduler: RunScheduler, gate: EmitGate) -> NodeContext {
+  private func makeContext(_ node: Int, inputs: NodeInputs, gate: EmitGate) -> NodeContext {
     NodeContext(
-      node: index.flow.nodes[node], inputs: scheduler.inputs(of: node), runID: runID,
+      node: index.flow.nodes[node], inputs: inputs, runID: runID,
       flowProviderID: index.flow.providerID, options: options, services: services, meter: meter,
       emit: { [sink, runID] event in gate.emit { sink.emit(runID: runID, [event]) } })
   }

@@ -110,7 +110,13 @@ public struct RunScheduler: Sendable {
     case .created: return plan.nodes.isEmpty
     case .stopping, .finished: return true
     case .running:
-      return running == 0 && !ready[readyHead...].contains { status[$0] == .pending }
+      guard running == 0 else { return false }
+      var position = readyHead
+      while position < ready.count {
+        if status[ready[position]] == .pending { return false }
+        position += 1
+      }
+      return true
     }
   }
 
@@ -131,12 +137,12 @@ public struct RunScheduler: Sendable {
     }
   }
 
-  /// What to do now. `tally` is used only when the run ends here.
-  public mutating func next(_ tally: RunTally) -> Action {
+  /// What to do now. `tally` is read only when the run ends here.
+  public mutating func next(_ tally: @autoclosure () -> RunTally) -> Action {
     switch phase {
     case .created:
       start()
-      return next(tally)
+      return next(tally())
     case .finished:
       return .finishRun
     case .stopping(let reason):
@@ -144,7 +150,7 @@ public struct RunScheduler: Sendable {
       // still running end `cancelled` and nothing they report from here on goes out.
       for node in plan.nodes where status[node] == .running { set(node, .cancelled) }
       running = 0
-      conclude(tally, stop: reason)
+      conclude(tally(), stop: reason)
       return .finishRun
     case .running:
       if running < maxConcurrency {
@@ -158,7 +164,7 @@ public struct RunScheduler: Sendable {
         }
       }
       if running > 0 { return .awaitNode }
-      conclude(tally, stop: nil)
+      conclude(tally(), stop: nil)
       return .finishRun
     }
   }
@@ -216,7 +222,7 @@ public struct RunScheduler: Sendable {
     var inputs = NodeInputs()
     for edge in index.incoming[node] {
       guard let output = outputs[index.edgeSource[edge]] else { continue }
-      switch index.flow.edges[edge].edgeClass {
+      switch index.edgeClasses[edge] {
       case .text: if let text = output.text { inputs.texts.append(text) }
       case .adapter: inputs.personas += output.personas ?? []
       case .image: if let image = output.image { inputs.images.append(image) }
@@ -225,13 +231,21 @@ public struct RunScheduler: Sendable {
     return inputs
   }
 
-  /// Hands over the pending events and status changes.
+  /// Hands over the pending events and status changes by swapping them with the caller's
+  /// (empty) buffers, so neither side allocates per step.
+  public mutating func takeEvents(
+    into taken: inout [RunEvent], statusChanges takenChanges: inout [(node: Int, status: NodeStatus)]
+  ) {
+    swap(&taken, &events)
+    swap(&takenChanges, &statusChanges)
+  }
+
+  /// Hands over the pending events and status changes (for tests and one-off callers).
   public mutating func takeEvents() -> (events: [RunEvent], statusChanges: [(node: Int, status: NodeStatus)]) {
-    defer {
-      events.removeAll(keepingCapacity: true)
-      statusChanges.removeAll(keepingCapacity: true)
-    }
-    return (events, statusChanges)
+    var taken: [RunEvent] = []
+    var changes: [(node: Int, status: NodeStatus)] = []
+    takeEvents(into: &taken, statusChanges: &changes)
+    return (taken, changes)
   }
 
   private mutating func set(_ node: Int, _ newStatus: NodeStatus, reason: String? = nil) {

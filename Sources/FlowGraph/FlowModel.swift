@@ -15,10 +15,34 @@ public enum EdgeClass: String, Sendable, CaseIterable {
   }
 
   /// The class a handle names by its prefix (`text…`, `adapter…`, `image…`), or `nil` when it
-  /// names none (such an edge is treated as a text edge, with a warning).
+  /// names none (such an edge is treated as a text edge, with a warning). Compared as UTF-8
+  /// bytes: it runs for every edge of every flow.
   public init?(handlePrefixOf handle: String) {
-    guard let match = Self.allCases.first(where: { handle.hasPrefix($0.rawValue) }) else { return nil }
+    var handle = handle
+    let match = handle.withUTF8 { bytes -> EdgeClass? in
+      func starts(with prefix: StaticString) -> Bool {
+        prefix.withUTF8Buffer { expected in
+          bytes.count >= expected.count && zip(bytes, expected).allSatisfy { $0 == $1 }
+        }
+      }
+      switch bytes.first {
+      case UInt8(ascii: "t"): return starts(with: "text") ? .text : nil
+      case UInt8(ascii: "a"): return starts(with: "adapter") ? .adapter : nil
+      case UInt8(ascii: "i"): return starts(with: "image") ? .image : nil
+      default: return nil
+      }
+    }
+    guard let match else { return nil }
     self = match
+  }
+
+  /// This class as one bit of a set of classes.
+  var bit: UInt8 {
+    switch self {
+    case .text: 1
+    case .adapter: 2
+    case .image: 4
+    }
   }
 
   /// The output kind an edge of this class carries from its source.

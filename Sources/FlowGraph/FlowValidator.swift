@@ -32,14 +32,15 @@ public struct FlowValidation: Sendable {
           "The flow's provider_id '\(provider)' names no known provider (known: \(knownProviders.joined(separator: ", ")))\(Suggestion.ending(for: provider, in: knownProviders))"
         ))
     }
-    var descriptors = [NodeTypeDescriptor?](repeating: nil, count: flow.nodes.count)
+    // Each node's position in the catalog (-1: unknown type or a duplicate id).
+    var kinds = [Int](repeating: -1, count: flow.nodes.count)
     for (position, node) in flow.nodes.enumerated() {
       // The index keeps the first node of each id: any other with that id is a duplicate.
       guard index.nodeIndex[node.id] == position else {
         issues.append(ValidationIssue(.duplicateNodeID, "Node id '\(node.id)' is used by more than one node.", nodeID: node.id))
         continue
       }
-      guard let descriptor = catalog.descriptor(for: node.type) else {
+      guard let kind = catalog.position(of: node.type) else {
         issues.append(
           ValidationIssue(
             .unknownNodeType,
@@ -47,11 +48,14 @@ public struct FlowValidation: Sendable {
             nodeID: node.id))
         continue
       }
-      descriptors[position] = descriptor
-      issues += Self.dataIssues(node, descriptor: descriptor, knownProviders: knownProviders)
-      issues += Self.missingInputs(index: index, node: position, descriptor: descriptor)
+      kinds[position] = kind
+      let descriptor = catalog.descriptors[kind]
+      Self.dataIssues(node, descriptor: descriptor, knownProviders: knownProviders, into: &issues)
+      if !descriptor.requiredInputs.isEmpty {
+        issues += Self.missingInputs(index: index, node: position, descriptor: descriptor)
+      }
     }
-    issues += Self.edgeIssues(index, descriptors: descriptors)
+    issues += Self.edgeIssues(index, catalog: catalog, kinds: kinds)
     let (order, leftover) = TopologicalOrder.sort(index)
     for cycle in TopologicalOrder.cycles(index, leftover: leftover) {
       let path = cycle.map { flow.nodes[$0].id }
@@ -70,12 +74,14 @@ public struct FlowValidation: Sendable {
     self.plan = issues.contains { $0.severity == .error } ? nil : ExecutionPlan(index: index, order: order)
   }
 
-  private static func dataIssues(_ node: FlowNode, descriptor: NodeTypeDescriptor, knownProviders: [String])
-    -> [ValidationIssue]
-  {
-    var issues = descriptor.validateData(node.data, descriptor.dataFields).map { problem in
-      ValidationIssue(
-        .invalidData, "Node '\(node.id)' (\(node.type)): \(problem)\(problem.hasSuffix("?") ? "" : ".")", nodeID: node.id)
+  private static func dataIssues(
+    _ node: FlowNode, descriptor: NodeTypeDescriptor, knownProviders: [String], into issues: inout [ValidationIssue]
+  ) {
+    for problem in descriptor.validateData(node.data, descriptor.dataFields) {
+      issues.append(
+        ValidationIssue(
+          .invalidData, "Node '\(node.id)' (\(node.type)): \(problem)\(problem.hasSuffix("?") ? "" : ".")",
+          nodeID: node.id))
     }
     if case .string(let provider)? = node.data["providerId"], !provider.isEmpty, !knownProviders.contains(provider) {
       issues.append(
@@ -84,10 +90,10 @@ public struct FlowValidation: Sendable {
           "Node '\(node.id)' names the unknown provider '\(provider)' in data.providerId\(Suggestion.ending(for: provider, in: knownProviders))",
           nodeID: node.id))
     }
-    if !descriptor.acceptsExtraFields {
-      let known = descriptor.dataFields.map(\.name)
+    if !descriptor.acceptsExtraFields, !node.data.isEmpty {
       node.data.forEachMember { key, _ in
-        guard !known.contains(key), !editorDataKeys.contains(key) else { return }
+        guard !descriptor.dataFields.contains(where: { $0.name == key }), !editorDataKeys.contains(key) else { return }
+        let known = descriptor.dataFields.map(\.name)
         issues.append(
           ValidationIssue(
             .unknownDataField,
@@ -95,15 +101,14 @@ public struct FlowValidation: Sendable {
             nodeID: node.id))
       }
     }
-    return issues
   }
 
   private static func missingInputs(index: GraphIndex, node: Int, descriptor: NodeTypeDescriptor) -> [ValidationIssue] {
     guard !descriptor.requiredInputs.isEmpty else { return [] }
     let flowNode = index.flow.nodes[node]
     var present: [EdgeClass] = []
-    for edge in index.incoming[node] where !present.contains(index.flow.edges[edge].edgeClass) {
-      present.append(index.flow.edges[edge].edgeClass)
+    for edge in index.incoming[node] where !present.contains(index.edgeClasses[edge]) {
+      present.append(index.edgeClasses[edge])
     }
     var issues: [ValidationIssue] = []
     for required in descriptor.requiredInputs where !present.contains(required) {
@@ -124,7 +129,7 @@ public struct FlowValidation: Sendable {
     return issues
   }
 
-  private static func edgeIssues(_ index: GraphIndex, descriptors: [NodeTypeDescriptor?]) -> [ValidationIssue] {
+  private static func edgeIssues(_ index: GraphIndex, catalog: NodeCatalog, kinds: [Int]) -> [ValidationIssue] {
     let flow = index.flow
     var issues: [ValidationIssue] = []
     var seenEdgeIDs = Set<String>(minimumCapacity: flow.edges.count)
@@ -161,23 +166,30 @@ public struct FlowValidation: Sendable {
             "Edge '\(edge.label)' repeats edge '\(flow.edges[duplicate.of].label)' (same nodes and handles); its input is carried once.",
             edgeID: edge.label))
       }
-      if let handle = edge.targetHandle, EdgeClass(handlePrefixOf: handle) == nil {
+      if !index.handleKnown[position], let handle = edge.targetHandle {
         issues.append(
           ValidationIssue(
             .unknownHandle,
             "Edge '\(edge.label)' has the target handle '\(handle)', which starts with none of text, adapter, image; it is treated as a text edge.",
             edgeID: edge.label))
       }
-      guard let sourceType = descriptors[source], let targetType = descriptors[target] else { continue }
-      let edgeClass = edge.edgeClass
-      if !sourceType.output.contains(edgeClass.carries) {
+      let sourceKind = kinds[source]
+      let targetKind = kinds[target]
+      guard sourceKind >= 0, targetKind >= 0 else { continue }
+      let edgeClass = index.edgeClasses[position]
+      let fromSource = catalog.outputBits[sourceKind] & edgeClass.bit != 0
+      let intoTarget = catalog.inputBits[targetKind] & edgeClass.bit != 0
+      if fromSource && intoTarget { continue }
+      let sourceType = catalog.descriptors[sourceKind]
+      let targetType = catalog.descriptors[targetKind]
+      if !fromSource {
         let outputs = sourceType.output.map(\.rawValue).joined(separator: " and ")
         issues.append(
           ValidationIssue(
             .incompatibleEdge,
             "Edge '\(edge.label)' is \(edgeClass.article) edge, but its source '\(edge.source)' (\(sourceType.type)) outputs \(outputs) only\(edgeClass.fix(for: sourceType)).",
             nodeID: edge.source, edgeID: edge.label))
-      } else if !targetType.inputs.contains(edgeClass) {
+      } else {
         let inputs =
           targetType.inputs.isEmpty ? "no inputs" : targetType.inputs.map(\.rawValue).joined(separator: " and ") + " inputs only"
         issues.append(

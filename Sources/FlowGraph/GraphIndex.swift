@@ -46,6 +46,11 @@ public struct GraphIndex: Sendable {
   public let edgeTarget: [Int]
   /// Edges that repeat an earlier edge, each with the index of the edge it repeats.
   public let duplicateEdges: [(edge: Int, of: Int)]
+  /// What each edge carries, from its `targetHandle`.
+  public let edgeClasses: [EdgeClass]
+  /// Whether each edge's `targetHandle` is absent or names its class (`false`: an unknown
+  /// handle, treated as text).
+  public let handleKnown: [Bool]
 
   /// Indexes a flow.
   public init(_ flow: Flow) {
@@ -61,7 +66,14 @@ public struct GraphIndex: Sendable {
     outgoing.reserveCapacity(flow.edges.count)
     var edgeSource = [Int](repeating: -1, count: flow.edges.count)
     var edgeTarget = [Int](repeating: -1, count: flow.edges.count)
+    var edgeClasses = [EdgeClass](repeating: .text, count: flow.edges.count)
+    var handleKnown = [Bool](repeating: true, count: flow.edges.count)
     for (index, edge) in flow.edges.enumerated() {
+      if let handle = edge.targetHandle {
+        let named = EdgeClass(handlePrefixOf: handle)
+        edgeClasses[index] = named ?? .text
+        handleKnown[index] = named != nil
+      }
       let source = nodeIndex[edge.source] ?? -1
       let target = nodeIndex[edge.target] ?? -1
       edgeSource[index] = source
@@ -83,6 +95,8 @@ public struct GraphIndex: Sendable {
     self.incoming = incomingAdjacency
     self.outgoing = Adjacency(count: flow.nodes.count, pairs: outgoing)
     self.duplicateEdges = duplicates
+    self.edgeClasses = edgeClasses
+    self.handleKnown = handleKnown
     self.edgeSource = edgeSource
     self.edgeTarget = edgeTarget
   }

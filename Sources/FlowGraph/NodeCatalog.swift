@@ -110,6 +110,10 @@ public struct NodeCatalog: Sendable {
   /// The descriptors, in palette order.
   public let descriptors: [NodeTypeDescriptor]
   private let byType: [String: Int]
+  /// Per descriptor, the edge classes its outputs can fill, as bits of ``EdgeClass/bit``.
+  let outputBits: [UInt8]
+  /// Per descriptor, the edge classes it takes as inputs, as bits.
+  let inputBits: [UInt8]
 
   /// A catalog of these descriptors; a repeated type keeps its first descriptor.
   public init(_ descriptors: [NodeTypeDescriptor]) {
@@ -119,10 +123,17 @@ public struct NodeCatalog: Sendable {
       byType[descriptor.type] = position
     }
     self.byType = byType
+    outputBits = descriptors.map { descriptor in
+      EdgeClass.allCases.filter { descriptor.output.contains($0.carries) }.reduce(0) { $0 | $1.bit }
+    }
+    inputBits = descriptors.map { $0.inputs.reduce(0) { $0 | $1.bit } }
   }
 
   /// The descriptor of a type, or `nil` for an unknown type.
   public func descriptor(for type: String) -> NodeTypeDescriptor? { byType[type].map { descriptors[$0] } }
+
+  /// The position of a type's descriptor, or `nil` for an unknown type.
+  public func position(of type: String) -> Int? { byType[type] }
 
   /// The type names, in palette order.
   public var typeNames: [String] { descriptors.map(\.type) }

@@ -54,12 +54,10 @@ extension ConformanceCase {
     },
     ConformanceCase("29c stdin EOF: prompt exit, code 1 without shutdown") { peer in
       try await peer.initialize()
-      let start = ContinuousClock.now
       peer.closeInput()
       // The contract's one second is a benchmark figure (exit after end of input); here only a
       // hang fails, since other tests load the machine while this one runs.
       #expect(try await peer.waitForExit(timeout: .seconds(10)) == 1)
-      #expect(ContinuousClock.now - start < .seconds(10))
     },
     ConformanceCase("29d stdin EOF after shutdown: code 0") { peer in
       try await peer.initialize()
@@ -79,7 +77,7 @@ extension ConformanceCase {
       try peer.sendLSP(notificationBody("$/foo", params: ["a": 1]))
       try peer.sendLSP(requestBody("$/foo", id: 4))
       expectError(try await peer.next(), code: -32601, id: 4)
-      #expect(try await peer.output.drain(after: .milliseconds(50)).isEmpty)
+      #expect(try await peer.messagesBeforePing().isEmpty)
     },
   ]
 

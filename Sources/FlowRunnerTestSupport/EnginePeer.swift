@@ -82,6 +82,24 @@ extension EnginePeer {
   public func next(timeout: Duration = .seconds(5)) async throws -> JSONValue {
     try await output.next(timeout: timeout)
   }
+
+  /// Sends a `ping` and returns every message that arrives before its answer: proof that
+  /// nothing else was sent, without waiting a fixed time (the engine answers in order what
+  /// it has already produced).
+  public func messagesBeforePing(framing: Framing = .lsp) async throws -> [JSONValue] {
+    let id = JSONValue.string("sentinel-\(UInt64.random(in: 0...UInt64.max))")
+    let body = JSONValue.object(["jsonrpc": "2.0", "id": id, "method": "ping"]).description
+    switch framing {
+    case .lsp: try sendLSP(body)
+    case .ndjson: try sendLine(body)
+    }
+    var before: [JSONValue] = []
+    while true {
+      let message = try await output.next()
+      if message["id"] == id { return before }
+      before.append(message)
+    }
+  }
 }
 
 /// Frames a body for the LSP base protocol, with optional extra header lines before or after the length.

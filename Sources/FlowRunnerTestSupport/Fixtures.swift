@@ -11,13 +11,18 @@ public enum FixtureFiles {
 
   /// The valid flows in `Fixtures/flows`, by name (file name without `.json`).
   public static var validFlows: [String] {
-    let names = (try? FileManager.default.contentsOfDirectory(atPath: root.appendingPathComponent("flows").path)) ?? []
+    // A missing folder must not turn the parameterised tests into no tests at all.
+    guard let names = try? FileManager.default.contentsOfDirectory(atPath: root.appendingPathComponent("flows").path) else {
+      preconditionFailure("Fixtures/flows is missing at \(root.path)")
+    }
     return names.filter { $0.hasSuffix(".json") }.map { String($0.dropLast(5)) }.sorted()
   }
 
   /// The invalid flows in `Fixtures/flows/invalid`, by name.
   public static var invalidFlows: [String] {
-    let names = (try? FileManager.default.contentsOfDirectory(atPath: root.appendingPathComponent("flows/invalid").path)) ?? []
+    guard
+      let names = try? FileManager.default.contentsOfDirectory(atPath: root.appendingPathComponent("flows/invalid").path)
+    else { preconditionFailure("Fixtures/flows/invalid is missing at \(root.path)") }
     return names.filter { $0.hasSuffix(".json") && !$0.hasSuffix(".issues.json") }.map { String($0.dropLast(5)) }.sorted()
   }
 

@@ -1,6 +1,7 @@
 import Foundation
 import JSON
 import JSONRPC
+import Signals
 import Synchronization
 
 /// Reads everything an engine writes on one descriptor, on a thread of its own, and splits it

@@ -128,6 +128,24 @@ public final class ProcessPeer: EnginePeer {
 
   public var standardError: [UInt8] { stderrCollector?.rawOutput ?? [] }
 
+  /// All of stderr, once the process has closed it (it exits): for checks that something was
+  /// never written.
+  public func standardErrorToEnd(timeout: Duration = .seconds(10)) async throws -> [UInt8] {
+    guard let stderrCollector else { return [] }
+    try await stderrCollector.waitUntilClosed(timeout: timeout)
+    return stderrCollector.rawOutput
+  }
+
+  /// Waits until stderr holds `text`.
+  public func waitForStandardError(containing text: String, timeout: Duration = .seconds(20)) async throws {
+    guard let stderrCollector else { throw PeerError.setup("this peer does not read stderr") }
+    let needle = Array(text.utf8)
+    try await stderrCollector.waitForOutput(timeout: timeout) { bytes in
+      bytes.count >= needle.count
+        && (0...(bytes.count - needle.count)).contains { bytes[$0..<$0 + needle.count].elementsEqual(needle) }
+    }
+  }
+
   /// The first bytes of stderr.
   public func standardErrorPrefix(_ count: Int) -> [UInt8] { stderrCollector?.prefix(count) ?? [] }
 

@@ -18,16 +18,14 @@ struct CommandLineTests {
   func badConfig() async throws {
     let missing = try ProcessPeer(arguments: ["serve", "--config", "/nonexistent/flowrunner.json"])
     #expect(try await missing.waitForExit(timeout: .seconds(5)) != 0)
-    try await Task.sleep(for: .milliseconds(50))
-    #expect(String(decoding: missing.standardError, as: UTF8.self).contains("/nonexistent/flowrunner.json"))
+    #expect(String(decoding: try await missing.standardErrorToEnd(), as: UTF8.self).contains("/nonexistent/flowrunner.json"))
 
     let file = FileManager.default.temporaryDirectory.appendingPathComponent("flowrunner-bad-\(UUID()).json")
     try Data(#"{"providers":{"mistral":{"api_key":"sk-canary-file","max_concurrency":"x"}}}"#.utf8).write(to: file)
     defer { try? FileManager.default.removeItem(at: file) }
     let invalid = try ProcessPeer(arguments: ["serve", "--config", file.path])
     #expect(try await invalid.waitForExit(timeout: .seconds(5)) != 0)
-    try await Task.sleep(for: .milliseconds(50))
-    let stderr = String(decoding: invalid.standardError, as: UTF8.self)
+    let stderr = String(decoding: try await invalid.standardErrorToEnd(), as: UTF8.self)
     #expect(stderr.contains("config.providers.mistral.max_concurrency"))
     #expect(!stderr.contains("sk-canary-file"))
   }
@@ -65,7 +63,7 @@ struct CommandLineTests {
     #expect(try await peer.waitForExit(timeout: .seconds(5)) == 0)
     try await peer.output.waitUntilClosed()
     let stdout = String(decoding: peer.output.rawOutput, as: UTF8.self)
-    let stderr = String(decoding: peer.standardError, as: UTF8.self)
+    let stderr = String(decoding: try await peer.standardErrorToEnd(), as: UTF8.self)
     #expect(!stderr.isEmpty)
     for canary in canaries {
       #expect(!stdout.contains(canary), "stdout leaks \(canary)")

@@ -34,6 +34,7 @@ struct ProviderEndToEndTests {
     let peer = try ProcessPeer(options: PeerOptions(environment: providerEnvironment(provider, server: server, key: key)))
     try await peer.initialize()
     var id = 1
+    var streamedNodes = 0
     for name in FixtureFiles.validFlows {
       let flow = withProvider(try FixtureFiles.json("flows/\(name).json"), provider, stream: true)
       let started = try await peer.request("execution.start", id: .int(id), params: flow)
@@ -47,6 +48,7 @@ struct ProviderEndToEndTests {
         let nodeID = completed["params"]?["node_id"]
         let deltas = log.filter { $0["method"] == "execution.node.delta" && $0["params"]?["node_id"] == nodeID }
         guard !deltas.isEmpty else { continue }
+        streamedNodes += 1
         let streamed = deltas.compactMap { $0["params"]?["text"]?.stringValue }.joined()
         #expect(streamed.trimmingCharacters(in: .whitespacesAndNewlines) == completed["params"]?["output"]?["text"]?.stringValue)
         #expect(deltas.compactMap { $0["params"]?["index"]?.intValue } == Array(0..<deltas.count))
@@ -54,6 +56,7 @@ struct ProviderEndToEndTests {
       }
     }
     let calls = server.requests
+    #expect(streamedNodes == 5, "every provider call streams its text")
     #expect(calls.count == 5)  // the persona flow's three provider calls, the handles flow's two
     for call in calls {
       #expect(call.provider == provider)
@@ -65,9 +68,8 @@ struct ProviderEndToEndTests {
     peer.closeInput()
     _ = try await peer.waitForExit(timeout: .seconds(5))
     try await peer.output.waitUntilClosed()
-    try await Task.sleep(for: .milliseconds(50))
     #expect(!String(decoding: peer.output.rawOutput, as: UTF8.self).contains(key))
-    #expect(!String(decoding: peer.standardError, as: UTF8.self).contains(key))
+    #expect(!String(decoding: try await peer.standardErrorToEnd(), as: UTF8.self).contains(key))
     await server.stop()
   }
 
@@ -106,8 +108,7 @@ struct ProviderEndToEndTests {
     peer.closeInput()
     _ = try await peer.waitForExit(timeout: .seconds(5))
     try await peer.output.waitUntilClosed()
-    try await Task.sleep(for: .milliseconds(50))
-    #expect(!String(decoding: peer.output.rawOutput + peer.standardError, as: UTF8.self).contains(key))
+    #expect(!String(decoding: peer.output.rawOutput + (try await peer.standardErrorToEnd()), as: UTF8.self).contains(key))
     await server.stop()
   }
 
@@ -124,8 +125,7 @@ struct ProviderEndToEndTests {
     for _ in 0..<5 { server.script("claude", FakeBehavior(.stall)) }
     let started = try await peer.request("execution.start", id: 1, params: flow)
     let runID = try #require(started["result"]?["run_id"]?.stringValue)
-    let deadline = ContinuousClock.now + .seconds(10)
-    while server.requests.count < 5, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(5)) }
+    #expect(await server.wait { requests, _ in requests >= 5 })
     try peer.sendLSP(requestBody("execution.cancel", id: 2, params: ["run_id": .string(runID)]))
     let (log, other) = try await peer.collectRun(runID)
     let summary = try EventLogChecker(flow: flow).check(log)
@@ -133,7 +133,7 @@ struct ProviderEndToEndTests {
     var answer = other.first { $0["id"] == 2 }
     if answer == nil { answer = try await peer.next() }
     #expect(answer?["result"]?["cancelled"] == true)
-    while server.disconnects < 5, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(5)) }
+    #expect(await server.wait { _, disconnects in disconnects >= 5 })
     #expect(server.disconnects == 5)
     await peer.finish()
     await server.stop()
@@ -179,8 +179,7 @@ struct ProviderCanaryTests {
     peer.closeInput()
     _ = try await peer.waitForExit(timeout: .seconds(5))
     try await peer.output.waitUntilClosed()
-    try await Task.sleep(for: .milliseconds(50))
-    let written = String(decoding: peer.output.rawOutput + peer.standardError, as: UTF8.self)
+    let written = String(decoding: peer.output.rawOutput + (try await peer.standardErrorToEnd()), as: UTF8.self)
     #expect(!written.contains(key))
     #expect(!written.contains("7e57"))
     await server.stop()

@@ -15,8 +15,7 @@ struct RunCommandTests {
     try await peer.output.waitUntilClosed()
     let stdout = String(decoding: peer.output.rawOutput, as: UTF8.self)
     #expect(!stdout.isEmpty)
-    try await Task.sleep(for: .milliseconds(20))
-    #expect(String(decoding: peer.standardError, as: UTF8.self).contains("completed"))
+    #expect(String(decoding: try await peer.standardErrorToEnd(), as: UTF8.self).contains("completed"))
   }
 
   @Test("run --json prints the notification stream, which keeps the invariants")
@@ -37,8 +36,7 @@ struct RunCommandTests {
       let peer = try ProcessPeer(arguments: [command, path("flows/invalid/cycle.json")])
       #expect(try await peer.waitForExit(timeout: .seconds(10)) == 1)
       try await peer.output.waitUntilClosed()
-      try await Task.sleep(for: .milliseconds(20))
-      let text = String(decoding: peer.output.rawOutput + peer.standardError, as: UTF8.self)
+      let text = String(decoding: peer.output.rawOutput + (try await peer.standardErrorToEnd()), as: UTF8.self)
       #expect(text.contains("cycle"), "\(command): \(text)")
     }
   }
@@ -83,14 +81,9 @@ struct RunCommandTests {
     try Data(text.utf8).write(to: file)
     defer { try? FileManager.default.removeItem(at: file) }
     let peer = try ProcessPeer(arguments: ["run", file.path])
-    let deadline = ContinuousClock.now + .seconds(20)
-    while !String(decoding: peer.standardErrorPrefix(4096), as: UTF8.self).contains("running") {
-      try #require(ContinuousClock.now < deadline)
-      try await Task.sleep(for: .milliseconds(5))
-    }
+    try await peer.waitForStandardError(containing: "running")
     kill(peer.processID, SIGINT)
     #expect(try await peer.waitForExit(timeout: .seconds(10)) == 130)
-    try await Task.sleep(for: .milliseconds(20))
-    #expect(String(decoding: peer.standardError.suffix(4096), as: UTF8.self).contains("cancelled after"))
+    #expect(String(decoding: (try await peer.standardErrorToEnd()).suffix(4096), as: UTF8.self).contains("cancelled after"))
   }
 }

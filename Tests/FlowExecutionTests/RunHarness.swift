@@ -5,6 +5,7 @@ import FlowRunnerServer
 import FlowRunnerTestSupport
 import JSON
 import JSONRPC
+import Signals
 import Synchronization
 
 /// Collects every run's notifications (encoded exactly as the server sends them, then parsed back).
@@ -95,15 +96,19 @@ enum Harness {
 /// Which nodes have started, for executors that wait on each other.
 final class StartLog: Sendable {
   private let started = Mutex<Set<String>>([])
+  private let changes = ChangeSignal()
 
-  func record(_ id: String) { _ = started.withLock { $0.insert(id) } }
+  func record(_ id: String) {
+    _ = started.withLock { $0.insert(id) }
+    changes.notify()
+  }
 
   func wait(for id: String, timeout: Duration) async throws -> Bool {
     let deadline = ContinuousClock.now + timeout
-    while ContinuousClock.now < deadline {
+    while true {
+      let seen = changes.version
       if started.withLock({ $0.contains(id) }) { return true }
-      try await Task.sleep(for: .milliseconds(1))
+      guard await changes.wait(changedFrom: seen, until: deadline) else { return false }
     }
-    return false
   }
 }

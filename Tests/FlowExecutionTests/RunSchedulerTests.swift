@@ -163,7 +163,7 @@ struct RunSchedulerTests {
     let dag = RandomDAG(nodeCount: Int(random.next() % 30) + 1, edgeProbability: 0.15, using: &random)
     let cap = Int(random.next() % 4) + 1
     var drive = try Drive(dag.flow, options: RunOptions(maxConcurrency: cap))
-    let stopAfter = random.next() % 3 == 0 ? Int(random.next() % 20) : Int.max
+    let stopAfter = random.next() % 3 == 0 ? Int(random.next() % 20) + 1 : Int.max
     var steps = 0
     while drive.advance() {
       steps += 1

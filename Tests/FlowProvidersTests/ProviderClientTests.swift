@@ -183,12 +183,10 @@ struct ProviderClientTests {
     let task = Task {
       try await client.complete(request, observer: CallObserver(onDelta: { _, _ in }))
     }
-    let deadline = ContinuousClock.now + .seconds(5)
-    while fixture.server.requests.isEmpty, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(5)) }
-    try await Task.sleep(for: .milliseconds(50))
+    #expect(await fixture.server.wait { requests, _ in requests >= 1 })
     task.cancel()
     _ = await task.result
-    while fixture.server.disconnects == 0, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(5)) }
+    #expect(await fixture.server.wait { _, disconnects in disconnects >= 1 })
     #expect(fixture.server.disconnects == 1)
     await fixture.server.stop()
   }

@@ -52,7 +52,7 @@ struct OutputWriterTests {
     #expect((1...3).contains(warnings.count), "\(warnings.count) warnings for 2048 messages")
     #expect(!writer.flush(timeoutMilliseconds: 50))
     close(fds[0])
-    #expect(writer.flush(timeoutMilliseconds: 2000) == false || writer.pendingByteCount == 0)
+    #expect(!writer.flush(timeoutMilliseconds: 2000))  // the reader is gone: never flushed
     #expect(writer.isBroken)
     writer.close()
     close(fds[1])
