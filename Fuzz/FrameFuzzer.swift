@@ -2,7 +2,9 @@
 // fed in chunks whose sizes the input chooses), the JSON parser, message classification and
 // params reading. Invariants checked on every input:
 // - no crash, no hang, no unbounded buffering (the parsers hold at most the size cap);
-// - every parsed document serializes and parses back to the same value.
+// - every parsed document serializes and parses back to the same value;
+// - reading a message's envelope with params kept as bytes accepts exactly what the full parser
+//   accepts, and the params read back from the bytes equal the parsed ones.
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzOneInput(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
@@ -27,7 +29,17 @@ public func fuzzOneInput(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
   for event in events {
     guard case .message(let body) = event else { continue }
     precondition(body.count <= cap, "a message larger than the cap was emitted")
-    guard let value = try? JSONParser.parse(body) else { continue }
+    let envelope = try? DecodedBody(body)
+    guard let value = try? JSONParser.parse(body) else {
+      precondition(envelope == nil, "the envelope reader accepted what the parser rejects")
+      continue
+    }
+    switch envelope {
+    case nil: preconditionFailure("the envelope reader rejected what the parser accepts")
+    case .message(.request(let request))?:
+      precondition(request.params == IncomingMessage(value).request?.params, "params read from bytes differ")
+    default: break
+    }
     let reparsed = try? JSONParser.parse(JSONSerializer.serialize(value))
     precondition(reparsed == value, "serialize/parse round trip changed the document")
     let messages = value.arrayValue ?? [value]
@@ -65,4 +77,12 @@ func fuzzServerSentEvents(_ payload: UnsafeBufferPointer<UInt8>, chunkSize: Int)
     offset = end
   }
   precondition(events == expected, "chunked SSE parsing differs from whole parsing")
+}
+
+extension IncomingMessage {
+  /// The request, when this is one.
+  var request: Request? {
+    if case .request(let request) = self { return request }
+    return nil
+  }
 }
