@@ -4,12 +4,20 @@ import JSON
 
 /// Chooses the provider and model for a node, first match wins (nodes.md, model resolution):
 /// the node's own `providerId` (+ `model`), the node type's default (passed over when its
-/// provider has no credentials), the flow's `provider_id` with its default model.
+/// provider has no credentials), the flow's `provider_id` with its default model. A flow whose
+/// `provider_id` is `echo` is a dry run: every node uses `echo`, whatever it names, and nothing
+/// goes over the network.
 public enum ModelResolver {
+  /// The provider that makes a whole run a dry run when the flow names it.
+  public static let dryRunProvider = "echo"
+
   /// The choice for `node`, or a `provider_not_configured` error saying how to fix it.
   public static func resolve(node: FlowNode, flowProviderID: String?, services: ExecutionServices) throws(NodeError)
     -> ModelChoice
   {
+    if flowProviderID == dryRunProvider, let echo = ProviderDescriptor.named(dryRunProvider) {
+      return ModelChoice(providerID: dryRunProvider, model: defaultModel(echo, services), source: .dryRun)
+    }
     if case .string(let providerID)? = node.data["providerId"], !providerID.isEmpty {
       let descriptor = try configured(providerID, services: services)
       let model = node.data["model"]?.stringValue.flatMap { $0.isEmpty ? nil : $0 }

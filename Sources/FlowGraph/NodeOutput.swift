@@ -21,6 +21,8 @@ public struct ModelChoice: Sendable, Hashable {
     case node
     case nodeTypeDefault = "node_type_default"
     case flow
+    /// The flow's provider is `echo`: every provider call of the run goes to `echo`.
+    case dryRun = "dry_run"
   }
 
   /// The provider id.

@@ -191,3 +191,56 @@ struct LifecycleEndToEndTests {
     await peer.finish()
   }
 }
+
+@Suite("Dry runs stay offline, against the built binary")
+struct DryRunEndToEndTests {
+  /// Every provider's key set and its base URL pointing at one fake server.
+  static func everyProvider(_ server: FakeProviderServer) -> [String: String] {
+    var environment: [String: String] = [:]
+    for provider in ["mistral", "glm", "openrouter", "huggingface", "claude"] {
+      environment.merge(providerEnvironment(provider, server: server, key: "sk-dry-\(provider)")) { _, new in new }
+    }
+    return environment
+  }
+
+  @Test("provider_id echo: every node uses echo, overrides and defaults included; no request is made")
+  func serverDryRun() async throws {
+    let server = try await FakeProviderServer.start()
+    let peer = try ProcessPeer(options: PeerOptions(environment: Self.everyProvider(server)))
+    try await peer.initialize()
+    let flow: JSONValue = [
+      "provider_id": "echo",
+      "nodes": [
+        ["id": "p", "type": "initialPrompt", "data": ["text": "a knight"]],
+        ["id": "t", "type": "translator", "data": ["language": "fr", "providerId": "mistral", "model": "mistral-large-latest"]],
+        ["id": "s", "type": "storyTeller", "data": [:]],
+      ],
+      "edges": [["source": "p", "target": "t"], ["source": "t", "target": "s"]],
+    ]
+    let started = try await peer.request("execution.start", id: 1, params: flow)
+    let runID = try #require(started["result"]?["run_id"]?.stringValue)
+    let (log, _) = try await peer.collectRun(runID)
+    let summary = try EventLogChecker(flow: flow).check(log)
+    #expect(summary.terminalMethod == "execution.completed")
+    for node in ["t", "s"] {
+      let model = summary.terminal["outputs"]?[node]?["model"]
+      #expect(model?["provider_id"] == "echo" && model?["source"] == "dry_run", "\(node): \(String(describing: model))")
+    }
+    #expect(server.requests.isEmpty, "a dry run sent \(server.requests.count) provider requests")
+    await peer.finish()
+    await server.stop()
+  }
+
+  @Test("flowrunner run --provider echo stays offline with every key set")
+  func commandLineDryRun() async throws {
+    let server = try await FakeProviderServer.start()
+    let peer = try ProcessPeer(
+      options: PeerOptions(environment: Self.everyProvider(server)),
+      arguments: ["run", FixtureFiles.root.appendingPathComponent("flows/persona-scene-prompt.json").path, "--provider", "echo"])
+    #expect(try await peer.waitForExit(timeout: .seconds(20)) == 0)
+    try await peer.output.waitUntilClosed()
+    #expect(String(decoding: peer.output.rawOutput, as: UTF8.self).contains("[echo]"))
+    #expect(server.requests.isEmpty)
+    await server.stop()
+  }
+}

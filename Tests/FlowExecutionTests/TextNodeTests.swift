@@ -11,7 +11,8 @@ import Testing
 struct ModelResolverTests {
   let keyed = NodeKits.standard.services(
     providers: ProviderConfiguration(settings: [
-      "mistral": ProviderSettings(apiKey: APIKey("k"), defaultModel: "mistral-large-latest")
+      "mistral": ProviderSettings(apiKey: APIKey("k"), defaultModel: "mistral-large-latest"),
+      "openrouter": ProviderSettings(apiKey: APIKey("k")),
     ]),
     modelDefaults: ["grammarFix": ModelDefault(providerID: "claude")])
 
@@ -20,7 +21,7 @@ struct ModelResolverTests {
   @Test("node override first, with the provider's default model when none is given")
   func nodeOverride() throws {
     let choice = try ModelResolver.resolve(
-      node: node("translator", ["providerId": "mistral"]), flowProviderID: "echo", services: keyed)
+      node: node("translator", ["providerId": "mistral"]), flowProviderID: "openrouter", services: keyed)
     #expect(choice == ModelChoice(providerID: "mistral", model: "mistral-large-latest", source: .node))
     let withModel = try ModelResolver.resolve(
       node: node("translator", ["providerId": "echo", "model": "echo-2"]), flowProviderID: nil, services: keyed)
@@ -29,18 +30,27 @@ struct ModelResolverTests {
 
   @Test("the node-type default when its provider has credentials, passed over when it has none")
   func nodeTypeDefault() throws {
-    let translator = try ModelResolver.resolve(node: node("translator"), flowProviderID: "echo", services: keyed)
+    let translator = try ModelResolver.resolve(node: node("translator"), flowProviderID: "openrouter", services: keyed)
     #expect(translator == ModelChoice(providerID: "mistral", model: "mistral-small-latest", source: .nodeTypeDefault))
     // grammarFix defaults to claude here, which has no key: the flow's provider is used.
-    let grammar = try ModelResolver.resolve(node: node("grammarFix"), flowProviderID: "echo", services: keyed)
-    #expect(grammar == ModelChoice(providerID: "echo", model: "echo-1", source: .flow))
+    let grammar = try ModelResolver.resolve(node: node("grammarFix"), flowProviderID: "openrouter", services: keyed)
+    #expect(grammar == ModelChoice(providerID: "openrouter", model: "openai/gpt-4o-mini", source: .flow))
+  }
+
+  @Test("a flow on echo is a dry run: node overrides and type defaults give way to echo")
+  func dryRun() throws {
+    for data: JSONObject in [["providerId": "mistral", "model": "mistral-large-latest"], [:]] {
+      let choice = try ModelResolver.resolve(node: node("translator", data), flowProviderID: "echo", services: keyed)
+      #expect(choice == ModelChoice(providerID: "echo", model: "echo-1", source: .dryRun))
+    }
   }
 
   @Test("no match, or a named provider without credentials, is provider_not_configured with a fix")
   func notConfigured() {
     #expect(throws: NodeError.self) { try ModelResolver.resolve(node: node("storyTeller"), flowProviderID: nil, services: keyed) }
     do {
-      _ = try ModelResolver.resolve(node: node("compressor", ["providerId": "glm"]), flowProviderID: "echo", services: keyed)
+      _ = try ModelResolver.resolve(
+        node: node("compressor", ["providerId": "glm"]), flowProviderID: "openrouter", services: keyed)
       Issue.record("expected an error")
     } catch {
       #expect(error.code == .providerNotConfigured)
@@ -117,7 +127,7 @@ struct TextNodeRunTests {
     let outputs = try #require(summary.terminal["outputs"]?.objectValue)
     for type in types + ["r"] {
       #expect(outputs[type]?["text"]?.stringValue?.hasPrefix("[echo] ") == true, "\(type)")
-      #expect(outputs[type]?["model"] == ["provider_id": "echo", "model": "echo-1", "source": "flow"])
+      #expect(outputs[type]?["model"] == ["provider_id": "echo", "model": "echo-1", "source": "dry_run"])
       #expect(outputs[type]?["usage"]?["output_tokens"]?.intValue ?? 0 > 0)
     }
     #expect(outputs["p"]?["text"] == "a knight")
