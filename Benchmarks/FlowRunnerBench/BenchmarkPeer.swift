@@ -18,6 +18,8 @@ final class BenchmarkPeer: Sendable {
   private static let startedPrefix = Array(#"{"jsonrpc":"2.0","method":"execution.started""#.utf8)
   /// Bodies that start with this prefix count as a run's end.
   private static let terminalPrefix = Array(#"{"jsonrpc":"2.0","method":"execution.c"#.utf8)
+  /// A body prefix to watch for, and when it first arrived.
+  private let watched = Mutex<(prefix: [UInt8], arrived: ContinuousClock.Instant?)>(([], nil))
 
   init(binary: String, arguments: [String] = ["serve", "--log-level", "error"], environment: [String: String] = [:]) throws {
     process = Process()
@@ -36,6 +38,16 @@ final class BenchmarkPeer: Sendable {
     let fd = stdoutPipe.fileHandleForReading.fileDescriptor
     let thread = Thread { [self] in
       readFrames(from: fd) { events in
+        let watchedPrefix = watched.withLock { $0.arrived == nil ? $0.prefix : [] }
+        if !watchedPrefix.isEmpty {
+          for event in events {
+            if case .message(let body) = event, body.starts(with: watchedPrefix) {
+              let now = ContinuousClock.now
+              watched.withLock { $0.arrived = now }
+              break
+            }
+          }
+        }
         for event in events {
           if case .message(let body) = event, body.starts(with: Self.startedPrefix) {
             let now = ContinuousClock.now
@@ -79,6 +91,21 @@ final class BenchmarkPeer: Sendable {
     let deadline = ContinuousClock.now + timeout
     while terminals < count {
       if ContinuousClock.now > deadline { throw BenchmarkError("only \(terminals) of \(count) runs ended") }
+      usleep(20)
+    }
+  }
+
+  /// Starts watching for a message whose body begins with `prefix`.
+  func watch(for prefix: String) {
+    watched.withLock { $0 = (Array(prefix.utf8), nil) }
+  }
+
+  /// Spins until the watched message has arrived and returns when it did.
+  func waitForWatched(timeout: Duration = .seconds(60)) throws -> ContinuousClock.Instant {
+    let deadline = ContinuousClock.now + timeout
+    while true {
+      if let arrived = watched.withLock({ $0.arrived }) { return arrived }
+      if ContinuousClock.now > deadline { throw BenchmarkError("the watched message did not arrive") }
       usleep(20)
     }
   }

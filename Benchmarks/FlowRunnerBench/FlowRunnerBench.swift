@@ -35,6 +35,12 @@ enum FlowRunnerBench {
       printTable(results)
       return
     }
+    if CommandLine.arguments.contains("--responsiveness-only") {
+      results += try ResponsivenessBenchmarks.pingBehindLargeValidate(binary: binary, repetitions: 5)
+      results += try ResponsivenessBenchmarks.sigtermExit(binary: binary, repetitions: 5)
+      printTable(results)
+      return
+    }
     if CommandLine.arguments.contains("--graph-only") {
       results += try GraphBenchmarks.execute(binary: binary, nodes: 10_000, repetitions: 9)
       results.append(try GraphBenchmarks.validate(binary: binary, nodes: 100_000, repetitions: 3))
@@ -52,6 +58,8 @@ enum FlowRunnerBench {
     results.append(try GraphBenchmarks.validate(binary: binary, nodes: 100_000, repetitions: 3))
     results.append(GraphBenchmarks.readerFloor(nodes: 10_000))
     results += try await PhaseBenchmarks.measure(nodes: 10_000)
+    results += try ResponsivenessBenchmarks.pingBehindLargeValidate(binary: binary, repetitions: 5)
+    results += try ResponsivenessBenchmarks.sigtermExit(binary: binary, repetitions: 5)
     results += try await ProviderBenchmarks.makespan(binary: binary)
     results += try await ProviderBenchmarks.cancelLatency(binary: binary)
     results += try await ProviderBenchmarks.manyRuns(binary: binary)

@@ -21,6 +21,9 @@ public struct LSPFrameParser: Sendable {
   }
 
   private var state = State.header
+  /// Bodies at least this large are collected at the front of the buffer and handed over
+  /// without a copy.
+  private static let moveThreshold = 64 << 10
   private var buffer: [UInt8] = []
   private var start = 0
   /// Where the search for the end of the header block resumes, so byte-by-byte input stays linear.
@@ -92,8 +95,18 @@ public struct LSPFrameParser: Sendable {
         state = .skip(remaining: length)
       case .body(let length):
         guard buffer.count - start >= length else { return }
-        events.append(.message(Array(buffer[start..<start + length])))
-        start += length
+        if length >= Self.moveThreshold, start == 0 {
+          // A large body at the front of the buffer is handed over whole, not copied; the few
+          // bytes after it (the next frame's start) move to a new buffer instead.
+          let rest = Array(buffer[length...])
+          buffer.removeSubrange(length...)
+          events.append(.message(buffer))
+          buffer = rest
+          start = 0
+        } else {
+          events.append(.message(Array(buffer[start..<start + length])))
+          start += length
+        }
         headerScanFrom = start
         state = .header
       case .header:
@@ -121,6 +134,14 @@ public struct LSPFrameParser: Sendable {
             state = .oversized(length: length)
           } else {
             state = .body(length: length)
+            if length >= Self.moveThreshold {
+              // Drop what precedes the body (what is buffered of it is small so far) and make
+              // room for all of it at once, so it can be handed over without a copy.
+              buffer.removeFirst(start)
+              start = 0
+              headerScanFrom = 0
+              buffer.reserveCapacity(length + 4096)
+            }
           }
         case .failure(let problem):
           events.append(.error(problem.error))

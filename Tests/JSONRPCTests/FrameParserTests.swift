@@ -196,4 +196,26 @@ struct InPlaceFramingTests {
     if case .error(let error)? = events.first { #expect(error.requestID == nil) } else { Issue.record("no error") }
   }
 
+  @Test("large bodies handed over without a copy come out intact, in any chunking, with what follows")
+  func largeBodies() {
+    let big = "[" + (0..<20_000).map { "\($0)" }.joined(separator: ",") + "]"
+    let script = lspFrame("{}") + lspFrame(big) + lspFrame("[1]") + lspFrame(big) + lspFrame(big) + lspFrame("{}")
+    let expected: [FrameEvent] = [
+      .message(Array("{}".utf8)), .message(Array(big.utf8)), .message(Array("[1]".utf8)), .message(Array(big.utf8)),
+      .message(Array(big.utf8)), .message(Array("{}".utf8)),
+    ]
+    var generator = SplitMix64(seed: 11)
+    for chunk in [1 << 20, 65_536, 4_093, 777] {
+      var parser = LSPFrameParser()
+      var events: [FrameEvent] = []
+      var offset = 0
+      while offset < script.count {
+        let size = max(1, Int(generator.next() % UInt64(chunk)) + 1)
+        parser.feed(Array(script[offset..<min(offset + size, script.count)]), into: &events)
+        offset += size
+      }
+      #expect(events == expected, "chunks up to \(chunk) bytes")
+      #expect(parser.bufferedByteCount == 0)
+    }
+  }
 }
