@@ -1,23 +1,29 @@
-import Foundation
 import Synchronization
 
 /// Turns a provider's stream of small text pieces into `execution.node.delta` events: pieces
-/// are gathered until 64 bytes or 25 ms have accumulated, so a fast stream cannot flood the
-/// client. `index` counts from 0 per attempt; a new attempt starts over. The concatenated text
-/// of an attempt's deltas is exactly the text the provider streamed.
+/// are held until 64 bytes have gathered or 25 ms have passed since the first held piece (a
+/// timer sends what is held then, so a slow stream still shows), the first piece included.
+/// `index` counts from 0 per attempt; a new attempt starts over. The concatenated text of an
+/// attempt's deltas is exactly the text the provider streamed.
 final class DeltaCoalescer: Sendable {
   private struct State {
     var attempt = 1
     var index = 0
     var pending = ""
-    var lastEmit = Date.distantPast
+    /// When the oldest held piece arrived.
+    var heldSince: ContinuousClock.Instant?
+    /// Bumped whenever held text goes out, so a timer armed for older text does nothing.
+    var generation = 0
+    var timerArmed = false
   }
 
   private let nodeID: String
   private let emit: @Sendable (RunEvent) -> Void
   private let state = Mutex(State())
-  private let minimumBytes = 64
-  private let minimumInterval = 0.025
+  /// Held text is sent once it reaches this many bytes…
+  static let minimumBytes = 64
+  /// … or once the oldest held piece is this old.
+  static let maximumDelay = Duration.milliseconds(25)
 
   init(nodeID: String, emit: @escaping @Sendable (RunEvent) -> Void) {
     self.nodeID = nodeID
@@ -25,37 +31,50 @@ final class DeltaCoalescer: Sendable {
   }
 
   func add(attempt: Int, text: String) {
-    let events = state.withLock { state -> [RunEvent] in
-      var events: [RunEvent] = []
+    let now = ContinuousClock.now
+    let armTimer = state.withLock { state -> Int? in
       if attempt != state.attempt {
-        if let event = Self.take(&state, nodeID: nodeID) { events.append(event) }
+        send(&state)
         state.attempt = attempt
         state.index = 0
       }
       state.pending += text
-      let now = Date()
-      if state.pending.utf8.count >= minimumBytes || now.timeIntervalSince(state.lastEmit) >= minimumInterval,
-        let event = Self.take(&state, nodeID: nodeID)
+      if state.heldSince == nil { state.heldSince = now }
+      if let since = state.heldSince,
+        state.pending.utf8.count >= Self.minimumBytes || now - since >= Self.maximumDelay
       {
-        state.lastEmit = now
-        events.append(event)
+        send(&state)
+        return nil
       }
-      return events
+      guard !state.timerArmed else { return nil }
+      state.timerArmed = true
+      return state.generation
     }
-    for event in events { emit(event) }
+    if let generation = armTimer {
+      Task { [self] in
+        try? await Task.sleep(for: Self.maximumDelay)
+        state.withLock { state in
+          state.timerArmed = false
+          if state.generation == generation { send(&state) }
+        }
+      }
+    }
   }
 
-  /// Sends what is pending (at the end of an attempt).
+  /// Sends what is held (at the end of an attempt).
   func flush() {
-    if let event = state.withLock({ Self.take(&$0, nodeID: nodeID) }) { emit(event) }
+    state.withLock { send(&$0) }
   }
 
-  private static func take(_ state: inout State, nodeID: String) -> RunEvent? {
-    guard !state.pending.isEmpty else { return nil }
-    defer {
-      state.pending = ""
-      state.index += 1
-    }
-    return .nodeDelta(nodeID: nodeID, attempt: state.attempt, index: state.index, text: state.pending)
+  /// Emits the held text as one delta. Called under the lock, so deltas go out in index order
+  /// whether the stream, the timer or the end of the attempt sends them.
+  private func send(_ state: inout State) {
+    state.generation += 1
+    state.heldSince = nil
+    guard !state.pending.isEmpty else { return }
+    let event = RunEvent.nodeDelta(nodeID: nodeID, attempt: state.attempt, index: state.index, text: state.pending)
+    state.pending = ""
+    state.index += 1
+    emit(event)
   }
 }
