@@ -63,7 +63,10 @@ let package = Package(
       name: "FakeProvider",
       dependencies: ["JSON", "Signals", nioCore, .product(name: "NIOPosix", package: "swift-nio"), nioHTTP1]
     ),
-    .executableTarget(name: "flowrunner-fake-provider", dependencies: ["FakeProvider"]),
+    .executableTarget(
+      name: "flowrunner-fake-provider",
+      dependencies: ["FakeProvider", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+    ),
     .executableTarget(
       name: "flowrunner-bench",
       dependencies: [

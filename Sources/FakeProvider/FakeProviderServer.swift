@@ -21,20 +21,36 @@ public final class FakeProviderServer: Sendable {
     var peakInFlight = 0
   }
 
+  /// What a request without a script or markers gets.
+  public struct Defaults: Sendable {
+    /// Delay before every response head.
+    public var latencyMilliseconds: Int
+    /// Delay between streamed chunks.
+    public var chunkDelayMilliseconds: Int
+
+    /// Defaults: answer at once.
+    public init(latencyMilliseconds: Int = 0, chunkDelayMilliseconds: Int = 0) {
+      self.latencyMilliseconds = latencyMilliseconds
+      self.chunkDelayMilliseconds = chunkDelayMilliseconds
+    }
+  }
+
   private let state = Mutex(State())
+  private let defaults: Defaults
   /// Moves on with every request and disconnect, for tests that wait for them.
   private let changes = ChangeSignal()
   private let channel: any Channel
   /// The port it listens on.
   public let port: Int
 
-  private init(channel: any Channel, port: Int) {
+  private init(channel: any Channel, port: Int, defaults: Defaults) {
     self.channel = channel
     self.port = port
+    self.defaults = defaults
   }
 
-  /// Starts a server on a free port of 127.0.0.1.
-  public static func start() async throws -> FakeProviderServer {
+  /// Starts a server on 127.0.0.1, on `port` or (0) a free one.
+  public static func start(port: Int = 0, defaults: Defaults = Defaults()) async throws -> FakeProviderServer {
     let box = ServerBox()
     let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
       .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -45,8 +61,8 @@ public final class FakeProviderServer: Sendable {
           try channel.pipeline.syncOperations.addHandler(FakeRequestHandler(server: box))
         }
       }
-      .bind(host: "127.0.0.1", port: 0).get()
-    let server = FakeProviderServer(channel: channel, port: channel.localAddress?.port ?? 0)
+      .bind(host: "127.0.0.1", port: port).get()
+    let server = FakeProviderServer(channel: channel, port: channel.localAddress?.port ?? 0, defaults: defaults)
     box.server.withLock { $0 = server }
     return server
   }
@@ -100,10 +116,7 @@ public final class FakeProviderServer: Sendable {
         state.scripts[request.provider] = queue
         return next
       }
-      // A request may carry its own latency: `fake-latency-ms=N` anywhere in its body (a node's
-      // notes, say), so each node of a benchmark flow can take its own time.
-      let latency = Self.requestedLatency(request.body) ?? 0
-      return FakeBehavior(.reply("This is a fake reply from \(request.provider)."), latencyMilliseconds: latency)
+      return FakeMarkers.behavior(for: request, provider: request.provider, defaults: defaults)
     }
   }
 
@@ -113,15 +126,6 @@ public final class FakeProviderServer: Sendable {
       $0.inFlight -= 1
     }
     changes.notify()
-  }
-
-  static func requestedLatency(_ body: [UInt8]) -> Int? {
-    let marker = Array("fake-latency-ms=".utf8)
-    guard body.count > marker.count,
-      let start = (0...(body.count - marker.count)).first(where: { body[$0..<$0 + marker.count].elementsEqual(marker) })
-    else { return nil }
-    let digits = body[(start + marker.count)...].prefix { (0x30...0x39).contains($0) }
-    return Int(String(decoding: digits, as: UTF8.self))
   }
 
   func noteClosed() { state.withLock { $0.inFlight -= 1 } }

@@ -1,0 +1,67 @@
+import FakeProvider
+import FlowRunnerTestSupport
+import Foundation
+import Testing
+
+@testable import FlowProviders
+
+@Suite("The fake provider scripted by markers in the request")
+struct FakeMarkerTests {
+  func call(_ model: String, provider: String = "mistral", fixture: Fixture) async throws -> Result<ChatResponse, ProviderError> {
+    let client = try fixture.client(provider)
+    let marked = ChatRequest(model: model, messages: [.user("Say hello.")])
+    do throws(ProviderError) {
+      return .success(try await client.complete(marked))
+    } catch {
+      return .failure(error)
+    }
+  }
+
+  @Test("a status marker answers that status with the provider's body; not retried when final")
+  func status() async throws {
+    let fixture = try await Fixture.make()
+    guard case .failure(let error) = try await call("fake-status=401", fixture: fixture) else {
+      Issue.record("expected a failure")
+      return
+    }
+    #expect(error.httpStatus == 401 && error.code == "provider_http_error")
+    #expect(fixture.server.requests.count == 1)
+    guard case .failure(let limited) = try await call("fake-status=429", provider: "claude", fixture: fixture) else {
+      Issue.record("expected a failure")
+      return
+    }
+    #expect(limited.code == "provider_rate_limited")
+    #expect(fixture.server.requests.count == 5)  // 1 + the four attempts of the 429
+    await fixture.server.stop()
+  }
+
+  @Test("malformed, latency and the plain reply")
+  func others() async throws {
+    let fixture = try await Fixture.make()
+    if case .failure(let error) = try await call("fake-malformed", fixture: fixture) {
+      #expect(error.code == "provider_bad_response")
+    } else {
+      Issue.record("expected a failure")
+    }
+    let slow = try await call("fake-latency-ms=30", fixture: fixture)
+    #expect((try? slow.get().text) == "This is a fake reply from mistral.")
+    await fixture.server.stop()
+  }
+
+  @Test("flowrunner-fake-provider --help explains the markers and exits 0")
+  func help() throws {
+    let binary = try ProcessPeer.binaryURL().deletingLastPathComponent().appendingPathComponent("flowrunner-fake-provider")
+    let process = Process()
+    process.executableURL = binary
+    process.arguments = ["--help"]
+    let output = Pipe()
+    process.standardOutput = output
+    try process.run()
+    let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    process.waitUntilExit()
+    #expect(process.terminationStatus == 0)
+    for marker in ["--port", "--latency-ms", "--chunk-ms", "fake-status=NNN", "fake-stall"] {
+      #expect(text.contains(marker), "help lacks \(marker)")
+    }
+  }
+}
