@@ -243,10 +243,10 @@ public final class FlowRunnerServer: MessageHandler {
     Task { [self] in
       switch endOfInput {
       case .cancel:
-        logger.info("Input closed; cancelling \(runs.liveRunCount) live runs and stopping.")
+        logger.info("Input closed; cancelling \(Self.liveRuns(runs.liveRunCount)) and stopping.")
         await stopRuns()
       case .drain:
-        logger.info("Input closed; letting \(runs.liveRunCount) live runs finish, then stopping.")
+        logger.info("Input closed; letting \(Self.liveRuns(runs.liveRunCount)) finish, then stopping.")
         await connection.waitUntilRequestsAnswered()
         runs.stopAccepting()
         await runs.waitUntilAllEnded()
@@ -259,13 +259,16 @@ public final class FlowRunnerServer: MessageHandler {
   /// A graceful stop (SIGTERM, SIGINT): stop reading, cancel live runs, let their terminal
   /// notifications out, answer what is in flight, and exit 0.
   public func terminate() {
-    logger.info("Terminating: cancelling \(runs.liveRunCount) live runs.")
+    logger.info("Terminating: cancelling \(Self.liveRuns(runs.liveRunCount)).")
     connection.stopReading()
     Task { [self] in
       await stopRuns()
       finish(exitCode: 0)
     }
   }
+
+  /// "1 live run", "3 live runs".
+  static func liveRuns(_ count: Int) -> String { count == 1 ? "1 live run" : "\(count) live runs" }
 
   /// Starts no more runs, cancels the live ones and gives their terminal notifications up to
   /// half a second, then answers every request still in flight `-32800`.

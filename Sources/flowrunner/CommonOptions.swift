@@ -23,20 +23,20 @@ struct CommonOptions: ParsableArguments {
   }
 
   /// The environment's settings with the config file's on top.
-  func loadBaseSettings() throws -> EngineSettings {
+  func loadBaseSettings() throws(CommandLineFailure) -> EngineSettings {
     let fromEnvironment = EngineSettings(providers: .fromEnvironment(ProcessInfo.processInfo.environment))
     guard let config else { return fromEnvironment }
-    guard let data = FileManager.default.contents(atPath: config) else {
-      throw ValidationError("Cannot read the config file at \(config).")
-    }
+    let bytes = try CommandLineFile.read(config, what: "config file")
     do {
-      let json = try JSONParser.parse([UInt8](data))
+      let json = try JSONParser.parse(bytes)
       let fromFile = try EngineSettings(reading: ParamsReader(json, path: "config"))
       return fromEnvironment.overlaid(with: fromFile)
     } catch let error as JSONParseError {
-      throw ValidationError("The config file \(config) is not valid JSON: \(error).")
+      throw CommandLineFile.malformed(config, bytes, error)
     } catch let error as ResponseError {
-      throw ValidationError("The config file \(config) is invalid: \(error.message)")
+      throw CommandLineFailure("The config file \(config) is invalid: \(error.message)", error: error)
+    } catch {
+      throw CommandLineFailure("The config file \(config) is invalid: \(error).")
     }
   }
 }

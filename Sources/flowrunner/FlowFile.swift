@@ -13,16 +13,16 @@ struct FlowFile {
   var flow: Flow
   var options: RunOptions
 
-  init(path: String) throws {
-    guard let data = FileManager.default.contents(atPath: path) else {
-      throw ValidationError("Cannot read the flow file \(path).")
-    }
+  init(path: String) throws(CommandLineFailure) {
+    let bytes = try CommandLineFile.read(path, what: "flow file")
     do {
-      (flow, options) = try FlowDocument.decode([UInt8](data), path: "flow")
+      (flow, options) = try FlowDocument.decode(bytes, path: "flow")
     } catch let error as JSONParseError {
-      throw ValidationError("\(path) is not valid JSON: \(error).")
+      throw CommandLineFile.malformed(path, bytes, error)
     } catch let error as ResponseError {
-      throw ValidationError("\(path): \(error.message)")
+      throw CommandLineFailure("\(path): \(error.message)", error: error)
+    } catch {
+      throw CommandLineFailure("\(path): \(error).")
     }
     if flow.flowID.isEmpty {
       flow.flowID = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent

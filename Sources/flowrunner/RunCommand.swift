@@ -14,7 +14,10 @@ import Synchronization
 struct RunCommand: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "run",
-    abstract: "Run one flow file. Exit codes: 0 completed, 1 failed or invalid, 130 cancelled (Ctrl-C).")
+    abstract: "Run one flow file.",
+    discussion:
+      "Exit codes: 0 completed, 1 the flow failed or is invalid, 2 bad usage or an unreadable or malformed file, 130 cancelled (Ctrl-C). With --json, stdout holds only JSON: the notification stream, or an error object."
+  )
 
   @Argument(help: "The flow file (execution.start params as JSON).")
   var flowPath: String
@@ -25,10 +28,11 @@ struct RunCommand: AsyncParsableCommand {
   @Option(help: "Run only this node and what is downstream of it (a partial run).")
   var trigger: String?
 
-  @Option(help: "Nodes executing at once (overrides the file's options).")
+  @Option(help: "Nodes executing at once, 1 to 10000 (overrides the file's options).")
   var maxConcurrency: Int?
 
-  @Option(help: "Stop the run after this many seconds (overrides the file's options).")
+  @Option(
+    parsing: .unconditional, help: "Stop the run after this many seconds, 0.001 to 31536000 (overrides the file's options).")
   var timeout: Double?
 
   @Flag(help: "Print the notification stream as NDJSON on stdout instead of the final outputs.")
@@ -36,18 +40,34 @@ struct RunCommand: AsyncParsableCommand {
 
   @OptionGroup var common: CommonOptions
 
+  /// The flags are checked exactly as the file's `options` are.
+  func validate() throws {
+    var flags = JSONObject()
+    if let maxConcurrency { flags["max_concurrency"] = .int(maxConcurrency) }
+    if let timeout { flags["timeout_seconds"] = timeout.isFinite ? .double(timeout) : .null }
+    if let timeout, !timeout.isFinite { throw ValidationError("--timeout must be a number of seconds.") }
+    do {
+      _ = try FlowDocument.options(flags, path: "options")
+    } catch {
+      let message = error.message.replacingOccurrences(of: "options.max_concurrency", with: "--max-concurrency")
+        .replacingOccurrences(of: "options.timeout_seconds", with: "--timeout")
+      throw ValidationError(message)
+    }
+  }
+
   func run() async throws {
     _ = common.bootstrapLogging(label: "flowrunner.run")
     let settings = try common.loadBaseSettings()
     var file = try FlowFile(path: flowPath)
     if let provider { file.flow.providerID = provider }
     if let trigger { file.flow.triggerNodeID = trigger }
-    if let maxConcurrency { file.options.maxConcurrency = max(1, maxConcurrency) }
+    if let maxConcurrency { file.options.maxConcurrency = maxConcurrency }
     if let timeout { file.options.timeoutSeconds = timeout }
     let validation = file.validate()
     guard validation.isValid else {
-      FileHandle.standardError.write(Data("The flow is invalid:\n\(describe(validation.issues))\n".utf8))
-      throw ExitCode(1)
+      let error = ExecutionStartMethod.invalidFlowError(validation.issues)
+      throw CommandLineFailure(
+        "The flow is invalid:\n\(describe(validation.issues))", code: CommandLineFailure.flowCode, error: error)
     }
     if !validation.issues.isEmpty {
       FileHandle.standardError.write(Data("\(describe(validation.issues))\n".utf8))

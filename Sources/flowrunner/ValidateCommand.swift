@@ -20,7 +20,7 @@ struct ValidateCommand: ParsableCommand {
     if json {
       print(FlowValidateMethod.encode(validation))
     } else if let plan = validation.plan {
-      print("valid: \(plan.nodes.count) nodes to run in \(plan.levels.count) levels")
+      print("valid: \(counted(plan.nodes.count, "node")) to run in \(counted(plan.levels.count, "level"))")
       if !validation.issues.isEmpty { print(describe(validation.issues)) }
     } else {
       print(describe(validation.issues))

@@ -87,3 +87,79 @@ struct RunCommandTests {
     #expect(String(decoding: (try await peer.standardErrorToEnd()).suffix(4096), as: UTF8.self).contains("cancelled after"))
   }
 }
+
+@Suite("One command-line contract: exit codes, --json and messages, against the built binary")
+struct CommandLineContractTests {
+  struct Outcome {
+    var code: Int32
+    var stdout: String
+    var stderr: String
+  }
+
+  func invoke(_ arguments: [String]) async throws -> Outcome {
+    let peer = try ProcessPeer(arguments: arguments)
+    let code = try await peer.waitForExit(timeout: .seconds(20))
+    try await peer.output.waitUntilClosed()
+    let stderr = String(decoding: try await peer.standardErrorToEnd(), as: UTF8.self)
+    return Outcome(code: code, stdout: String(decoding: peer.output.rawOutput, as: UTF8.self), stderr: stderr)
+  }
+
+  func temporary(_ text: String) throws -> String {
+    let file = FileManager.default.temporaryDirectory.appendingPathComponent("flowrunner-cli-\(UUID()).json")
+    try Data(text.utf8).write(to: file)
+    return file.path
+  }
+
+  @Test("every way a flow file or a flag can be bad: exit 2, one sentence, a JSON error under --json")
+  func badInput() async throws {
+    let malformed = try temporary("{\"nodes\":[\n  {\"id\": \"a\" \"type\": \"x\"}]}")
+    let empty = try temporary("")
+    let shapeless = try temporary(#"{"nodes":[{"type":"textOutput"}]}"#)
+    let flow = FixtureFiles.root.appendingPathComponent("flows/scene-prompt.json").path
+    let cases: [(arguments: [String], stderr: String, code: Int)] = [
+      (["run", malformed], "\(malformed):2:14: expected ',' or '}' in an object.", -32700),
+      (["validate", malformed], "\(malformed):2:14: expected ',' or '}' in an object.", -32700),
+      (["run", empty], "\(empty):1:1: unexpected end of input.", -32700),
+      (
+        ["run", "/nonexistent/flow.json"], "Cannot read the flow file /nonexistent/flow.json: No such file or directory.", -32602
+      ),
+      (["run", shapeless], "\(shapeless): flow.nodes[0].id is required.", -32602),
+      (["run", flow, "--max-concurrency", "0"], "--max-concurrency must be from 1 to 10000.", -32602),
+      (["run", flow, "--timeout", "0"], "--timeout must be from 0.001 to 31536000.0 seconds.", -32602),
+      (["run", flow, "--timeout", "-1"], "--timeout must be from 0.001 to 31536000.0 seconds.", -32602),
+      (["run", flow, "--timeout", "1e308"], "--timeout must be from 0.001 to 31536000.0 seconds.", -32602),
+    ]
+    for item in cases {
+      let text = try await invoke(item.arguments)
+      #expect(text.code == 2, "\(item.arguments): exit \(text.code)")
+      #expect(text.stderr.contains(item.stderr), "\(item.arguments): \(text.stderr)")
+      #expect(!text.stderr.contains("Usage:"), "\(item.arguments) printed a usage line")
+      #expect(text.stdout.isEmpty, "\(item.arguments) wrote to stdout without --json")
+      let json = try await invoke(item.arguments + ["--json"])
+      #expect(json.code == 2)
+      let error = try JSONParser.parse(json.stdout)
+      #expect(error["error"]?["code"] == .int(item.code), "\(item.arguments): \(json.stdout)")
+    }
+  }
+
+  @Test("an invalid flow: exit 1 with its issues, as the -32602 error under run --json and the result under validate --json")
+  func invalidFlow() async throws {
+    let cycle = FixtureFiles.root.appendingPathComponent("flows/invalid/cycle.json").path
+    let ran = try await invoke(["run", cycle, "--json"])
+    #expect(ran.code == 1)
+    let error = try JSONParser.parse(ran.stdout)
+    #expect(error["error"]?["code"] == -32602)
+    #expect(error["error"]?["data"]?["issues"]?.arrayValue?.first?["code"] == "cycle")
+    let validate = try await invoke(["validate", cycle, "--json"])
+    #expect(validate.code == 1)
+    #expect(try JSONParser.parse(validate.stdout)["valid"] == false)
+  }
+
+  @Test("counts read as English: one node, one level")
+  func plurals() async throws {
+    let single = try temporary(#"{"nodes":[{"id":"a","type":"initialPrompt","data":{"text":"x"}}]}"#)
+    let text = try await invoke(["validate", single])
+    #expect(text.code == 0)
+    #expect(text.stdout.contains("valid: 1 node to run in 1 level"), "\(text.stdout)")
+  }
+}

@@ -5,7 +5,7 @@ import JSONRPC
 
 /// `execution.start`: the flow and its `options` → `{run_id}`. An invalid flow is `-32602`
 /// with every issue in `data.issues`.
-enum ExecutionStartMethod: RequestCodec {
+public enum ExecutionStartMethod: RequestCodec {
   struct Params {
     var flow: Flow
     var options: RunOptions
@@ -27,6 +27,9 @@ enum ExecutionStartMethod: RequestCodec {
     case .shuttingDown: .invalidRequest("The server is shutting down and starts no more runs.")
     }
   }
+
+  /// The `-32602` for a flow with errors (the command line prints it under `--json`).
+  public static func invalidFlowError(_ issues: [ValidationIssue]) -> ResponseError { invalidFlow(issues) }
 
   /// The `-32602` for a flow with errors: the count and the first error in the message, every
   /// issue (warnings too) in `data.issues`.
