@@ -26,13 +26,32 @@ public struct FakeBehavior: Sendable {
   public var chunkDelayMilliseconds: Int
   /// Characters per streamed text chunk.
   public var chunkSize: Int
+  /// Whether answers carry token usage (a provider that reports none: `false`).
+  public var reportsUsage: Bool
+  /// How a reply's body is shaped, whatever the request asked for.
+  public var bodyShape: BodyShape
+
+  /// What a successful reply's body looks like.
+  public enum BodyShape: Sendable {
+    /// A stream when the request asked for one, a JSON body otherwise (what providers do).
+    case asRequested
+    /// Always one JSON body (`application/json`), even to a streamed request (some gateways).
+    case wholeJSON
+    /// Always an event stream (`text/event-stream`), even to a plain request.
+    case eventStream
+  }
 
   /// A behavior.
-  public init(_ outcome: Outcome, latencyMilliseconds: Int = 0, chunkDelayMilliseconds: Int = 0, chunkSize: Int = 8) {
+  public init(
+    _ outcome: Outcome, latencyMilliseconds: Int = 0, chunkDelayMilliseconds: Int = 0, chunkSize: Int = 8,
+    reportsUsage: Bool = true, bodyShape: BodyShape = .asRequested
+  ) {
     self.outcome = outcome
     self.latencyMilliseconds = latencyMilliseconds
     self.chunkDelayMilliseconds = chunkDelayMilliseconds
     self.chunkSize = chunkSize
+    self.reportsUsage = reportsUsage
+    self.bodyShape = bodyShape
   }
 }
 

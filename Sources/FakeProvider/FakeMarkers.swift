@@ -13,6 +13,9 @@
 /// | `fake-malformed` | HTTP 200 with a body that is not the provider's JSON |
 /// | `fake-truncated` | a stream that stops after two chunks without its end marker |
 /// | `fake-midstream-error` | a stream that sends two chunks, then the provider's in-stream error |
+/// | `fake-no-usage` | answers without token usage |
+/// | `fake-whole-body` | one JSON body (`application/json`) even to a streamed request |
+/// | `fake-sse-body` | an event stream even to a plain request |
 public enum FakeMarkers {
   /// The behavior a request asks for, on top of the server's defaults.
   static func behavior(for request: RecordedRequest, provider: String, defaults: FakeProviderServer.Defaults)
@@ -37,7 +40,11 @@ public enum FakeMarkers {
     } else {
       outcome = .reply("This is a fake reply from \(provider).")
     }
-    return FakeBehavior(outcome, latencyMilliseconds: latency, chunkDelayMilliseconds: chunkDelay)
+    let shape: FakeBehavior.BodyShape =
+      contains("fake-whole-body", in: body) ? .wholeJSON : contains("fake-sse-body", in: body) ? .eventStream : .asRequested
+    return FakeBehavior(
+      outcome, latencyMilliseconds: latency, chunkDelayMilliseconds: chunkDelay,
+      reportsUsage: !contains("fake-no-usage", in: body), bodyShape: shape)
   }
 
   static func contains(_ marker: String, in body: [UInt8]) -> Bool {

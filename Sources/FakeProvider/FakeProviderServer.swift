@@ -249,16 +249,21 @@ final class FakeRequestHandler: ChannelInboundHandler {
     let sampleText = "Streaming text that the fake provider sends in chunks."
     switch behavior.outcome {
     case .reply(let text):
-      guard stream else {
-        return [
-          .head(status: 200, headers: jsonType), .body(ProviderDialect.completion(provider: provider, model: model, text: text)),
-          .end,
-        ]
+      let asStream: Bool
+      switch behavior.bodyShape {
+      case .asRequested: asStream = stream
+      case .wholeJSON: asStream = false
+      case .eventStream: asStream = true
       }
+      guard asStream else {
+        let body = ProviderDialect.completion(provider: provider, model: model, text: text, usage: behavior.reportsUsage)
+        return [.head(status: 200, headers: jsonType), .body(body), .end]
+      }
+      let usage = behavior.reportsUsage && ProviderDialect.streamsUsage(provider: provider, request: json)
+      let end = ProviderDialect.streamEnd(provider: provider, outputTokens: text.split(separator: " ").count, usage: usage)
       return [.head(status: 200, headers: sse)]
-        + ProviderDialect.streamStart(provider: provider, model: model).map(ResponseStep.body)
-        + chunks(text).map { .body(ProviderDialect.streamText(provider: provider, $0)) }
-        + ProviderDialect.streamEnd(provider: provider, outputTokens: text.split(separator: " ").count).map(ResponseStep.body)
+        + ProviderDialect.streamStart(provider: provider, model: model, usage: usage).map(ResponseStep.body)
+        + chunks(text).map { .body(ProviderDialect.streamText(provider: provider, $0)) } + end.map(ResponseStep.body)
         + [.end]
     case .error(let status, let retryAfter):
       var headers = jsonType

@@ -44,29 +44,32 @@ enum ProviderDialect {
   }
 
   /// A complete response with `text`.
-  static func completion(provider: String, model: String, text: String) -> String {
+  static func completion(provider: String, model: String, text: String, usage: Bool = true) -> String {
     let words = text.split(separator: " ").count
     if isAnthropic(provider) {
-      return JSONValue.object([
+      var object: JSONObject = [
         "id": "msg_fake", "type": "message", "role": "assistant", "model": .string(model),
         "content": [["type": "text", "text": .string(text)]], "stop_reason": "end_turn",
-        "usage": ["input_tokens": 12, "output_tokens": .int(words)],
-      ]).description
+      ]
+      if usage { object["usage"] = ["input_tokens": 12, "output_tokens": .int(words)] }
+      return JSONValue.object(object).description
     }
-    return JSONValue.object([
+    var object: JSONObject = [
       "id": "chatcmpl-fake", "object": "chat.completion", "model": .string(model),
       "choices": [["index": 0, "message": ["role": "assistant", "content": .string(text)], "finish_reason": "stop"]],
-      "usage": ["prompt_tokens": 12, "completion_tokens": .int(words), "total_tokens": .int(12 + words)],
-    ]).description
+    ]
+    if usage { object["usage"] = ["prompt_tokens": 12, "completion_tokens": .int(words), "total_tokens": .int(12 + words)] }
+    return JSONValue.object(object).description
   }
 
   /// Stream events before the text (their SSE text).
-  static func streamStart(provider: String, model: String) -> [String] {
+  static func streamStart(provider: String, model: String, usage: Bool = true) -> [String] {
     if isAnthropic(provider) {
+      let usageField = usage ? #","usage":{"input_tokens":12,"output_tokens":1}"# : ""
       return [
         event(
           "message_start",
-          #"{"type":"message_start","message":{"id":"msg_fake","type":"message","role":"assistant","model":"\#(model)","content":[],"usage":{"input_tokens":12,"output_tokens":1}}}"#
+          #"{"type":"message_start","message":{"id":"msg_fake","type":"message","role":"assistant","model":"\#(model)","content":[]\#(usageField)}}"#
         ),
         event("content_block_start", #"{"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}}"#),
         event("ping", #"{"type": "ping"}"#),
@@ -94,22 +97,30 @@ enum ProviderDialect {
   }
 
   /// Stream events after the text.
-  static func streamEnd(provider: String, outputTokens: Int) -> [String] {
+  /// Stream events after the text; usage only when `usage` is true.
+  static func streamEnd(provider: String, outputTokens: Int, usage: Bool) -> [String] {
     if isAnthropic(provider) {
+      let usageField = usage ? #","usage":{"output_tokens":\#(outputTokens)}"# : ""
       return [
         event("content_block_stop", #"{"type":"content_block_stop","index":0}"#),
-        event(
-          "message_delta",
-          #"{"type":"message_delta","delta":{"stop_reason":"end_turn"},"usage":{"output_tokens":\#(outputTokens)}}"#),
+        event("message_delta", #"{"type":"message_delta","delta":{"stop_reason":"end_turn"}\#(usageField)}"#),
         event("message_stop", #"{"type":"message_stop"}"#),
       ]
     }
+    let usageField = usage ? #","usage":{"prompt_tokens":12,"completion_tokens":\#(outputTokens)}"# : ""
     return [
-      data(
-        #"{"id":"chatcmpl-fake","choices":[{"index":0,"delta":{},"finish_reason":"stop"}],"usage":{"prompt_tokens":12,"completion_tokens":\#(outputTokens)}}"#
-      ),
+      data(#"{"id":"chatcmpl-fake","choices":[{"index":0,"delta":{},"finish_reason":"stop"}]\#(usageField)}"#),
       "data: [DONE]\n\n",
     ]
+  }
+
+  /// Whether a streamed answer carries usage: Anthropic, Mistral and GLM always send it;
+  /// OpenRouter and Hugging Face only when the request asks (`stream_options.include_usage`).
+  static func streamsUsage(provider: String, request: JSONValue?) -> Bool {
+    switch provider {
+    case "openrouter", "huggingface": request?["stream_options"]?["include_usage"] == true
+    default: true
+    }
   }
 
   /// The provider's in-stream error.

@@ -46,8 +46,10 @@ extension NodeContext {
         NodeError.Code(rawValue: error.code) ?? .internalError, error.message, providerID: error.providerID,
         httpStatus: error.httpStatus, retryable: error.retryable)
     }
-    return NodeOutput(
-      text: response.text.trimmingWhitespace(), model: choice,
-      usage: TokenUsage(inputTokens: response.inputTokens, outputTokens: response.outputTokens))
+    // Usage is what the provider reported: none reported, none given (never invented zeros).
+    let usage =
+      response.reportsUsage
+      ? TokenUsage(inputTokens: response.inputTokens ?? 0, outputTokens: response.outputTokens ?? 0) : nil
+    return NodeOutput(text: response.text.trimmingWhitespace(), model: choice, usage: usage)
   }
 }

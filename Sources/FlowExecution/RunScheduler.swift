@@ -80,6 +80,8 @@ public struct RunScheduler: Sendable {
   /// Whether a node ended `cancelled` on its own (its executor was cancelled without a stop).
   private var nodeCancelled = false
   private var tokens = TokenUsage()
+  /// Whether every provider-calling node so far reported its usage.
+  private var usageComplete = true
 
   /// A scheduler for one planned run.
   public init(index: GraphIndex, plan: ExecutionPlan, options: RunOptions) {
@@ -180,6 +182,8 @@ public struct RunScheduler: Sendable {
       if let usage = output.usage {
         tokens.inputTokens += usage.inputTokens
         tokens.outputTokens += usage.outputTokens
+      } else if output.model != nil {
+        usageComplete = false
       }
       statusChanges.append((node, .completed))
       status[node] = .completed
@@ -264,6 +268,7 @@ public struct RunScheduler: Sendable {
     var usage = RunUsage()
     usage.tokens = tokens
     usage.providerCalls = tally.providerCalls
+    usage.complete = usageComplete
     let failedIDs = failedNodes.sorted { rank[$0] < rank[$1] }.map { nodes[$0].id }
     switch reason {
     case .timeout?:

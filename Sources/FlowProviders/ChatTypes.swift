@@ -43,13 +43,16 @@ public struct ChatResponse: Sendable, Hashable {
   public var text: String
   /// Why generation stopped (`stop`, `length`, ...).
   public var finishReason: String?
-  /// Prompt tokens.
-  public var inputTokens: Int
-  /// Completion tokens.
-  public var outputTokens: Int
+  /// Prompt tokens, when the provider reported them.
+  public var inputTokens: Int?
+  /// Completion tokens, when the provider reported them.
+  public var outputTokens: Int?
+
+  /// Whether the provider reported any usage.
+  public var reportsUsage: Bool { inputTokens != nil || outputTokens != nil }
 
   /// A response.
-  public init(text: String, finishReason: String? = nil, inputTokens: Int = 0, outputTokens: Int = 0) {
+  public init(text: String, finishReason: String? = nil, inputTokens: Int? = nil, outputTokens: Int? = nil) {
     self.text = text
     self.finishReason = finishReason
     self.inputTokens = inputTokens

@@ -24,6 +24,9 @@ public struct ProviderDescriptor: Sendable, Hashable {
   public var defaultModel: String
   /// Whether it can generate images.
   public var supportsImages: Bool
+  /// Whether streamed requests must ask for usage (`stream_options.include_usage`); the others
+  /// either send it anyway (Mistral, GLM, Anthropic) or refuse unknown fields (Mistral).
+  public var asksForStreamUsage: Bool { id == "openrouter" || id == "huggingface" }
   /// Whether it needs credentials at all.
   public var needsCredentials: Bool { kind != .offline }
 

@@ -10,7 +10,7 @@ struct FakeProviderCommand: AsyncParsableCommand {
     commandName: "flowrunner-fake-provider",
     abstract: "Serve a fake of the providers' APIs (Mistral, GLM, OpenRouter, Hugging Face, Anthropic) on 127.0.0.1.",
     discussion: """
-      Prints the environment that points flowrunner at it (the keys can be anything), then serves until interrupted. Each request gets a short reply in its provider's real format, streamed or not. Markers anywhere in a request (in a node's data.model, say) change the answer:
+      Prints the environment that points flowrunner at it (the keys can be anything), then serves until interrupted. Each request gets a short reply in its provider's real format, streamed or not. Markers anywhere in a request (in a node's data.model, with data.providerId naming the provider) change the answer:
 
         fake-latency-ms=N      reply after N ms
         fake-chunk-ms=N        wait N ms between streamed chunks
@@ -21,6 +21,9 @@ struct FakeProviderCommand: AsyncParsableCommand {
         fake-malformed         HTTP 200 with a body that is not the provider's JSON
         fake-truncated         a stream that stops without its end marker
         fake-midstream-error   a stream that turns into the provider's in-stream error
+        fake-no-usage          answers without token usage
+        fake-whole-body        one JSON body even to a streamed request
+        fake-sse-body          an event stream even to a plain request
       """)
 
   @Option(help: "The port to listen on (0: a free port).")

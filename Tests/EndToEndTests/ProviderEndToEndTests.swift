@@ -185,3 +185,34 @@ struct ProviderCanaryTests {
     await server.stop()
   }
 }
+
+@Suite("Usage as the provider reported it, through the built binary")
+struct UsageEndToEndTests {
+  @Test("a node whose provider reports no usage has none; the run's usage says it is incomplete")
+  func incomplete() async throws {
+    let server = try await FakeProviderServer.start()
+    let peer = try ProcessPeer(options: PeerOptions(environment: providerEnvironment("glm", server: server, key: "sk-usage")))
+    try await peer.initialize()
+    let flow: JSONValue = [
+      "provider_id": "glm", "options": ["stream": true],
+      "nodes": [
+        ["id": "p", "type": "initialPrompt", "data": ["text": "a lighthouse"]],
+        ["id": "counted", "type": "compressor", "data": [:]],
+        ["id": "silent", "type": "compressor", "data": ["providerId": "glm", "model": "fake-no-usage"]],
+      ],
+      "edges": [["source": "p", "target": "counted"], ["source": "p", "target": "silent"]],
+    ]
+    let started = try await peer.request("execution.start", id: 1, params: flow)
+    let runID = try #require(started["result"]?["run_id"]?.stringValue)
+    let (log, _) = try await peer.collectRun(runID)
+    let summary = try EventLogChecker(flow: flow).check(log)
+    #expect(summary.terminalMethod == "execution.completed")
+    let outputs = summary.terminal["outputs"]
+    #expect(outputs?["counted"]?["usage"]?["output_tokens"]?.intValue ?? 0 > 0)
+    #expect(outputs?["silent"]?["usage"] == nil, "usage was invented: \(String(describing: outputs?["silent"]))")
+    #expect(summary.terminal["usage"]?["complete"] == false)
+    #expect(summary.terminal["usage"]?["provider_calls"] == 2)
+    await peer.finish()
+    await server.stop()
+  }
+}

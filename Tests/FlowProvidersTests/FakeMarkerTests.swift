@@ -1,6 +1,7 @@
 import FakeProvider
 import FlowRunnerTestSupport
 import Foundation
+import Synchronization
 import Testing
 
 @testable import FlowProviders
@@ -63,5 +64,47 @@ struct FakeMarkerTests {
     for marker in ["--port", "--latency-ms", "--chunk-ms", "fake-status=NNN", "fake-stall"] {
       #expect(text.contains(marker), "help lacks \(marker)")
     }
+  }
+
+  func stream(_ model: String, provider: String, fixture: Fixture) async throws -> (ChatResponse, [String]) {
+    let client = try fixture.client(provider)
+    let hearing = Hearing()
+    let response = try await client.complete(
+      ChatRequest(model: model, messages: [.user("Say hello.")]), observer: hearing.observer(streaming: true))
+    return (response, hearing.deltas.withLock { $0.map(\.1) })
+  }
+
+  @Test("streams ask for usage where the API takes the option, and report what the provider sent", arguments: providers)
+  func streamedUsage(provider: String) async throws {
+    let fixture = try await Fixture.make()
+    let (response, _) = try await stream("m", provider: provider, fixture: fixture)
+    #expect(response.reportsUsage, "\(provider) reported no usage for a stream")
+    #expect((response.outputTokens ?? 0) > 0)
+    let body = String(decoding: fixture.server.requests[0].body, as: UTF8.self)
+    let asks = provider == "openrouter" || provider == "huggingface"
+    #expect(body.contains(#""stream_options":{"include_usage":true}"#) == asks, "\(provider): \(body)")
+    await fixture.server.stop()
+  }
+
+  @Test("a provider that reports no usage gives none, never zeros", arguments: providers)
+  func noUsage(provider: String) async throws {
+    let fixture = try await Fixture.make()
+    let (streamed, _) = try await stream("fake-no-usage", provider: provider, fixture: fixture)
+    #expect(!streamed.reportsUsage)
+    let plain = try await call("fake-no-usage", provider: provider, fixture: fixture).get()
+    #expect(!plain.reportsUsage && plain.inputTokens == nil && plain.outputTokens == nil)
+    await fixture.server.stop()
+  }
+
+  @Test("the body is read by its content type: a whole JSON body to a stream, events to a plain request", arguments: providers)
+  func contentType(provider: String) async throws {
+    let fixture = try await Fixture.make()
+    let (whole, deltas) = try await stream("fake-whole-body", provider: provider, fixture: fixture)
+    #expect(whole.text == "This is a fake reply from \(provider).")
+    #expect(deltas == [whole.text], "the whole answer shows as one delta")
+    let events = try await call("fake-sse-body", provider: provider, fixture: fixture).get()
+    #expect(events.text == "This is a fake reply from \(provider).")
+    #expect(fixture.server.requests.count == 2, "no retries: both answers were good")
+    await fixture.server.stop()
   }
 }

@@ -6,11 +6,12 @@ import Testing
 
 @Suite("SSE parser on recorded transcripts")
 struct SSEParserTests {
-  static let transcripts: [(file: String, format: WireFormat, text: String, input: Int, output: Int)] = [
+  /// Usage `nil`: the transcript reports none (it is never invented as zeros).
+  static let transcripts: [(file: String, format: WireFormat, text: String, input: Int?, output: Int?)] = [
     ("openrouter", .openAICompatible, "Hello, world", 9, 3),
     ("mistral", .openAICompatible, "Bonjour le monde", 11, 4),
     ("glm", .openAICompatible, "你好!", 6, 2),
-    ("huggingface", .openAICompatible, "Hi from HF", 0, 0),
+    ("huggingface", .openAICompatible, "Hi from HF", nil, nil),
     ("claude", .anthropic, "Hello there", 25, 15),
   ]
 

@@ -17,6 +17,7 @@ public final class HTTPChatProvider: ChatProvider {
   private let retry: RetryPolicy
   private let limiter: RequestLimiter
   private let transport: HTTPTransport
+  private let asksForStreamUsage: Bool
 
   /// A client for one provider with its effective settings; `nil` when it has no key or base URL.
   public init?(
@@ -30,6 +31,7 @@ public final class HTTPChatProvider: ChatProvider {
     case .offline: return nil
     }
     id = descriptor.id
+    asksForStreamUsage = descriptor.asksForStreamUsage
     self.apiKey = apiKey
     self.baseURL = baseURL
     timeout = settings.timeoutSeconds ?? 120
@@ -90,7 +92,7 @@ public final class HTTPChatProvider: ChatProvider {
 
   private func attemptCall(_ request: ChatRequest, attempt: Int, observer: CallObserver) async throws -> ChatResponse {
     let stream = observer.onDelta != nil
-    let body = format.body(request, stream: stream)
+    let body = format.body(request, stream: stream, askForUsage: asksForStreamUsage)
     let url = format.endpoint(base: baseURL)
     let state = Mutex(AttemptState())
     let format = self.format
@@ -101,11 +103,20 @@ public final class HTTPChatProvider: ChatProvider {
       exchange = try await limiter.run {
         try await self.transport.send(
           url: url, headers: self.headers, body: body, timeout: self.timeout, idleTimeout: self.idleTimeout,
-          onHead: { head in state.withLock { $0.status = head.status } },
+          onHead: { head in
+            // What the body is goes by its content type, not by what was asked: a gateway may
+            // answer a streamed request with one JSON body, or a plain one with events.
+            let contentType = head.headers.first(name: "content-type")?.lowercased() ?? ""
+            state.withLock {
+              $0.status = head.status
+              $0.isEventStream = contentType.contains("text/event-stream")
+            }
+          },
           onChunk: { chunk in
             let pieces = try state.withLock { state -> [String] in
-              guard state.status == 200, stream else {
-                state.body.append(contentsOf: chunk.readableBytesView.prefix(1 << 20 - state.body.count))
+              guard state.status == 200, state.isEventStream else {
+                let limit = state.status == 200 ? Self.wholeBodyLimit : 1 << 20
+                state.body.append(contentsOf: chunk.readableBytesView.prefix(max(0, limit - state.body.count)))
                 return []
               }
               var pieces: [String] = []
@@ -142,7 +153,7 @@ public final class HTTPChatProvider: ChatProvider {
         error: ProviderErrorMapping.error(providerID: id, status: exchange.status, body: finished.body), headers: exchange.headers
       )
     }
-    if stream {
+    if finished.isEventStream {
       guard finished.accumulator.ended else {
         throw AttemptFailure(
           error: ProviderError(
@@ -159,15 +170,23 @@ public final class HTTPChatProvider: ChatProvider {
         error: ProviderError(
           code: "provider_bad_response", message: "\(id): the response is not valid JSON (\(error)).", providerID: id))
     }
+    let response: ChatResponse
     do {
-      return try format.parseResponse(json, providerID: id)
+      response = try format.parseResponse(json, providerID: id)
     } catch {
       throw AttemptFailure(error: error)
     }
+    // A streamed request answered whole: its text is still shown as it arrived, in one piece.
+    if stream, !response.text.isEmpty { observer.onDelta?(attempt, response.text) }
+    return response
   }
+
+  /// The most of a successful, non-streamed body kept (a larger answer is a bad response).
+  static let wholeBodyLimit = 16 << 20
 
   private struct AttemptState: Sendable {
     var status = 0
+    var isEventStream = false
     var body: [UInt8] = []
     var parser = SSEParser()
     var accumulator = StreamAccumulator()

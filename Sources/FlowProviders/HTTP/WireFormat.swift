@@ -14,7 +14,7 @@ enum WireFormat: Sendable {
   }
 
   /// The request body. Only the documented fields are sent: Mistral answers 422 to anything else.
-  func body(_ request: ChatRequest, stream: Bool) -> [UInt8] {
+  func body(_ request: ChatRequest, stream: Bool, askForUsage: Bool = false) -> [UInt8] {
     var object: JSONObject = ["model": .string(request.model)]
     switch self {
     case .openAICompatible:
@@ -33,6 +33,7 @@ enum WireFormat: Sendable {
       if let temperature = request.temperature { object["temperature"] = .double(min(max(temperature, 0), 1)) }
     }
     object["stream"] = .bool(stream)
+    if stream, askForUsage, case .openAICompatible = self { object["stream_options"] = ["include_usage": true] }
     return JSONSerializer.serialize(.object(object))
   }
 
@@ -48,8 +49,7 @@ enum WireFormat: Sendable {
       let text = choice["message"]?["content"]?.stringValue ?? ""
       return ChatResponse(
         text: text, finishReason: choice["finish_reason"]?.stringValue,
-        inputTokens: json["usage"]?["prompt_tokens"]?.intValue ?? 0,
-        outputTokens: json["usage"]?["completion_tokens"]?.intValue ?? 0)
+        inputTokens: json["usage"]?["prompt_tokens"]?.intValue, outputTokens: json["usage"]?["completion_tokens"]?.intValue)
     case .anthropic:
       guard let content = json["content"]?.arrayValue else {
         throw ProviderError(
@@ -58,8 +58,7 @@ enum WireFormat: Sendable {
       let text = content.filter { $0["type"] == "text" }.compactMap { $0["text"]?.stringValue }.joined()
       return ChatResponse(
         text: text, finishReason: json["stop_reason"]?.stringValue,
-        inputTokens: json["usage"]?["input_tokens"]?.intValue ?? 0,
-        outputTokens: json["usage"]?["output_tokens"]?.intValue ?? 0)
+        inputTokens: json["usage"]?["input_tokens"]?.intValue, outputTokens: json["usage"]?["output_tokens"]?.intValue)
     }
   }
 }
@@ -68,8 +67,8 @@ enum WireFormat: Sendable {
 struct StreamAccumulator: Sendable {
   var text = ""
   var finishReason: String?
-  var inputTokens = 0
-  var outputTokens = 0
+  var inputTokens: Int?
+  var outputTokens: Int?
   var ended = false
 
   /// Applies one event; returns new text to report, throws for an error inside the stream.

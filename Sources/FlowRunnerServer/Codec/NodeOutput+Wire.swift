@@ -41,11 +41,11 @@ public enum NodeOutputWire {
     return .object(object)
   }
 
-  /// Run totals: `{input_tokens, output_tokens, provider_calls}`.
+  /// Run totals: `{input_tokens, output_tokens, provider_calls, complete}`.
   static func encode(_ usage: RunUsage) -> JSONValue {
     [
       "input_tokens": .int(usage.tokens.inputTokens), "output_tokens": .int(usage.tokens.outputTokens),
-      "provider_calls": .int(usage.providerCalls),
+      "provider_calls": .int(usage.providerCalls), "complete": .bool(usage.complete),
     ]
   }
 
