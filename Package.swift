@@ -36,7 +36,10 @@ let package = Package(
     .target(name: "FlowGraph", dependencies: ["JSON"]),
     .target(
       name: "FlowProviders",
-      dependencies: ["JSON", .product(name: "AsyncHTTPClient", package: "async-http-client"), nioCore, nioHTTP1, log]
+      dependencies: [
+        "JSON", .product(name: "AsyncHTTPClient", package: "async-http-client"), nioCore, nioHTTP1,
+        .product(name: "NIOPosix", package: "swift-nio"), log,
+      ]
     ),
     .target(name: "FlowExecution", dependencies: ["JSON", "Signals", "FlowGraph", "FlowProviders"]),
     .target(name: "FlowNodes", dependencies: ["JSON", "FlowGraph", "FlowProviders", "FlowExecution"]),
@@ -70,7 +73,8 @@ let package = Package(
     .executableTarget(
       name: "flowrunner-bench",
       dependencies: [
-        "JSON", "JSONRPC", "FlowGraph", "FlowExecution", "FlowNodes", "FlowRunnerServer", "FakeProvider", log,
+        "JSON", "JSONRPC", "FlowGraph", "FlowExecution", "FlowNodes", "FlowProviders", "FlowRunnerServer", "FakeProvider",
+        log,
       ],
       path: "Benchmarks/FlowRunnerBench"
     ),

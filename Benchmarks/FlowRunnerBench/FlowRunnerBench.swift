@@ -38,6 +38,7 @@ enum FlowRunnerBench {
     if CommandLine.arguments.contains("--responsiveness-only") {
       results += try ResponsivenessBenchmarks.pingBehindLargeValidate(binary: binary, repetitions: 5)
       results += try ResponsivenessBenchmarks.sigtermExit(binary: binary, repetitions: 5)
+      results += try await NetworkFailureBenchmarks.refusedAttempt(repetitions: 21)
       printTable(results)
       return
     }
@@ -60,6 +61,7 @@ enum FlowRunnerBench {
     results += try await PhaseBenchmarks.measure(nodes: 10_000)
     results += try ResponsivenessBenchmarks.pingBehindLargeValidate(binary: binary, repetitions: 5)
     results += try ResponsivenessBenchmarks.sigtermExit(binary: binary, repetitions: 5)
+    results += try await NetworkFailureBenchmarks.refusedAttempt(repetitions: 21)
     results += try await ProviderBenchmarks.makespan(binary: binary)
     results += try await ProviderBenchmarks.cancelLatency(binary: binary)
     results += try await ProviderBenchmarks.manyRuns(binary: binary)

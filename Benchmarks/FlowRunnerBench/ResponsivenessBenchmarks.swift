@@ -1,3 +1,4 @@
+import FlowProviders
 import Foundation
 import JSON
 import JSONRPC
@@ -59,6 +60,44 @@ enum ResponsivenessBenchmarks {
       Measurement(
         name: "… exits with code 0 after exactly one terminal notification", value: Double(terminals),
         unit: "of \(repetitions)", target: "all"),
+    ]
+  }
+}
+
+/// How fast a provider call attempt fails when nothing listens on the provider's port.
+enum NetworkFailureBenchmarks {
+  static func refusedAttempt(repetitions: Int) async throws -> [Measurement] {
+    // A loopback port nothing listens on: bound, then released.
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    _ = withUnsafeMutablePointer(to: &address) { pointer in
+      pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
+    }
+    close(fd)
+    let port = Int(UInt16(bigEndian: address.sin_port))
+    let settings = ProviderSettings(apiKey: APIKey("sk-bench"), baseURL: "http://127.0.0.1:\(port)/v1", timeoutSeconds: 30)
+    let clients = ProviderClients(
+      configuration: ProviderConfiguration(settings: ["mistral": settings]), retry: RetryPolicy(maxAttempts: 1))
+    guard let client = clients.client(for: "mistral") else { throw BenchmarkError("no client") }
+    var samples: [Double] = []
+    for _ in 0..<repetitions {
+      let start = ContinuousClock.now
+      do {
+        _ = try await client.complete(ChatRequest(model: "m", messages: [.user("hi")]))
+        throw BenchmarkError("a closed port answered")
+      } catch {
+        samples.append((ContinuousClock.now - start).seconds * 1000)
+      }
+    }
+    samples.sort()
+    return [
+      Measurement(
+        name: "a provider call attempt to a refused port fails after, median of \(repetitions)",
+        value: samples[samples.count / 2], unit: "ms", target: "<= 100 ms"),
+      Measurement(name: "… worst", value: samples[samples.count - 1], unit: "ms", target: "<= 100 ms"),
     ]
   }
 }

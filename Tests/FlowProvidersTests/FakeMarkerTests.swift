@@ -108,3 +108,46 @@ struct FakeMarkerTests {
     await fixture.server.stop()
   }
 }
+
+@Suite("Network failures fail an attempt at once, in one clean sentence")
+struct NetworkFailureTests {
+  /// A port on loopback that nothing listens on (bound, then released).
+  static func closedPort() throws -> Int {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    defer { close(fd) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    address.sin_port = 0
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    try withUnsafeMutablePointer(to: &address) { pointer in
+      try pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { raw in
+        guard bind(fd, raw, length) == 0, getsockname(fd, raw, &length) == 0 else { throw Fixture.NoClient() }
+      }
+    }
+    return Int(UInt16(bigEndian: address.sin_port))
+  }
+
+  @Test("connection refused: every attempt fails fast, retried on the documented schedule, one clean sentence")
+  func refused() async throws {
+    let port = try Self.closedPort()
+    let settings = ProviderSettings(apiKey: APIKey("sk-refused"), baseURL: "http://127.0.0.1:\(port)/v1", timeoutSeconds: 30)
+    let clients = ProviderClients(
+      configuration: ProviderConfiguration(settings: ["mistral": settings]), retry: RetryPolicy(baseDelay: 0.01))
+    let client = try #require(clients.client(for: "mistral"))
+    let hearing = Hearing()
+    let clock = ContinuousClock()
+    let start = clock.now
+    do {
+      _ = try await client.complete(request, observer: hearing.observer(streaming: false))
+      Issue.record("a closed port answered")
+    } catch {
+      #expect(error.code == "provider_network_error" && error.retryable)
+      #expect(error.message == "mistral: network error: connection refused.")
+    }
+    // Four attempts that each wait out a connect timeout would take 40 s; this is a hang bound
+    // (the per-attempt figure is measured by the benchmarks).
+    #expect(clock.now - start < .seconds(20))
+    #expect(hearing.attempts.withLock { $0 } == [1, 2, 3, 4])
+  }
+}

@@ -142,7 +142,7 @@ public final class HTTPChatProvider: ChatProvider {
       case .network(let reason):
         throw AttemptFailure(
           error: ProviderError(
-            code: "provider_network_error", message: "\(id): network error (\(reason)).", providerID: id, retryable: true))
+            code: "provider_network_error", message: "\(id): network error: \(reason).", providerID: id, retryable: true))
       }
     } catch let error as ProviderError {
       throw AttemptFailure(error: error)

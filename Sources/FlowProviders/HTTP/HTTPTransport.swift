@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import NIOCore
 import NIOHTTP1
+import NIOPosix
 import Synchronization
 
 /// One HTTP exchange with a provider, as the clients see it.
@@ -38,6 +39,10 @@ public final class HTTPTransport: Sendable {
     // Each provider's own limiter decides how many requests are in flight; the pool must not
     // hold them back below that.
     configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = 1024
+    // A refused or unreachable connection fails its attempt at once; the provider client's own
+    // retry schedule decides what happens next (the pool would retry silently until the connect
+    // timeout, ten seconds an attempt).
+    configuration.connectionPool.retryConnectionEstablishment = false
     client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
   }
 
@@ -115,11 +120,40 @@ public final class HTTPTransport: Sendable {
     Int64(DispatchTime.now().uptimeNanoseconds)
   }
 
-  /// A short description of a network error without request details (no URL, no headers).
+  /// A short phrase for a network error, without request details (no URL, no headers, no
+  /// nested error dumps): "connection refused", "host unreachable".
   static func describe(_ error: any Error) -> String {
-    if let error = error as? HTTPClientError { return "\(error)" }
-    if let error = error as? IOError { return "\(error.description)" }
-    return "\(type(of: error))"
+    switch error {
+    case let error as IOError: return reason(errno: error.errnoCode)
+    case let error as NIOConnectionError:
+      if let first = error.connectionErrors.first { return describe(first.error) }
+      if error.dnsAError != nil || error.dnsAAAAError != nil { return "the host name could not be resolved" }
+      return "the connection could not be made"
+    case let error as HTTPClientError:
+      switch error {
+      case .connectTimeout: return "connecting timed out"
+      case .remoteConnectionClosed: return "the provider closed the connection"
+      case .readTimeout: return "reading the response timed out"
+      case .tlsHandshakeTimeout: return "the TLS handshake timed out"
+      case .invalidURL, .emptyHost, .emptyScheme: return "the base URL is not usable"
+      default: return "the HTTP exchange failed"
+      }
+    default:
+      return String(describing: error).lowercased().contains("refused") ? "connection refused" : "the connection failed"
+    }
+  }
+
+  /// The OS's reason for a socket error, as a lower-case phrase.
+  static func reason(errno code: Int32) -> String {
+    switch code {
+    case ECONNREFUSED: "connection refused"
+    case EHOSTUNREACH: "host unreachable"
+    case ENETUNREACH: "network unreachable"
+    case ECONNRESET: "the provider reset the connection"
+    case ETIMEDOUT: "the connection timed out"
+    case EPIPE: "the provider closed the connection"
+    default: String(cString: strerror(code)).lowercased()
+    }
   }
 }
 
