@@ -15,6 +15,7 @@ public final class FakeProviderServer: Sendable {
   private struct State {
     var scripts: [String: [FakeBehavior]] = [:]
     var requests: [RecordedRequest] = []
+    var connections = 0
     var disconnects = 0
     var completed = 0
     var inFlight = 0
@@ -56,7 +57,8 @@ public final class FakeProviderServer: Sendable {
       .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
       .serverChannelOption(.backlog, value: 256)
       .childChannelInitializer { channel in
-        channel.eventLoop.makeCompletedFuture {
+        box.server.withLock { $0 }?.noteConnection()
+        return channel.eventLoop.makeCompletedFuture {
           try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
           try channel.pipeline.syncOperations.addHandler(FakeRequestHandler(server: box))
         }
@@ -79,6 +81,8 @@ public final class FakeProviderServer: Sendable {
 
   /// Every request received, in order.
   public var requests: [RecordedRequest] { state.withLock { $0.requests } }
+  /// TCP connections accepted, whether or not a request followed.
+  public var connections: Int { state.withLock { $0.connections } }
   /// Connections the client closed before its answer was complete.
   public var disconnects: Int { state.withLock { $0.disconnects } }
   /// Answers sent completely.
@@ -118,6 +122,10 @@ public final class FakeProviderServer: Sendable {
       }
       return FakeMarkers.behavior(for: request, provider: request.provider, defaults: defaults)
     }
+  }
+
+  func noteConnection() {
+    state.withLock { $0.connections += 1 }
   }
 
   func noteDisconnect() {

@@ -227,6 +227,7 @@ struct DryRunEndToEndTests {
       #expect(model?["provider_id"] == "echo" && model?["source"] == "dry_run", "\(node): \(String(describing: model))")
     }
     #expect(server.requests.isEmpty, "a dry run sent \(server.requests.count) provider requests")
+    #expect(server.connections == 0, "a dry run opened \(server.connections) connections")
     await peer.finish()
     await server.stop()
   }
@@ -240,7 +241,7 @@ struct DryRunEndToEndTests {
     #expect(try await peer.waitForExit(timeout: .seconds(20)) == 0)
     try await peer.output.waitUntilClosed()
     #expect(String(decoding: peer.output.rawOutput, as: UTF8.self).contains("[echo]"))
-    #expect(server.requests.isEmpty)
+    #expect(server.requests.isEmpty && server.connections == 0)
     await server.stop()
   }
 }

@@ -36,6 +36,7 @@ struct ErrorMappingTests {
         "overloaded (HTTP 529): Overloaded [overloaded_error]."
       ),
       ("huggingface", 500, "<html>Bad Gateway</html>", "<html>Bad Gateway</html>"),
+      ("openrouter", 503, "upstream connect error or disconnect/reset before headers\n", "upstream connect error"),
     ])
   func bodies(provider: String, status: Int, body: String, expected: String) {
     let error = ProviderErrorMapping.error(providerID: provider, status: status, body: Array(body.utf8))

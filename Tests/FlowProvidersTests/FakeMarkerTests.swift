@@ -49,6 +49,31 @@ struct FakeMarkerTests {
     await fixture.server.stop()
   }
 
+  @Test("flowrunner-fake-provider serves on the port it prints, with the latency it was given")
+  func tool() async throws {
+    let binary = try ProcessPeer.binaryURL().deletingLastPathComponent().appendingPathComponent("flowrunner-fake-provider")
+    let process = Process()
+    process.executableURL = binary
+    process.arguments = ["--port", "0", "--latency-ms", "1", "--chunk-ms", "1"]
+    let output = Pipe()
+    process.standardOutput = output
+    try process.run()
+    defer { process.terminate() }
+    var printed = ""
+    while !printed.contains("ANTHROPIC_BASE_URL") {
+      let data = output.fileHandleForReading.availableData
+      if data.isEmpty { break }
+      printed += String(decoding: data, as: UTF8.self)
+    }
+    let line = try #require(printed.split(separator: "\n").first { $0.contains("MISTRAL_BASE_URL=") })
+    let url = try #require(line.split(separator: " ").first { $0.hasPrefix("MISTRAL_BASE_URL=") }?.dropFirst(17))
+    #expect(printed.contains("export MISTRAL_API_KEY=fake"))
+    let settings = ProviderSettings(apiKey: APIKey("fake"), baseURL: String(url), timeoutSeconds: 10)
+    let clients = ProviderClients(configuration: ProviderConfiguration(settings: ["mistral": settings]))
+    let reply = try await #require(clients.client(for: "mistral")).complete(ChatRequest(model: "m", messages: [.user("hi")]))
+    #expect(reply.text == "This is a fake reply from mistral.")
+  }
+
   @Test("flowrunner-fake-provider --help explains the markers and exits 0")
   func help() throws {
     let binary = try ProcessPeer.binaryURL().deletingLastPathComponent().appendingPathComponent("flowrunner-fake-provider")
