@@ -54,20 +54,22 @@ enum NotificationText {
 
   /// `,"name":"value"`.
   static func field(_ name: StaticString, _ value: String, to out: inout [UInt8]) {
-    out.append(UInt8(ascii: ","))
-    out.append(UInt8(ascii: "\""))
-    JSONSerializer.appendRaw(name, to: &out)
-    JSONSerializer.appendRaw(#"":"#, to: &out)
+    key(name, to: &out)
     JSONSerializer.append(value, to: &out)
   }
 
   /// `,"name":N`.
   static func field(_ name: StaticString, _ value: Int, to out: inout [UInt8]) {
+    key(name, to: &out)
+    JSONSerializer.append(value, to: &out)
+  }
+
+  /// `,"name":`.
+  private static func key(_ name: StaticString, to out: inout [UInt8]) {
     out.append(UInt8(ascii: ","))
     out.append(UInt8(ascii: "\""))
     JSONSerializer.appendRaw(name, to: &out)
     JSONSerializer.appendRaw(#"":"#, to: &out)
-    JSONSerializer.append(value, to: &out)
   }
 
   /// A node output; the common text-only case without building a JSON value.
