@@ -24,16 +24,19 @@ public final class Connection: Sendable {
     public var outputWarningBytes: Int
     /// Messages at least this large are parsed off the reader thread.
     public var backgroundParseBytes: Int
+    /// The most elements a batch may have; a larger one is answered with one `-32600`.
+    public var maximumBatch: Int
 
     /// A configuration with the engine's defaults.
     public init(
       framingMode: FramingMode = .auto, maximumMessageBytes: Int = 64 << 20, outputWarningBytes: Int = 16 << 20,
-      backgroundParseBytes: Int = 256 << 10
+      backgroundParseBytes: Int = 256 << 10, maximumBatch: Int = 10_000
     ) {
       self.framingMode = framingMode
       self.maximumMessageBytes = maximumMessageBytes
       self.outputWarningBytes = outputWarningBytes
       self.backgroundParseBytes = backgroundParseBytes
+      self.maximumBatch = maximumBatch
     }
   }
 
@@ -161,7 +164,7 @@ public final class Connection: Sendable {
     guard body.count >= configuration.backgroundParseBytes else {
       let decoded: DecodedBody
       do {
-        decoded = try DecodedBody(body)
+        decoded = try DecodedBody(body, maximumBatch: configuration.maximumBatch)
       } catch {
         logger.warning("Malformed JSON: \(error)")
         writer.enqueue(OutgoingMessage.response(id: .null, error: .parseError("Parse error: \(error).")))
@@ -177,7 +180,9 @@ public final class Connection: Sendable {
     }
     let ticket = pipeline.enqueue(.parsing(id: RequestIDSniffer.sniff(body[...])))
     Task.detached { [self] in
-      switch Result(catching: { () throws(JSONParseError) -> DecodedBody in try DecodedBody(body) }) {
+      switch Result(catching: { () throws(JSONParseError) -> DecodedBody in
+        try DecodedBody(body, maximumBatch: configuration.maximumBatch)
+      }) {
       case .success(let decoded): pipeline.complete(ticket, with: .decoded(decoded))
       case .failure(let error): pipeline.complete(ticket, with: .malformed(String(describing: error)))
       }
@@ -227,6 +232,13 @@ public final class Connection: Sendable {
       return
     case .batch(let batch):
       elements = batch
+    case .oversizedBatch(let count, let limit):
+      logger.warning("Refused a batch of \(count) messages (the limit is \(limit)).")
+      writer.enqueue(
+        OutgoingMessage.response(
+          id: .null,
+          error: .invalidRequest("A batch of \(count) messages exceeds the limit of \(limit); send at most \(limit) at once.")))
+      return
     }
     defer { if elements.count > 1000 { releaseLater(elements) } }
     guard !elements.isEmpty else {
@@ -234,6 +246,9 @@ public final class Connection: Sendable {
       return
     }
     let messages = elements.map(IncomingMessage.init)
+    // One log line for the batch, not one per element.
+    let invalid = messages.count { if case .invalid = $0 { true } else { false } }
+    if invalid > 0 { logger.warning("A batch of \(messages.count) holds \(invalid) invalid messages.") }
     let answered = messages.filter {
       switch $0 {
       case .request, .invalid: true
@@ -261,7 +276,7 @@ public final class Connection: Sendable {
   /// Reads and routes one message body on the calling thread (tests and the fuzzer).
   func dispatch(body: [UInt8], handler: some MessageHandler) {
     do {
-      dispatch(try DecodedBody(body), handler: handler)
+      dispatch(try DecodedBody(body, maximumBatch: configuration.maximumBatch), handler: handler)
     } catch {
       writer.enqueue(OutgoingMessage.response(id: .null, error: .parseError("Parse error: \(error).")))
     }
@@ -281,7 +296,7 @@ public final class Connection: Sendable {
   ) {
     switch message {
     case .invalid(let id, let error):
-      logger.warning("Invalid request: \(error.message)")
+      if collector == nil { logger.warning("Invalid request: \(error.message)") }
       deliver(nil, OutgoingMessage.response(id: id, error: error))
     case .response(let id):
       logger.debug("Ignoring a response to id \(id): this engine sends no requests.")

@@ -190,10 +190,14 @@ public enum IncomingMessage: Sendable {
 public enum DecodedBody: Sendable {
   case message(IncomingMessage)
   case batch([JSONValue])
+  /// A batch with more elements than allowed: answered with one `-32600`, its elements unread.
+  case oversizedBatch(count: Int, limit: Int)
 
   /// Reads a body: a top-level object is classified from its envelope with `params` kept as
-  /// bytes; anything else is parsed whole. Invalid JSON throws.
-  public init(_ body: [UInt8]) throws(JSONParseError) {
+  /// bytes; a batch is counted first (checked against the grammar, nothing built) and parsed
+  /// only when it has at most `maximumBatch` elements; anything else is parsed whole. Invalid
+  /// JSON throws.
+  public init(_ body: [UInt8], maximumBatch: Int = .max) throws(JSONParseError) {
     let decoded = try body.withUnsafeBufferPointer { buffer throws(JSONParseError) -> DecodedBody in
       var scanner = JSONScanner(buffer)
       switch scanner.peekKind() {
@@ -201,6 +205,20 @@ public enum DecodedBody: Sendable {
         let message = try IncomingMessage.scanning(&scanner, bytes: body)
         try scanner.expectEnd()
         return .message(message)
+      case .array? where maximumBatch < .max:
+        var counter = scanner
+        var array = try counter.enterArray()
+        var count = 0
+        while try counter.nextElement(in: &array) {
+          count += 1
+          try counter.skipValue()
+        }
+        try counter.expectEnd()
+        guard count <= maximumBatch else { return .oversizedBatch(count: count, limit: maximumBatch) }
+        let value = try scanner.readValue()
+        try scanner.expectEnd()
+        if case .array(let elements) = value { return .batch(elements) }
+        return .message(IncomingMessage(value))
       default:
         let value = try scanner.readValue()
         try scanner.expectEnd()

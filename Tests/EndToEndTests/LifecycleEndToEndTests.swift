@@ -190,6 +190,31 @@ struct LifecycleEndToEndTests {
     #expect(answer["result"] == [:])
     await peer.finish()
   }
+
+  @Test("a batch over 10,000 elements is one -32600, counted without being built; the engine keeps serving")
+  func oversizedBatch() async throws {
+    let peer = try ProcessPeer()
+    try await peer.initialize(framing: .ndjson)
+    var batch: [UInt8] = [UInt8(ascii: "[")]
+    batch.reserveCapacity(2_000_010)
+    for index in 0..<1_000_000 {
+      if index > 0 { batch.append(UInt8(ascii: ",")) }
+      batch.append(UInt8(ascii: "1"))
+    }
+    batch += Array("]\n".utf8)
+    try await peer.sendLarge(batch + Array(#"{"jsonrpc":"2.0","id":"after","method":"ping"}"#.utf8) + [0x0A])
+    // The ping does not wait for the batch being read (it may come first).
+    let answers = [try await peer.next(timeout: .seconds(30)), try await peer.next(timeout: .seconds(30))]
+    let refused = try #require(answers.first { $0["error"] != nil })
+    #expect(refused["error"]?["code"] == -32600)
+    #expect(refused["error"]?["message"]?.stringValue?.contains("1000000 messages exceeds the limit of 10000") == true)
+    #expect(answers.contains { $0["id"] == "after" })
+    // A batch at the limit is answered element by element, in one array.
+    let limit = "[" + Array(repeating: #"{"jsonrpc":"2.0","id":1,"method":"ping"}"#, count: 10_000).joined(separator: ",") + "]"
+    try await peer.sendLarge(Array((limit + "\n").utf8))
+    #expect(try await peer.next(timeout: .seconds(30)).arrayValue?.count == 10_000)
+    await peer.finish()
+  }
 }
 
 @Suite("Dry runs stay offline, against the built binary")

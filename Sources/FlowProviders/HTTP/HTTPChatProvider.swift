@@ -102,7 +102,7 @@ public final class HTTPChatProvider: ChatProvider {
     do {
       exchange = try await limiter.run {
         try await self.transport.send(
-          url: url, headers: self.headers, body: body, timeout: self.timeout, idleTimeout: self.idleTimeout,
+          url: url, headers: self.headers, body: body, timeout: self.timeout, idleTimeout: stream ? self.idleTimeout : nil,
           onHead: { head in
             // What the body is goes by its content type, not by what was asked: a gateway may
             // answer a streamed request with one JSON body, or a plain one with events.

@@ -55,11 +55,14 @@ public final class HTTPTransport: Sendable {
     }
   }
 
-  /// Sends a request and streams the body to `onChunk`, all within `timeout`, failing when the
-  /// body goes quiet for `idleTimeout`. Returns the status and headers once the body has ended.
+  /// Sends a request and streams the body to `onChunk`, all within `timeout`. With an
+  /// `idleTimeout` (streams), it also fails when, once the response has begun, nothing arrives
+  /// for that long; a plain request has only the whole-request timeout, however long the
+  /// provider takes to compose its one body. Returns the status and headers once the body has
+  /// ended.
   public func send(
     url: String, method: HTTPMethod = .POST, headers: [(String, String)], body: [UInt8], timeout: Double,
-    idleTimeout: Double, onHead: @escaping @Sendable (HTTPExchange) throws -> Void,
+    idleTimeout: Double?, onHead: @escaping @Sendable (HTTPExchange) throws -> Void,
     onChunk: @escaping @Sendable (ByteBuffer) throws -> Void
   ) async throws -> HTTPExchange {
     var request = HTTPClientRequest(url: url)
@@ -82,14 +85,17 @@ public final class HTTPTransport: Sendable {
         return exchange
       }
       group.addTask {
-        // The watchdog: the whole-request deadline and the idle timeout between chunks.
+        // The watchdog: the whole-request deadline and, for streams, the idle timeout counted
+        // from the response head on.
         let deadline = Self.nowNanoseconds() + Int64(timeout * 1e9)
-        let idle = Int64(idleTimeout * 1e9)
+        let period = min(idleTimeout ?? timeout, timeout)
         while true {
-          try await Task.sleep(for: .milliseconds(Int64(min(idleTimeout, timeout) * 250).clamped(to: 5...1000)))
+          try await Task.sleep(for: .milliseconds(Int64(period * 250).clamped(to: 5...1000)))
           let now = Self.nowNanoseconds()
           if now >= deadline { throw TransportFailure.requestTimeout(seconds: timeout) }
-          if now - lastProgress.last >= idle { throw TransportFailure.streamIdle(seconds: idleTimeout) }
+          if let idleTimeout, let last = lastProgress.last, now - last >= Int64(idleTimeout * 1e9) {
+            throw TransportFailure.streamIdle(seconds: idleTimeout)
+          }
         }
       }
       defer { group.cancelAll() }
@@ -159,9 +165,14 @@ public final class HTTPTransport: Sendable {
 
 /// When the last sign of life (response head, body chunk) arrived.
 final class ProgressClock: Sendable {
-  private let value = Atomic<Int64>(HTTPTransport.nowNanoseconds())
+  /// 0 until the response has begun.
+  private let value = Atomic<Int64>(0)
   func touch() { value.store(HTTPTransport.nowNanoseconds(), ordering: .relaxed) }
-  var last: Int64 { value.load(ordering: .relaxed) }
+  /// When the last sign of life arrived, or `nil` before the response began.
+  var last: Int64? {
+    let last = value.load(ordering: .relaxed)
+    return last == 0 ? nil : last
+  }
 }
 
 extension Comparable {
