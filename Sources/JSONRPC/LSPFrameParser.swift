@@ -18,6 +18,9 @@ public struct LSPFrameParser: Sendable {
     /// An oversized body: its first bytes are read for the request id, then it is skipped.
     case oversized(length: Int)
     case skip(remaining: Int)
+    /// After a header block with no usable length: the bytes up to the next `Content-Length`
+    /// (a body the client sent behind the bad header, say) are dropped.
+    case resync
   }
 
   private var state = State.header
@@ -145,10 +148,42 @@ public struct LSPFrameParser: Sendable {
           }
         case .failure(let problem):
           events.append(.error(problem.error))
-          if let length = problem.bodyLength { state = .skip(remaining: length) }
+          state = problem.bodyLength.map { .skip(remaining: $0) } ?? .resync
         }
+      case .resync:
+        guard let found = nextContentLength() else {
+          // Keep what could be the start of the name, drop the rest.
+          start = max(start, buffer.count - (Self.contentLengthName.count - 1))
+          headerScanFrom = start
+          return
+        }
+        start = found
+        headerScanFrom = found
+        state = .header
       }
     }
+  }
+
+  private static let contentLengthName = Array("content-length".utf8)
+
+  /// Where the next `Content-Length` (any case) begins, from `start` on.
+  private func nextContentLength() -> Int? {
+    let name = Self.contentLengthName
+    guard buffer.count - start >= name.count else { return nil }
+    var index = start
+    while index <= buffer.count - name.count {
+      if buffer[index] | 0x20 == name[0] {
+        var matches = true
+        for offset in 1..<name.count where buffer[index + offset] | 0x20 != name[offset] {
+          // "-" has no case: 0x2D | 0x20 == 0x2D.
+          matches = false
+          break
+        }
+        if matches { return index }
+      }
+      index += 1
+    }
+    return nil
   }
 
   private mutating func findHeaderEnd() -> Int? {

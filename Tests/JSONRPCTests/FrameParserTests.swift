@@ -218,4 +218,27 @@ struct InPlaceFramingTests {
       #expect(parser.bufferedByteCount == 0)
     }
   }
+
+  @Test(
+    "after a header block with a bad length, parsing resumes at the next Content-Length, even with a body behind it",
+    arguments: ["abc", "-5", "+40", "0x28", "", "40\r\nContent-Length: 41"])
+  func resynchronise(length: String) {
+    let body = #"{"jsonrpc":"2.0","id":1,"method":"ping"}"#
+    let script = Array("Content-Length: \(length)\r\n\r\n\(body)".utf8) + lspFrame(body) + lspFrame("[2]")
+    for chunk in [1, 7, script.count] {
+      var parser = LSPFrameParser()
+      var events: [FrameEvent] = []
+      var offset = 0
+      while offset < script.count {
+        parser.feed(Array(script[offset..<min(offset + chunk, script.count)]), into: &events)
+        offset += chunk
+      }
+      let messages = events.compactMap { event -> [UInt8]? in
+        if case .message(let bytes) = event { return bytes }
+        return nil
+      }
+      #expect(messages == [Array(body.utf8), Array("[2]".utf8)], "length '\(length)' in chunks of \(chunk): \(events)")
+      #expect(events.first.map { if case .error = $0 { true } else { false } } == true)
+    }
+  }
 }
