@@ -12,8 +12,6 @@ final class DeltaCoalescer: Sendable {
     var pending = ""
     /// When the oldest held piece arrived.
     var heldSince: ContinuousClock.Instant?
-    /// Bumped whenever held text goes out, so a timer armed for older text does nothing.
-    var generation = 0
     var timerArmed = false
   }
 
@@ -32,7 +30,7 @@ final class DeltaCoalescer: Sendable {
 
   func add(attempt: Int, text: String) {
     let now = ContinuousClock.now
-    let armTimer = state.withLock { state -> Int? in
+    let armTimer = state.withLock { state -> Bool in
       if attempt != state.attempt {
         send(&state)
         state.attempt = attempt
@@ -44,20 +42,34 @@ final class DeltaCoalescer: Sendable {
         state.pending.utf8.count >= Self.minimumBytes || now - since >= Self.maximumDelay
       {
         send(&state)
-        return nil
+        return false
       }
-      guard !state.timerArmed else { return nil }
+      guard !state.timerArmed else { return false }
       state.timerArmed = true
-      return state.generation
+      return true
     }
-    if let generation = armTimer {
-      Task { [self] in
-        try? await Task.sleep(for: Self.maximumDelay)
-        state.withLock { state in
+    if armTimer { startTimer(after: Self.maximumDelay) }
+  }
+
+  /// One timer at a time: when it fires it sends what has been held for 25 ms, or waits again
+  /// for the rest of the window of text held since.
+  private func startTimer(after delay: Duration) {
+    Task { [self] in
+      try? await Task.sleep(for: delay)
+      let again = state.withLock { state -> Duration? in
+        guard let since = state.heldSince else {
           state.timerArmed = false
-          if state.generation == generation { send(&state) }
+          return nil
         }
+        let held = ContinuousClock.now - since
+        if held >= Self.maximumDelay {
+          send(&state)
+          state.timerArmed = false
+          return nil
+        }
+        return Self.maximumDelay - held
       }
+      if let again { startTimer(after: again) }
     }
   }
 
@@ -69,7 +81,6 @@ final class DeltaCoalescer: Sendable {
   /// Emits the held text as one delta. Called under the lock, so deltas go out in index order
   /// whether the stream, the timer or the end of the attempt sends them.
   private func send(_ state: inout State) {
-    state.generation += 1
     state.heldSince = nil
     guard !state.pending.isEmpty else { return }
     let event = RunEvent.nodeDelta(nodeID: nodeID, attempt: state.attempt, index: state.index, text: state.pending)

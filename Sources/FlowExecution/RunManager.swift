@@ -113,11 +113,14 @@ public final class RunManager: Sendable {
     await (try? record(runID))?.waitUntilEnded()
   }
 
-  /// Cancels every live run and waits for all their terminal events.
+  /// Cancels every live run and waits for the terminal events of those that have started. A
+  /// run registered but not started yet (its start answer still waits in a batch) is stopped
+  /// too and ends, cancelled, as soon as it starts; waiting for it could wait for the very
+  /// answer this call holds up.
   public func cancelAll() async {
     let live = state.withLock { Array($0.live.values) }
     for record in live { record.stop(.cancelled) }
-    for record in live { await record.waitUntilEnded() }
+    for record in live where record.hasStarted { await record.waitUntilEnded() }
   }
 
   /// The number of live runs.

@@ -35,6 +35,9 @@ final class RunRecord: Sendable {
 
   var isEnded: Bool { state.withLock { $0.ended } }
 
+  /// Whether the run's task exists (it has been started).
+  var hasStarted: Bool { state.withLock { $0.task != nil || $0.ended } }
+
   /// The run is about to end: returns why it was stopped, if it was, and refuses later stops.
   func claimEnd() -> RunStopReason? {
     state.withLock { state in

@@ -28,6 +28,8 @@ public final class FlowRunnerServer: MessageHandler {
     var settings: EngineSettings
     /// Provider clients for the settings in effect, made at `initialize`.
     var clients: ProviderClients?
+    /// A graceful stop (a signal) is under way.
+    var terminating = false
   }
 
   /// The notifications this server accepts from the client.
@@ -240,6 +242,8 @@ public final class FlowRunnerServer: MessageHandler {
   }
 
   public func inputClosed() {
+    // A graceful stop already under way decides the exit (0), not the end of input behind it.
+    guard !state.withLock({ $0.terminating }) else { return }
     Task { [self] in
       switch endOfInput {
       case .cancel:
@@ -260,6 +264,7 @@ public final class FlowRunnerServer: MessageHandler {
   /// notifications out, answer what is in flight, and exit 0.
   public func terminate() {
     logger.info("Terminating: cancelling \(Self.liveRuns(runs.liveRunCount)).")
+    state.withLock { $0.terminating = true }
     connection.stopReading()
     Task { [self] in
       await stopRuns()
@@ -273,16 +278,16 @@ public final class FlowRunnerServer: MessageHandler {
   /// Starts no more runs, cancels the live ones and gives their terminal notifications up to
   /// half a second, then answers every request still in flight `-32800`.
   private func stopRuns() async {
-    await withTaskGroup(of: Void.self) { group in
-      group.addTask { [runs, startsInProgress] in
-        await startsInProgress.waitUntilIdle()
-        runs.stopAccepting()
-        await runs.cancelAll()
-      }
-      group.addTask { try? await Task.sleep(for: .milliseconds(500)) }
-      await group.next()
-      group.cancelAll()
+    // The waiting is not cancellable (a start being validated, a node that ignores its
+    // cancellation): it goes on in its own task, and this waits for it half a second at most.
+    let stopped = Latch<Void>()
+    Task { [runs, startsInProgress] in
+      await startsInProgress.waitUntilIdle()
+      runs.stopAccepting()
+      await runs.cancelAll()
+      stopped.set(())
     }
+    _ = await stopped.wait(timeout: .milliseconds(500))
     runs.stopAccepting()
     connection.cancelAllRequests()
   }

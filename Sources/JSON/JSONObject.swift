@@ -16,11 +16,15 @@ public struct JSONObject: Sendable {
 
   private var entries: [Entry]
   private var index: [String: Int]?
+  /// The name that appeared more than once when this object was parsed (the last value was
+  /// kept), if any: a message with one is not a valid request.
+  public private(set) var repeatedMemberName: String?
 
   /// An empty object.
   public init() {
     entries = []
     index = nil
+    repeatedMemberName = nil
   }
 
   /// An object with these members in this order; a repeated name keeps its first position and last value.
@@ -35,10 +39,12 @@ public struct JSONObject: Sendable {
     entries = []
     entries.reserveCapacity(parsedMembers.count)
     index = nil
+    repeatedMemberName = nil
     if parsedMembers.count <= Self.indexThreshold {
       for (key, value) in parsedMembers {
         if let position = entries.firstIndex(where: { $0.key == key }) {
           entries[position].value = value
+          repeatedMemberName = repeatedMemberName ?? key
         } else {
           entries.append(Entry(key: key, value: value))
         }
@@ -49,6 +55,7 @@ public struct JSONObject: Sendable {
       for (key, value) in parsedMembers {
         if let position = built[key] {
           entries[position].value = value
+          repeatedMemberName = repeatedMemberName ?? key
         } else {
           built[key] = entries.count
           entries.append(Entry(key: key, value: value))

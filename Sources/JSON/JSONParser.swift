@@ -71,6 +71,9 @@ public struct JSONScanner {
   public internal(set) var index = 0
   var scratch: [UInt8] = []
   var members: [(String, JSONValue)] = []
+  /// How many objects and arrays the pull methods have entered and not left: values read or
+  /// skipped inside them count those levels against ``JSONParser/maximumDepth``.
+  var nesting = 0
 
   /// A scanner at the start of `buffer`, which must outlive it.
   public init(_ buffer: UnsafeBufferPointer<UInt8>) { self.buffer = buffer }

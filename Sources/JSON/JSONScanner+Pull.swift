@@ -32,7 +32,7 @@ extension JSONScanner {
   /// Reads the next value whole.
   public mutating func readValue() throws(JSONParseError) -> JSONValue {
     skipWhitespace()
-    return try readValue(depth: 0)
+    return try readValue(depth: nesting)
   }
 
   /// Reads the next value if it is a string.
@@ -45,14 +45,21 @@ extension JSONScanner {
   /// Skips the next value, checking it against the grammar.
   public mutating func skipValue() throws(JSONParseError) {
     skipWhitespace()
-    try skipValue(depth: 0)
+    try skipValue(depth: nesting)
+  }
+
+  /// Enters one more level, as the full parser counts levels.
+  private mutating func enter() throws(JSONParseError) {
+    guard nesting < JSONParser.maximumDepth else { throw error("nesting deeper than \(JSONParser.maximumDepth)") }
+    nesting += 1
+    index += 1
   }
 
   /// Consumes the `{` of an object; then call ``nextMember(in:)`` until it returns `nil`.
   public mutating func enterObject() throws(JSONParseError) -> Container {
     skipWhitespace()
     guard index < buffer.count, buffer[index] == ASCII.openBrace else { throw error("expected an object") }
-    index += 1
+    try enter()
     return Container()
   }
 
@@ -68,11 +75,13 @@ extension JSONScanner {
         skipWhitespace()
       case ASCII.closeBrace:
         index += 1
+        nesting -= 1
         return nil
       default: throw error("expected ',' or '}' in an object")
       }
     } else if buffer[index] == ASCII.closeBrace {
       index += 1
+      nesting -= 1
       return nil
     }
     guard index < buffer.count, buffer[index] == ASCII.quote else { throw error("expected a member name in quotes") }
@@ -88,7 +97,7 @@ extension JSONScanner {
   public mutating func enterArray() throws(JSONParseError) -> Container {
     skipWhitespace()
     guard index < buffer.count, buffer[index] == ASCII.openBracket else { throw error("expected an array") }
-    index += 1
+    try enter()
     return Container()
   }
 
@@ -105,12 +114,14 @@ extension JSONScanner {
         return true
       case ASCII.closeBracket:
         index += 1
+        nesting -= 1
         return false
       default: throw error("expected ',' or ']' in an array")
       }
     }
     if buffer[index] == ASCII.closeBracket {
       index += 1
+      nesting -= 1
       return false
     }
     container.started = true

@@ -80,6 +80,8 @@ public enum IncomingMessage: Sendable {
     var params: MessageParams?
     var paramsKind: JSONScanner.Kind?
     var hasResultOrError = false
+    /// A member name that appeared twice.
+    var repeated: String?
   }
 
   /// Classifies one JSON value (one message, or one element of a batch) as JSON-RPC 2.0 defines.
@@ -89,6 +91,7 @@ public enum IncomingMessage: Sendable {
       return
     }
     var envelope = Envelope(jsonrpc: object["jsonrpc"], id: object["id"], method: object["method"])
+    envelope.repeated = object.repeatedMemberName
     envelope.hasResultOrError = object.contains("result") || object.contains("error")
     if let params = object["params"] {
       envelope.params = .value(params)
@@ -102,7 +105,9 @@ public enum IncomingMessage: Sendable {
   static func scanning(_ scanner: inout JSONScanner, bytes: [UInt8]) throws(JSONParseError) -> IncomingMessage {
     var envelope = Envelope()
     var object = try scanner.enterObject()
+    var seen: Set<String> = []
     while let key = try scanner.nextMember(in: &object) {
+      if !seen.insert(key).inserted, envelope.repeated == nil { envelope.repeated = key }
       switch key {
       case "jsonrpc": envelope.jsonrpc = try scanner.readValue()
       case "id": envelope.id = try scanner.readValue()
@@ -141,6 +146,13 @@ public enum IncomingMessage: Sendable {
         return
       }
       id = valid
+    }
+    if let repeated = envelope.repeated {
+      // Which of two values counts is ambiguous (one reader takes the first, another the last):
+      // such a message is refused rather than guessed at.
+      self = .invalid(
+        id: id ?? .null, error: .invalidRequest("The message has the member '\(repeated)' more than once."))
+      return
     }
     guard envelope.jsonrpc == .string("2.0") else {
       let found = envelope.jsonrpc.map { "\($0)" } ?? "missing"

@@ -36,7 +36,8 @@ public final class ChangeSignal: Sendable {
       return state.nextID
     }
     let timer = Task { [self] in
-      try? await Task.sleep(until: deadline, clock: .continuous)
+      // Cancelled (a change came first): nothing to expire.
+      guard (try? await Task.sleep(until: deadline, clock: .continuous)) != nil else { return }
       let waiter = state.withLock { state in
         state.expired.insert(id)
         return state.waiters.removeValue(forKey: id)

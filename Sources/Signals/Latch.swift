@@ -44,7 +44,8 @@ public final class Latch<Value: Sendable>: Sendable {
   public func wait(timeout: Duration) async -> Value? {
     let id = register()
     let timer = Task { [self] in
-      try? await Task.sleep(for: timeout)
+      // Cancelled (the value came first): nothing to expire.
+      guard (try? await Task.sleep(for: timeout)) != nil else { return }
       let waiter = state.withLock { state in
         state.expired.insert(id)
         return state.waiters.removeValue(forKey: id)

@@ -215,6 +215,28 @@ struct LifecycleEndToEndTests {
     #expect(try await peer.next(timeout: .seconds(30)).arrayValue?.count == 10_000)
     await peer.finish()
   }
+
+  @Test("execution.start and shutdown in one batch: both answered, the run ends cancelled or completed")
+  func startAndShutdownInOneBatch() async throws {
+    let peer = try ProcessPeer()
+    try await peer.initialize(framing: .ndjson)
+    let start: JSONValue = [
+      "jsonrpc": "2.0", "id": 1, "method": "execution.start",
+      "params": ["provider_id": "echo", "nodes": [["id": "p", "type": "initialPrompt", "data": ["text": "x"]]]],
+    ]
+    let shutdown: JSONValue = ["jsonrpc": "2.0", "id": 2, "method": "shutdown"]
+    try peer.sendLine(JSONValue.array([start, shutdown]).description)
+    var batch: [JSONValue]?
+    var terminal: JSONValue?
+    while batch == nil || terminal == nil {
+      let message = try await peer.next(timeout: .seconds(10))
+      if let answers = message.arrayValue { batch = answers }
+      if ["execution.cancelled", "execution.completed"].contains(message["method"]?.stringValue ?? "") { terminal = message }
+    }
+    #expect(batch?.count == 2)
+    #expect(batch?.first { $0["id"] == 2 }?["result"] == .null)
+    await peer.finish()
+  }
 }
 
 @Suite("Dry runs stay offline, against the built binary")

@@ -10,11 +10,16 @@ struct DeltaCoalescerTests {
   final class Collected: Sendable {
     let deltas = Mutex<[(attempt: Int, index: Int, text: String)]>([])
     let first = Latch<Void>()
+    let second = Latch<Void>()
 
     func record(_ event: RunEvent) {
       guard case .nodeDelta(_, let attempt, let index, let text) = event else { return }
-      deltas.withLock { $0.append((attempt, index, text)) }
+      let count = deltas.withLock { deltas -> Int in
+        deltas.append((attempt, index, text))
+        return deltas.count
+      }
       first.set(())
+      if count == 2 { second.set(()) }
     }
   }
 
@@ -51,5 +56,16 @@ struct DeltaCoalescerTests {
     coalescer.flush()
     let deltas = collected.deltas.withLock { $0 }
     #expect(deltas.map(\.attempt) == [1, 2] && deltas.map(\.index) == [0, 0] && deltas.map(\.text) == ["abc", "xyz"])
+  }
+
+  @Test("text held after a size-triggered send still goes out by the timer")
+  func timerAfterSizeSend() async {
+    let collected = Collected()
+    let coalescer = DeltaCoalescer(nodeID: "n") { collected.record($0) }
+    coalescer.add(attempt: 1, text: "0123456789")
+    coalescer.add(attempt: 1, text: String(repeating: "x", count: 60))
+    coalescer.add(attempt: 1, text: "tail")
+    #expect(await collected.second.wait(timeout: .seconds(5)) != nil, "the held tail never went out")
+    #expect(collected.deltas.withLock { $0.map(\.text) } == ["0123456789" + String(repeating: "x", count: 60), "tail"])
   }
 }

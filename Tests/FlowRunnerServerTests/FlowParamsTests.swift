@@ -88,4 +88,32 @@ struct FlowParamsTests {
       #expect(throws: JSONParseError.self, "\(broken)") { try DecodedBody(Array(broken.utf8)) }
     }
   }
+
+  @Test("the envelope reader counts nesting as the full parser does")
+  func depth() {
+    for levels in [509, 510, 511, 512] {
+      let body =
+        #"{"jsonrpc":"2.0","id":1,"method":"x","params":"# + String(repeating: "[", count: levels)
+        + String(repeating: "]", count: levels) + "}"
+      let parsed = (try? JSONParser.parse(Array(body.utf8))) != nil
+      let read = (try? DecodedBody(Array(body.utf8))) != nil
+      #expect(parsed == read, "\(levels) levels: the parser says \(parsed), the envelope reader \(read)")
+    }
+  }
+
+  @Test("a message with a member twice is refused, in a single message and in a batch")
+  func repeatedMembers() throws {
+    let single = try DecodedBody(Array(#"{"jsonrpc":"2.0","id":4,"method":"ping","method":"shutdown"}"#.utf8))
+    guard case .message(.invalid(let id, let error)) = single else {
+      Issue.record("expected an invalid message, got \(single)")
+      return
+    }
+    #expect(id == .int(4) && error.code == .invalidRequest && error.message.contains("'method'"))
+    let batch = try JSONParser.parse(#"[{"jsonrpc":"2.0","id":5,"method":"ping","id":6}]"#)
+    guard case .invalid(_, let batchError)? = batch.arrayValue?.first.map(IncomingMessage.init) else {
+      Issue.record("expected an invalid batch element")
+      return
+    }
+    #expect(batchError.message.contains("'id'"))
+  }
 }

@@ -109,7 +109,10 @@ public final class HTTPChatProvider: ChatProvider {
             let contentType = head.headers.first(name: "content-type")?.lowercased() ?? ""
             state.withLock {
               $0.status = head.status
-              $0.isEventStream = contentType.contains("text/event-stream")
+              // Events when said so, or, for a streamed request, whenever the body is not JSON
+              // (a gateway that streams without the header).
+              $0.isEventStream =
+                contentType.contains("text/event-stream") || (stream && !contentType.contains("json"))
             }
           },
           onChunk: { chunk in
