@@ -6,6 +6,9 @@ public struct FakeBehavior: Sendable {
     case reply(String)
     /// An error status with the provider's real error body for it, and optional `Retry-After`.
     case error(status: Int, retryAfter: String? = nil)
+    /// An error status whose plain-text body repeats the request's credential header, as a
+    /// careless proxy might.
+    case echoCredential(status: Int)
     /// HTTP 200 with a body that is not JSON (or, streamed, an event that is not).
     case malformedJSON
     /// A stream that stops after `chunks` text chunks, without its end marker.

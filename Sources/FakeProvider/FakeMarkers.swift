@@ -13,6 +13,7 @@
 /// | `fake-malformed` | HTTP 200 with a body that is not the provider's JSON |
 /// | `fake-truncated` | a stream that stops after two chunks without its end marker |
 /// | `fake-midstream-error` | a stream that sends two chunks, then the provider's in-stream error |
+/// | `fake-echo-auth` | a 401 whose plain-text body repeats the request's credential header |
 /// | `fake-no-usage` | answers without token usage |
 /// | `fake-whole-body` | one JSON body (`application/json`) even to a streamed request |
 /// | `fake-sse-body` | an event stream even to a plain request |
@@ -27,6 +28,8 @@ public enum FakeMarkers {
     let outcome: FakeBehavior.Outcome
     if let status = number(after: "fake-status=", in: body) {
       outcome = .error(status: status, retryAfter: number(after: "fake-retry-after=", in: body).map(String.init))
+    } else if contains("fake-echo-auth", in: body) {
+      outcome = .echoCredential(status: 401)
     } else if contains("fake-stall", in: body) {
       outcome = .stall
     } else if contains("fake-reset", in: body) {

@@ -187,7 +187,9 @@ final class FakeRequestHandler: ChannelInboundHandler {
       let behavior = server.take(request)
       answering = true
       finished = false
-      let steps = Self.steps(for: behavior, provider: provider, requestBody: body)
+      let credential =
+        head.headers.first(name: "authorization") ?? head.headers.first(name: "x-api-key").map { "x-api-key: \($0)" } ?? ""
+      let steps = Self.steps(for: behavior, provider: provider, requestBody: body, credential: credential)
       run(steps, behavior: behavior, context: context, server: server)
     }
   }
@@ -239,7 +241,9 @@ final class FakeRequestHandler: ChannelInboundHandler {
   }
 
   /// The steps of an answer.
-  static func steps(for behavior: FakeBehavior, provider: String, requestBody: [UInt8]) -> [ResponseStep] {
+  static func steps(
+    for behavior: FakeBehavior, provider: String, requestBody: [UInt8], credential: String = ""
+  ) -> [ResponseStep] {
     let json = try? JSONParser.parse(requestBody)
     let stream = json?["stream"] == true
     let model = json?["model"]?.stringValue ?? "fake-model"
@@ -278,6 +282,11 @@ final class FakeRequestHandler: ChannelInboundHandler {
       if let retryAfter { headers.append(("retry-after", retryAfter)) }
       return [
         .head(status: status, headers: headers), .body(ProviderDialect.errorBody(provider: provider, status: status)), .end,
+      ]
+    case .echoCredential(let status):
+      return [
+        .head(status: status, headers: [("content-type", "text/plain")]),
+        .body("Unauthorized request. Received: \(credential)\n"), .end,
       ]
     case .malformedJSON:
       guard stream else { return [.head(status: 200, headers: jsonType), .body("{\"choices\": [ not json"), .end] }

@@ -24,7 +24,16 @@ struct CommonOptions: ParsableArguments {
 
   /// The environment's settings with the config file's on top.
   func loadBaseSettings() throws(CommandLineFailure) -> EngineSettings {
-    let fromEnvironment = EngineSettings(providers: .fromEnvironment(ProcessInfo.processInfo.environment))
+    let environment = ProcessInfo.processInfo.environment
+    for descriptor in ProviderDescriptor.all {
+      for variable in descriptor.apiKeyVariables where environment[variable].map(APIKey.hasControlCharacters) == true {
+        FileHandle.standardError.write(
+          Data(
+            "flowrunner: \(variable) holds a control character and is ignored (\(descriptor.id) counts as not configured).\n"
+              .utf8))
+      }
+    }
+    let fromEnvironment = EngineSettings(providers: .fromEnvironment(environment))
     guard let config else { return fromEnvironment }
     let bytes = try CommandLineFile.read(config, what: "config file")
     do {

@@ -216,3 +216,62 @@ struct UsageEndToEndTests {
     await server.stop()
   }
 }
+
+@Suite("Keys never leave: control characters refused, echoed credentials scrubbed, through the built binary")
+struct KeyLeakTests {
+  @Test("a key with a control character is refused at initialize without being shown")
+  func controlCharacters() async throws {
+    let key = "sk-canary-crlf-4242\r\nX-Injected: 1"
+    let peer = try ProcessPeer()
+    let refused = try await peer.request(
+      "initialize", id: 1, params: ["providers": ["mistral": ["api_key": .string(key)]]])
+    #expect(refused["error"]?["code"] == -32602)
+    #expect(refused["error"]?["message"]?.stringValue?.contains("providers.mistral.api_key") == true)
+    peer.closeInput()
+    _ = try await peer.waitForExit(timeout: .seconds(5))
+    try await peer.output.waitUntilClosed()
+    let written = String(decoding: peer.output.rawOutput + (try await peer.standardErrorToEnd()), as: UTF8.self)
+    #expect(!written.contains("sk-canary-crlf-4242"))
+  }
+
+  @Test("a key from the environment with a control character is ignored with a warning that does not show it")
+  func environmentKey() async throws {
+    let flow = FixtureFiles.root.appendingPathComponent("flows/scene-prompt.json").path
+    let peer = try ProcessPeer(
+      options: PeerOptions(environment: ["MISTRAL_API_KEY": "sk-canary-env-9191\u{1B}[31m"]),
+      arguments: ["run", flow, "--provider", "echo"])
+    #expect(try await peer.waitForExit(timeout: .seconds(10)) == 0)
+    try await peer.output.waitUntilClosed()
+    let stderr = String(decoding: try await peer.standardErrorToEnd(), as: UTF8.self)
+    #expect(stderr.contains("MISTRAL_API_KEY holds a control character and is ignored"))
+    #expect(!stderr.contains("sk-canary-env-9191") && !String(decoding: peer.output.rawOutput, as: UTF8.self).contains("9191"))
+  }
+
+  @Test("a provider error body that repeats the credential reaches the client without it", arguments: ["mistral", "claude"])
+  func echoedCredential(provider: String) async throws {
+    let server = try await FakeProviderServer.start()
+    let key = "sk-canary-echo-\(provider)-7070"
+    let peer = try ProcessPeer(options: PeerOptions(environment: providerEnvironment(provider, server: server, key: key)))
+    try await peer.initialize()
+    let flow: JSONValue = [
+      "nodes": [
+        ["id": "p", "type": "initialPrompt", "data": ["text": "x"]],
+        ["id": "e", "type": "promptEnhancer", "data": ["providerId": .string(provider), "model": "fake-echo-auth"]],
+      ],
+      "edges": [["source": "p", "target": "e"]],
+    ]
+    let started = try await peer.request("execution.start", id: 1, params: flow)
+    let runID = try #require(started["result"]?["run_id"]?.stringValue)
+    let (log, _) = try await peer.collectRun(runID)
+    let failed = try #require(log.first { $0["method"] == "execution.node.failed" })
+    let message = failed["params"]?["error"]?["message"]?.stringValue ?? ""
+    #expect(message.contains("<redacted>"), "\(message)")
+    #expect(server.requests.count == 1)
+    peer.closeInput()
+    _ = try await peer.waitForExit(timeout: .seconds(5))
+    try await peer.output.waitUntilClosed()
+    let written = String(decoding: peer.output.rawOutput + (try await peer.standardErrorToEnd()), as: UTF8.self)
+    #expect(!written.contains(key))
+    await server.stop()
+  }
+}

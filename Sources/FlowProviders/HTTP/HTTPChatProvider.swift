@@ -63,21 +63,32 @@ public final class HTTPChatProvider: ChatProvider {
       do {
         return try await attemptCall(request, attempt: attempt, observer: observer)
       } catch let failure as AttemptFailure {
-        guard failure.error.retryable, attempt < retry.maxAttempts else { throw failure.error }
+        let error = scrubbed(failure.error)
+        guard error.retryable, attempt < retry.maxAttempts else { throw error }
         let delay = retry.delay(afterAttempt: attempt, headers: failure.headers)
         attempt += 1
-        observer.onRetry(attempt, failure.error.message)
+        observer.onRetry(attempt, error.message)
         do {
           try await Task.sleep(for: .milliseconds(Int64(delay * 1000)))
         } catch {
           throw cancelled()
         }
       } catch let error as ProviderError {
-        throw error
+        throw scrubbed(error)
       } catch {
         throw cancelled()
       }
     }
+  }
+
+  /// The error with the key taken out of its message: a provider (or a proxy in front of it)
+  /// may repeat the credential in its error body, and the message goes to the client.
+  private func scrubbed(_ error: ProviderError) -> ProviderError {
+    let key = apiKey.revealedForRequest
+    guard error.message.contains(key) else { return error }
+    var clean = error
+    clean.message = error.message.replacingOccurrences(of: key, with: "<redacted>")
+    return clean
   }
 
   private func cancelled() -> ProviderError {

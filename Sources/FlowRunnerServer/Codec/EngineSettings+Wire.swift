@@ -101,8 +101,13 @@ extension ProviderSettings {
       }
       baseURL = url.hasSuffix("/") ? String(url.dropLast()) : url
     }
+    let key = try reader.string("api_key")
+    if let key, APIKey.hasControlCharacters(key) {
+      throw .invalidParams(
+        "\(reader.path(of: "api_key")) holds a control character; a key is printable text (the key is not shown).")
+    }
     self.init(
-      apiKey: try reader.string("api_key").flatMap(APIKey.init),
+      apiKey: key.flatMap(APIKey.init),
       baseURL: baseURL,
       defaultModel: try reader.string("default_model"),
       maxConcurrency: try reader.int("max_concurrency", in: Self.maxConcurrencyRange),
