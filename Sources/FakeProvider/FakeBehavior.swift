@@ -9,6 +9,8 @@ public struct FakeBehavior: Sendable {
     /// An error status whose plain-text body repeats the request's credential header, as a
     /// careless proxy might.
     case echoCredential(status: Int)
+    /// A stream whose first line never ends: `bytes` bytes without a newline, then the end.
+    case endlessLine(bytes: Int)
     /// HTTP 200 with a body that is not JSON (or, streamed, an event that is not).
     case malformedJSON
     /// A stream that stops after `chunks` text chunks, without its end marker.

@@ -288,6 +288,10 @@ final class FakeRequestHandler: ChannelInboundHandler {
         .head(status: status, headers: [("content-type", "text/plain")]),
         .body("Unauthorized request. Received: \(credential)\n"), .end,
       ]
+    case .endlessLine(let bytes):
+      let piece = String(repeating: "x", count: 64 << 10)
+      return [.head(status: 200, headers: sse), .body("data: ")]
+        + Array(repeating: ResponseStep.body(piece), count: max(1, bytes / piece.utf8.count)) + [.end]
     case .malformedJSON:
       guard stream else { return [.head(status: 200, headers: jsonType), .body("{\"choices\": [ not json"), .end] }
       return [.head(status: 200, headers: sse), .body("data: {not json\n\n"), .end]

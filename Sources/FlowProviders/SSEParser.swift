@@ -29,9 +29,16 @@ public struct SSEParser: Sendable {
   private var hasData = false
   private var eventName: String?
   private var lastID: String?
+  /// The most bytes one line or one event's data may hold.
+  public let maximumEventBytes: Int
+  /// Whether a line or an event went past ``maximumEventBytes``: the stream is unusable and the
+  /// bytes beyond the cap were dropped.
+  public private(set) var overflowed = false
 
-  /// A parser at the start of a stream.
-  public init() {}
+  /// A parser at the start of a stream; lines and events are capped at `maximumEventBytes`.
+  public init(maximumEventBytes: Int = 1 << 20) {
+    self.maximumEventBytes = maximumEventBytes
+  }
 
   /// Whether bytes of an unfinished event are held (a stream that ends here was cut off).
   public var hasPartialEvent: Bool { hasData || !line.isEmpty }
@@ -52,6 +59,10 @@ public struct SSEParser: Sendable {
         endLine(into: &events)
       default:
         lastWasCarriageReturn = false
+        guard line.count < maximumEventBytes else {
+          overflowed = true
+          continue
+        }
         line.append(byte)
       }
     }
@@ -73,6 +84,10 @@ public struct SSEParser: Sendable {
     if value.first == UInt8(ascii: " ") { value = value.dropFirst() }
     switch field {
     case "data":
+      guard data.count + value.count < maximumEventBytes else {
+        overflowed = true
+        return
+      }
       if hasData { data.append(0x0A) }
       data.append(contentsOf: value)
       hasData = true

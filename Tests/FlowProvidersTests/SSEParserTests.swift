@@ -1,3 +1,4 @@
+import FakeProvider
 import FlowRunnerTestSupport
 import Foundation
 import Testing
@@ -55,5 +56,36 @@ struct SSEParserTests {
     var cut = SSEParser()
     _ = cut.feed(Array("data: half".utf8))
     #expect(cut.hasPartialEvent)
+  }
+}
+
+@Suite("SSE caps")
+struct SSECapTests {
+  @Test("a line or an event past the cap marks the stream overflowed without holding the excess")
+  func caps() {
+    var parser = SSEParser(maximumEventBytes: 1024)
+    _ = parser.feed(Array("data: ".utf8) + [UInt8](repeating: UInt8(ascii: "x"), count: 5000))
+    #expect(parser.overflowed)
+    var events = SSEParser(maximumEventBytes: 1024)
+    var lines: [UInt8] = []
+    for _ in 0..<40 { lines += Array("data: ".utf8) + [UInt8](repeating: UInt8(ascii: "y"), count: 100) + [0x0A] }
+    _ = events.feed(lines)
+    #expect(events.overflowed)
+    var fine = SSEParser(maximumEventBytes: 1024)
+    #expect(fine.feed(Array("data: ok\n\n".utf8)).map(\.data) == ["ok"])
+    #expect(!fine.overflowed)
+  }
+
+  @Test("a stream whose line never ends fails as a bad response, not a 4 GB buffer", arguments: ["mistral", "claude"])
+  func endlessLine(provider: String) async throws {
+    let fixture = try await Fixture.make()
+    fixture.server.script(provider, FakeBehavior(.endlessLine(bytes: 3 << 20)))
+    do {
+      _ = try await fixture.client(provider).complete(request, observer: CallObserver(onDelta: { _, _ in }))
+      Issue.record("an endless line was accepted")
+    } catch let error as ProviderError {
+      #expect(error.code == "provider_bad_response" && error.message.contains("went past 1 MiB"))
+    }
+    await fixture.server.stop()
   }
 }

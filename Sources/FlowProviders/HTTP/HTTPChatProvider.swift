@@ -133,8 +133,22 @@ public final class HTTPChatProvider: ChatProvider {
                 state.body.append(contentsOf: chunk.readableBytesView.prefix(max(0, limit - state.body.count)))
                 return []
               }
+              state.streamedBytes += chunk.readableBytes
+              guard state.streamedBytes <= Self.streamBodyLimit else {
+                throw ProviderError(
+                  code: "provider_bad_response",
+                  message: "\(providerID): the stream went past \(Self.streamBodyLimit >> 20) MiB without ending.",
+                  providerID: providerID)
+              }
               var pieces: [String] = []
-              for event in state.parser.feed(chunk.readableBytesView) {
+              let events = state.parser.feed(chunk.readableBytesView)
+              guard !state.parser.overflowed else {
+                throw ProviderError(
+                  code: "provider_bad_response",
+                  message: "\(providerID): a stream event went past \(state.parser.maximumEventBytes >> 20) MiB.",
+                  providerID: providerID)
+              }
+              for event in events {
                 if let piece = try state.accumulator.apply(event, format: format, providerID: providerID) { pieces.append(piece) }
               }
               return pieces
@@ -197,10 +211,13 @@ public final class HTTPChatProvider: ChatProvider {
 
   /// The most of a successful, non-streamed body kept (a larger answer is a bad response).
   static let wholeBodyLimit = 16 << 20
+  /// The most bytes a streamed body may have before the call fails as a bad response.
+  static let streamBodyLimit = 16 << 20
 
   private struct AttemptState: Sendable {
     var status = 0
     var isEventStream = false
+    var streamedBytes = 0
     var body: [UInt8] = []
     var parser = SSEParser()
     var accumulator = StreamAccumulator()
