@@ -98,7 +98,7 @@ let package = Package(
     ),
     .testTarget(
       name: "FlowRunnerServerTests",
-      dependencies: ["JSON", "FlowRunnerServer", "FlowProviders", "JSONRPC", "FlowRunnerTestSupport"]
+      dependencies: ["JSON", "FlowRunnerServer", "FlowExecution", "FlowGraph", "FlowProviders", "JSONRPC", "FlowRunnerTestSupport"]
     ),
     .testTarget(
       name: "EndToEndTests",

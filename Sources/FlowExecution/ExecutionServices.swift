@@ -8,13 +8,17 @@ public struct ExecutionServices: Sendable {
   public var modelDefaults: [String: ModelDefault]
   /// The clients that can be called.
   public var clients: ProviderClients
+  /// How much output nodes and runs may produce.
+  public var limits: RunLimits
 
   /// Services with the given parts.
   public init(
-    providers: ProviderConfiguration = .init(), modelDefaults: [String: ModelDefault] = [:], clients: ProviderClients? = nil
+    providers: ProviderConfiguration = .init(), modelDefaults: [String: ModelDefault] = [:], clients: ProviderClients? = nil,
+    limits: RunLimits = RunLimits()
   ) {
     self.providers = providers
     self.modelDefaults = modelDefaults
     self.clients = clients ?? ProviderClients(configuration: providers)
+    self.limits = limits
   }
 }

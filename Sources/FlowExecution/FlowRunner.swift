@@ -62,7 +62,7 @@ public struct FlowRunner: Sendable {
     let clock = ContinuousClock()
     let start = clock.now
     let gate = EmitGate()
-    var scheduler = RunScheduler(index: index, plan: plan, options: options)
+    var scheduler = RunScheduler(index: index, plan: plan, options: options, limits: services.limits)
     scheduler.start()
     func tally() -> RunTally { RunTally(elapsedMS: (clock.now - start).milliseconds, providerCalls: meter.providerCalls) }
     // Two buffers swapped with the scheduler's on every hand-over: no allocation per step.

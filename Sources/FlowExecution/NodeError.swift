@@ -11,6 +11,7 @@ public struct NodeError: Error, Sendable, Hashable {
     case missingInput = "missing_input"
     case invalidData = "invalid_data"
     case imageError = "image_error"
+    case outputTooLarge = "output_too_large"
     case internalError = "internal_error"
   }
 

@@ -16,6 +16,9 @@ public final class RunManager: Sendable {
     var live: [String: RunRecord] = [:]
     var ended: [String: RunRecord] = [:]
     var endedOrder: [String] = []
+    /// Output bytes the remembered ended runs hold.
+    var rememberedBytes = 0
+    var rememberedLimit = 256 << 20
     var nextSerial = 1
     var accepting = true
   }
@@ -131,14 +134,27 @@ public final class RunManager: Sendable {
     return record
   }
 
+  /// The most output bytes the remembered ended runs may hold together; the oldest are
+  /// forgotten past it (and past ``retainedEndedRuns`` runs).
+  public var rememberedBytesLimit: Int {
+    get { state.withLock { $0.rememberedLimit } }
+    set { state.withLock { $0.rememberedLimit = newValue } }
+  }
+
+  /// The output bytes the remembered ended runs hold now.
+  public var rememberedBytes: Int { state.withLock { $0.rememberedBytes } }
+
   private func retire(_ runID: String) {
     state.withLock { state in
       guard let record = state.live.removeValue(forKey: runID) else { return }
       state.ended[runID] = record
       state.endedOrder.append(runID)
-      if state.endedOrder.count > retainedEndedRuns {
+      state.rememberedBytes += record.outputBytes
+      while state.endedOrder.count > retainedEndedRuns
+        || (state.rememberedBytes > state.rememberedLimit && state.endedOrder.count > 1)
+      {
         let evicted = state.endedOrder.removeFirst()
-        state.ended[evicted] = nil
+        state.rememberedBytes -= state.ended.removeValue(forKey: evicted)?.outputBytes ?? 0
       }
     }
   }

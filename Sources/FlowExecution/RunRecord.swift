@@ -35,6 +35,9 @@ final class RunRecord: Sendable {
 
   var isEnded: Bool { state.withLock { $0.ended } }
 
+  /// The bytes of the outputs the ended run keeps.
+  var outputBytes: Int { state.withLock { $0.outputs.reduce(0) { $0 + $1.1.byteCount } } }
+
   /// Whether the run's task exists (it has been started).
   var hasStarted: Bool { state.withLock { $0.task != nil || $0.ended } }
 

@@ -60,6 +60,9 @@ public struct RunScheduler: Sendable {
   public let plan: ExecutionPlan
   private let maxConcurrency: Int
   private let timeoutSeconds: Double?
+  private let limits: RunLimits
+  /// Bytes of output the run's nodes have produced so far.
+  private var outputBytes = 0
 
   /// Events not yet taken by the driver, in order.
   public private(set) var events: [RunEvent] = []
@@ -84,9 +87,10 @@ public struct RunScheduler: Sendable {
   private var usageComplete = true
 
   /// A scheduler for one planned run.
-  public init(index: GraphIndex, plan: ExecutionPlan, options: RunOptions) {
+  public init(index: GraphIndex, plan: ExecutionPlan, options: RunOptions, limits: RunLimits = RunLimits()) {
     self.index = index
     self.plan = plan
+    self.limits = limits
     self.maxConcurrency = max(1, options.maxConcurrency)
     self.timeoutSeconds = options.timeoutSeconds
     outputs = [NodeOutput?](repeating: nil, count: index.count)
@@ -176,7 +180,7 @@ public struct RunScheduler: Sendable {
     guard status[node] == .running else { return }  // already ended by a stop
     running -= 1
     let id = index.flow.nodes[node].id
-    switch outcome {
+    switch checkedSize(outcome, id: id) {
     case .completed(let output):
       outputs[node] = output
       if let usage = output.usage {
@@ -207,6 +211,26 @@ public struct RunScheduler: Sendable {
       nodeCancelled = true
       set(node, .cancelled)
     }
+  }
+
+  /// A completed outcome within the output limits, or the failure that replaces it.
+  private mutating func checkedSize(_ outcome: NodeOutcome, id: String) -> NodeOutcome {
+    guard case .completed(let output) = outcome else { return outcome }
+    let bytes = output.byteCount
+    if bytes > limits.maxOutputBytes {
+      return .failed(
+        NodeError(
+          .outputTooLarge,
+          "Node '\(id)' produced \(bytes) bytes of output, more than limits.max_output_bytes (\(limits.maxOutputBytes))."))
+    }
+    if outputBytes + bytes > limits.maxRunOutputBytes {
+      return .failed(
+        NodeError(
+          .outputTooLarge,
+          "Node '\(id)' would take the run's outputs past limits.max_run_output_bytes (\(limits.maxRunOutputBytes))."))
+    }
+    outputBytes += bytes
+    return outcome
   }
 
   /// Stops the run early: nothing more starts, and the next ``next(_:)`` ends it. The first

@@ -88,9 +88,10 @@ extension NodeKits {
   /// (from the settings) laid over them, type by type.
   public func services(
     providers: ProviderConfiguration = .init(), modelDefaults overrides: [String: ModelDefault] = [:],
-    clients: ProviderClients? = nil
+    clients: ProviderClients? = nil, limits: RunLimits = RunLimits()
   ) -> ExecutionServices {
     ExecutionServices(
-      providers: providers, modelDefaults: modelDefaults.merging(overrides) { _, override in override }, clients: clients)
+      providers: providers, modelDefaults: modelDefaults.merging(overrides) { _, override in override }, clients: clients,
+      limits: limits)
   }
 }

@@ -31,14 +31,18 @@ public struct EngineSettings: Sendable, Hashable {
   public var modelDefaults: [String: ModelDefault]
   /// The server-side cache.
   public var cache: CacheSettings
+  /// Output and memory limits.
+  public var limits: LimitsSettings
 
   /// Settings with the given parts.
   public init(
-    providers: ProviderConfiguration = .init(), modelDefaults: [String: ModelDefault] = [:], cache: CacheSettings = .init()
+    providers: ProviderConfiguration = .init(), modelDefaults: [String: ModelDefault] = [:], cache: CacheSettings = .init(),
+    limits: LimitsSettings = .init()
   ) {
     self.providers = providers
     self.modelDefaults = modelDefaults
     self.cache = cache
+    self.limits = limits
   }
 
   /// These settings with every part that `higher` sets taken from it.
@@ -46,6 +50,6 @@ public struct EngineSettings: Sendable, Hashable {
     EngineSettings(
       providers: providers.overlaid(with: higher.providers),
       modelDefaults: modelDefaults.merging(higher.modelDefaults) { _, new in new },
-      cache: cache.overlaid(with: higher.cache))
+      cache: cache.overlaid(with: higher.cache), limits: limits.overlaid(with: higher.limits))
   }
 }

@@ -70,6 +70,7 @@ public final class FlowRunnerServer: MessageHandler {
     self.maxMessageBytes = maxMessageBytes
     self.state = Mutex(State(settings: baseSettings))
     self.runs = RunManager(executors: kits.executors, sink: ConnectionEventSink(connection: connection))
+    runs.rememberedBytesLimit = baseSettings.limits.maxRememberedBytes ?? LimitsSettings.defaultRememberedBytes
   }
 
   /// Starts reading and suspends until the process should exit; returns the exit code
@@ -95,7 +96,9 @@ public final class FlowRunnerServer: MessageHandler {
   /// What runs of this connection use to call providers.
   var services: ExecutionServices {
     state.withLock { state in
-      kits.services(providers: state.settings.providers, modelDefaults: state.settings.modelDefaults, clients: state.clients)
+      kits.services(
+        providers: state.settings.providers, modelDefaults: state.settings.modelDefaults, clients: state.clients,
+        limits: state.settings.limits.runLimits)
     }
   }
 
@@ -216,6 +219,7 @@ public final class FlowRunnerServer: MessageHandler {
       state.phase = .running
       return state.settings
     }
+    runs.rememberedBytesLimit = settings.limits.maxRememberedBytes ?? LimitsSettings.defaultRememberedBytes
     reply.succeed(
       InitializeMethod.encode(
         .init(

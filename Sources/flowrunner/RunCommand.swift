@@ -78,7 +78,8 @@ struct RunCommand: AsyncParsableCommand {
       jsonWriter: jsonWriter)
     let kits = NodeKits.standard
     let runs = RunManager(executors: kits.executors, sink: reporter)
-    let services = kits.services(providers: settings.providers, modelDefaults: settings.modelDefaults)
+    let services = kits.services(
+      providers: settings.providers, modelDefaults: settings.modelDefaults, limits: settings.limits.runLimits)
     let prepared = try runs.prepare(validation, options: file.options, services: services)
     let interrupts = InterruptHandler { _ = try? runs.cancel(prepared.runID) }
     runs.start(prepared)

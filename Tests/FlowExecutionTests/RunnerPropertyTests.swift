@@ -201,3 +201,70 @@ struct RunnerSchedulingTests {
     #expect(throws: RunLookupError.unknownRun(ids[0])) { try runs.cancel(ids[0]) }
   }
 }
+
+@Suite("Output and memory limits")
+struct OutputLimitTests {
+  /// A chain of diamonds: each level's merge holds twice the text of the level before.
+  static func doubling(levels: Int, seedBytes: Int) -> Flow {
+    var nodes = [FlowNode(id: "m0", type: "initialPrompt", data: ["text": .string(String(repeating: "x", count: seedBytes))])]
+    var edges: [FlowEdge] = []
+    for level in 1...levels {
+      for side in ["a", "b"] {
+        nodes.append(FlowNode(id: "\(side)\(level)", type: "textOutput"))
+        edges.append(FlowEdge(source: "m\(level - 1)", target: "\(side)\(level)"))
+        edges.append(FlowEdge(source: "\(side)\(level)", target: "m\(level)"))
+      }
+      nodes.append(FlowNode(id: "m\(level)", type: "textOutput"))
+    }
+    return Flow(flowID: "doubling", nodes: nodes, edges: edges)
+  }
+
+  @Test("text that doubles at every level stops at the node limit with output_too_large")
+  func nodeLimit() async throws {
+    let sink = CollectingSink()
+    let runs = RunManager(executors: NodeKits.standard.executors, sink: sink)
+    let services = NodeKits.standard.services(limits: RunLimits(maxOutputBytes: 64 << 10, maxRunOutputBytes: 64 << 20))
+    let prepared = try runs.prepare(
+      NodeKits.standard.validate(Self.doubling(levels: 30, seedBytes: 1000)), options: RunOptions(), services: services)
+    runs.start(prepared)
+    await runs.waitUntilEnded(prepared.runID)
+    let log = sink.log(prepared.runID)
+    let failed = try #require(log.first { $0["method"] == "execution.node.failed" })
+    #expect(failed["params"]?["error"]?["code"] == "output_too_large")
+    #expect(failed["params"]?["node_id"] == "m7")  // 1000 × 2⁷ = 128,000 bytes > 64 KiB
+    #expect(log.last?["method"] == "execution.failed")
+  }
+
+  @Test("the run's outputs together stop at the run limit")
+  func runLimit() async throws {
+    let sink = CollectingSink()
+    let runs = RunManager(executors: NodeKits.standard.executors, sink: sink)
+    let services = NodeKits.standard.services(limits: RunLimits(maxOutputBytes: 1 << 20, maxRunOutputBytes: 100_000))
+    let prepared = try runs.prepare(
+      NodeKits.standard.validate(Self.doubling(levels: 10, seedBytes: 1000)), options: RunOptions(maxConcurrency: 1),
+      services: services)
+    runs.start(prepared)
+    await runs.waitUntilEnded(prepared.runID)
+    let failed = try #require(sink.log(prepared.runID).first { $0["method"] == "execution.node.failed" })
+    #expect(failed["params"]?["error"]?["message"]?.stringValue?.contains("limits.max_run_output_bytes") == true)
+  }
+
+  @Test("ended runs are forgotten oldest first past the remembered-bytes limit")
+  func rememberedBytes() async throws {
+    let runs = RunManager(executors: NodeKits.standard.executors, sink: CollectingSink())
+    runs.rememberedBytesLimit = 1 << 20
+    let flow = Flow(
+      nodes: [FlowNode(id: "p", type: "initialPrompt", data: ["text": .string(String(repeating: "z", count: 300_000))])],
+      edges: [])
+    var ids: [String] = []
+    for _ in 0..<6 {
+      let prepared = try runs.prepare(NodeKits.standard.validate(flow), options: RunOptions())
+      runs.start(prepared)
+      await runs.waitUntilEnded(prepared.runID)
+      ids.append(prepared.runID)
+    }
+    #expect(runs.rememberedBytes <= 1 << 20)
+    #expect(throws: RunLookupError.self) { try runs.status(ids[0]) }
+    #expect(try runs.status(ids[5]).state == .completed)
+  }
+}

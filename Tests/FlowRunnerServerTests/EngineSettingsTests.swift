@@ -1,3 +1,4 @@
+import FlowExecution
 import FlowProviders
 import FlowRunnerServer
 import JSON
@@ -65,5 +66,26 @@ struct EngineSettingsTests {
     #expect(key.revealedForRequest == "sk-secret")
     #expect(!"\(ProviderSettings(apiKey: key))".contains("sk-secret"))
     #expect(APIKey("   ") == nil)
+  }
+
+  @Test("limits: layered like the rest, each field range-checked and named")
+  func limits() throws {
+    let file = try EngineSettings(reading: ParamsReader(["limits": ["max_output_bytes": 2048]], path: "config"))
+    let client = try EngineSettings(reading: ParamsReader(["limits": ["max_remembered_bytes": 1_048_576]]))
+    let merged = file.overlaid(with: client)
+    #expect(merged.limits == LimitsSettings(maxOutputBytes: 2048, maxRememberedBytes: 1_048_576))
+    #expect(merged.limits.runLimits.maxOutputBytes == 2048 && merged.limits.runLimits.maxRunOutputBytes == 64 << 20)
+    for (limits, message): (JSONValue, String) in [
+      (["max_output_bytes": 10], "params.limits.max_output_bytes must be from 1024 to"),
+      (["max_batch": 5], "params.limits.max_batch is not a limit this engine applies"),
+      (["max_remembered_bytes": "big"], "params.limits.max_remembered_bytes must be an integer"),
+    ] {
+      #expect(throws: ResponseError.self) { try EngineSettings(reading: ParamsReader(["limits": limits])) }
+      do {
+        _ = try EngineSettings(reading: ParamsReader(["limits": limits]))
+      } catch {
+        #expect(error.message.hasPrefix(message), "\(error.message)")
+      }
+    }
   }
 }

@@ -1,10 +1,11 @@
+import FlowExecution
 import FlowProviders
 import JSON
 import JSONRPC
 
 extension EngineSettings {
   /// The member names, also the positional order of `initialize` params.
-  static let memberNames = ["client_info", "providers", "model_defaults", "cache"]
+  static let memberNames = ["client_info", "providers", "model_defaults", "cache", "limits"]
 
   /// Reads the `initialize` params or a config file's top-level object. Messages name the
   /// offending field and never contain a submitted value.
@@ -34,6 +35,17 @@ extension EngineSettings {
       if let path = cache.path, !path.hasPrefix("/") {
         throw .invalidParams("\(cacheReader.path(of: "path")) must be an absolute path.")
       }
+    }
+    if let limitsReader = try reader.object("limits") {
+      let known = ["max_output_bytes", "max_run_output_bytes", "max_remembered_bytes"]
+      if let unknown = limitsReader.object.keys.first(where: { !known.contains($0) }) {
+        throw .invalidParams(
+          "\(limitsReader.path(of: unknown)) is not a limit this engine applies; use one of \(known.joined(separator: ", ")).")
+      }
+      limits = LimitsSettings(
+        maxOutputBytes: try limitsReader.int("max_output_bytes", in: RunLimits.range),
+        maxRunOutputBytes: try limitsReader.int("max_run_output_bytes", in: RunLimits.range),
+        maxRememberedBytes: try limitsReader.int("max_remembered_bytes", in: LimitsSettings.rememberedRange))
     }
     if let clientInfo = try reader.object("client_info") {
       _ = try clientInfo.string("name")
