@@ -98,7 +98,9 @@ let package = Package(
     ),
     .testTarget(
       name: "FlowRunnerServerTests",
-      dependencies: ["JSON", "FlowRunnerServer", "FlowExecution", "FlowGraph", "FlowProviders", "JSONRPC", "FlowRunnerTestSupport"]
+      dependencies: [
+        "JSON", "FlowRunnerServer", "FlowExecution", "FlowGraph", "FlowProviders", "JSONRPC", "FlowRunnerTestSupport",
+      ]
     ),
     .testTarget(
       name: "EndToEndTests",
