@@ -34,11 +34,26 @@ public func fuzzOneInput(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
       precondition(envelope == nil, "the envelope reader accepted what the parser rejects")
       continue
     }
+    let read: [IncomingMessage]
     switch envelope {
     case nil: preconditionFailure("the envelope reader rejected what the parser accepts")
-    case .message(.request(let request))?:
-      precondition(request.params == IncomingMessage(value).request?.params, "params read from bytes differ")
-    default: break
+    case .message(let message)?: read = [message]
+    case .batch(let messages)?: read = messages
+    case .oversizedBatch?: preconditionFailure("a batch without a limit was refused")
+    }
+    let trees = value.arrayValue ?? [value]
+    precondition(read.count == trees.count, "the batch was read with another length")
+    for (message, tree) in zip(read, trees) {
+      let parsed = IncomingMessage(tree)
+      precondition(message.request?.params == parsed.request?.params, "params read from bytes differ")
+      if let id = message.request?.id, let expected = parsed.request?.id {
+        // The exact text may differ from the tree's (which lost it); its value may not.
+        precondition(
+          id.numericValue.map { $0 == expected.numericValue } ?? (id == expected), "the id read from bytes has another value")
+        if case .number(let text) = id {
+          precondition(text.utf8.allSatisfy { $0 > 0x20 } && !text.isEmpty, "a number id kept more than its text")
+        }
+      }
     }
     let reparsed = try? JSONParser.parse(JSONSerializer.serialize(value))
     precondition(reparsed == value, "serialize/parse round trip changed the document")
@@ -77,6 +92,17 @@ func fuzzServerSentEvents(_ payload: UnsafeBufferPointer<UInt8>, chunkSize: Int)
     offset = end
   }
   precondition(events == expected, "chunked SSE parsing differs from whole parsing")
+}
+
+extension RequestID {
+  /// The value a number id stands for; `nil` for other ids.
+  var numericValue: Double? {
+    switch self {
+    case .int(let value): Double(value)
+    case .number(let text): Double(text) ?? .nan
+    default: nil
+    }
+  }
 }
 
 extension IncomingMessage {

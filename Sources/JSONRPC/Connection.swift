@@ -222,7 +222,7 @@ public final class Connection: Sendable {
   /// Routes one message (or batch). Internal so tests and the fuzzer can drive it directly.
   func dispatch(_ decoded: DecodedBody, handler: some MessageHandler) {
     guard !isStopped else { return }
-    let elements: [JSONValue]
+    let messages: [IncomingMessage]
     switch decoded {
     case .message(let message):
       route(message, handler: handler) { reply, bytes in
@@ -231,7 +231,7 @@ public final class Connection: Sendable {
       }
       return
     case .batch(let batch):
-      elements = batch
+      messages = batch
     case .oversizedBatch(let count, let limit):
       logger.warning("Refused a batch of \(count) messages (the limit is \(limit)).")
       writer.enqueue(
@@ -240,12 +240,11 @@ public final class Connection: Sendable {
           error: .invalidRequest("A batch of \(count) messages exceeds the limit of \(limit); send at most \(limit) at once.")))
       return
     }
-    defer { if elements.count > 1000 { releaseLater(elements) } }
-    guard !elements.isEmpty else {
+    defer { if messages.count > 1000 { releaseLater(messages) } }
+    guard !messages.isEmpty else {
       writer.enqueue(OutgoingMessage.response(id: .null, error: .invalidRequest("An empty batch is not a valid request.")))
       return
     }
-    let messages = elements.map(IncomingMessage.init)
     // One log line for the batch, not one per element.
     let invalid = messages.count { if case .invalid = $0 { true } else { false } }
     if invalid > 0 { logger.warning("A batch of \(messages.count) holds \(invalid) invalid messages.") }
@@ -284,7 +283,7 @@ public final class Connection: Sendable {
 
   /// Releases a large parsed batch on a background queue, so freeing a big tree does not
   /// delay reading the next message (or compete with the work that message started).
-  private func releaseLater(_ elements: [JSONValue]) {
+  private func releaseLater(_ elements: [IncomingMessage]) {
     DispatchQueue.global(qos: .background).asyncAfter(deadline: .now() + .milliseconds(200)) {
       withExtendedLifetime(elements) {}
     }
@@ -302,7 +301,7 @@ public final class Connection: Sendable {
       logger.debug("Ignoring a response to id \(id): this engine sends no requests.")
     case .notification(let notification):
       if notification.method == "$/cancelRequest" {
-        cancelRequest(notification.params)
+        cancelRequest(notification.rawParams)
       } else {
         handler.handle(notification)
       }
@@ -328,9 +327,14 @@ public final class Connection: Sendable {
     }
   }
 
-  private func cancelRequest(_ params: JSONValue?) {
-    let reader = try? ParamsReader(params, positionalNames: ["id"])
-    guard let rawID = reader?.object["id"], let id = RequestID(rawID) else {
+  private func cancelRequest(_ params: MessageParams?) {
+    // Read from the bytes when there are some, so a number id keeps its exact text.
+    let exact = params.flatMap { params -> RequestID? in
+      guard case .raw(let raw) = params else { return nil }
+      return RequestIDSniffer.sniff(raw.bytes[raw.range])
+    }
+    let reader = try? ParamsReader(params?.value, positionalNames: ["id"])
+    guard let id = exact ?? reader?.object["id"].flatMap(RequestID.init) else {
       logger.warning("Ignoring '$/cancelRequest' without a valid 'id'.")
       return
     }

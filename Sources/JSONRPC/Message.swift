@@ -53,14 +53,22 @@ public struct Request: Sendable {
 public struct Notification: Sendable {
   /// The method name.
   public var method: String
-  /// `params` as sent: an object, an array, or absent.
-  public var params: JSONValue?
+  /// `params` as sent (an object, an array, or absent), as a tree or as the bytes it arrived in.
+  public var rawParams: MessageParams?
 
   /// A notification with a method and params.
   public init(method: String, params: JSONValue?) {
-    self.method = method
-    self.params = params
+    self.init(method: method, rawParams: params.map(MessageParams.value))
   }
+
+  /// A notification whose params may still be bytes.
+  public init(method: String, rawParams: MessageParams?) {
+    self.method = method
+    self.rawParams = rawParams
+  }
+
+  /// `params` as a tree: an object, an array, or absent.
+  public var params: JSONValue? { rawParams?.value }
 }
 
 /// One element of the input stream after JSON-RPC classification.
@@ -76,6 +84,8 @@ public enum IncomingMessage: Sendable {
   struct Envelope {
     var jsonrpc: JSONValue?
     var id: JSONValue?
+    /// The text of a number id, when the envelope was read from bytes.
+    var idNumberText: String?
     var method: JSONValue?
     var params: MessageParams?
     var paramsKind: JSONScanner.Kind?
@@ -110,7 +120,15 @@ public enum IncomingMessage: Sendable {
       if !seen.insert(key).inserted, envelope.repeated == nil { envelope.repeated = key }
       switch key {
       case "jsonrpc": envelope.jsonrpc = try scanner.readValue()
-      case "id": envelope.id = try scanner.readValue()
+      case "id":
+        if scanner.peekKind() == .number {
+          let start = scanner.valueStart()
+          envelope.id = try scanner.readValue()
+          envelope.idNumberText = String(decoding: bytes[start..<scanner.index], as: UTF8.self)
+        } else {
+          envelope.id = try scanner.readValue()
+          envelope.idNumberText = nil
+        }
       case "method": envelope.method = try scanner.readValue()
       case "params":
         let start = scanner.valueStart()
@@ -141,11 +159,14 @@ public enum IncomingMessage: Sendable {
   private init(_ envelope: Envelope) {
     var id: RequestID? = nil
     if let rawID = envelope.id {
-      guard let valid = RequestID(rawID) else {
+      if let text = envelope.idNumberText {
+        id = RequestID(numberText: text)
+      } else if let valid = RequestID(rawID) {
+        id = valid
+      } else {
         self = .invalid(id: .null, error: .invalidRequest("'id' must be a string, a number or null, not \(rawID.typeName)."))
         return
       }
-      id = valid
     }
     if let repeated = envelope.repeated {
       // Which of two values counts is ambiguous (one reader takes the first, another the last):
@@ -184,7 +205,7 @@ public enum IncomingMessage: Sendable {
     if let id {
       self = .request(Request(id: id, method: method, rawParams: params))
     } else {
-      self = .notification(Notification(method: method, params: params?.value))
+      self = .notification(Notification(method: method, rawParams: params))
     }
   }
 
@@ -198,47 +219,50 @@ public enum IncomingMessage: Sendable {
   }
 }
 
-/// A message body after the first reading: one message, or a batch (an array, parsed whole).
+/// A message body after the first reading: one message, or a batch of them.
 public enum DecodedBody: Sendable {
   case message(IncomingMessage)
-  case batch([JSONValue])
+  case batch([IncomingMessage])
   /// A batch with more elements than allowed: answered with one `-32600`, its elements unread.
   case oversizedBatch(count: Int, limit: Int)
 
-  /// Reads a body: a top-level object is classified from its envelope with `params` kept as
-  /// bytes; a batch is counted first (checked against the grammar, nothing built) and parsed
-  /// only when it has at most `maximumBatch` elements; anything else is parsed whole. Invalid
-  /// JSON throws.
+  /// Reads a body: each message object is classified from its envelope with `params` kept as
+  /// bytes and a number id kept as its text. A batch is counted first (checked against the
+  /// grammar, nothing built) and read only when it has at most `maximumBatch` elements.
+  /// Anything else is parsed whole and refused as a message. Invalid JSON throws.
   public init(_ body: [UInt8], maximumBatch: Int = .max) throws(JSONParseError) {
     let decoded = try body.withUnsafeBufferPointer { buffer throws(JSONParseError) -> DecodedBody in
       var scanner = JSONScanner(buffer)
-      switch scanner.peekKind() {
-      case .object?:
-        let message = try IncomingMessage.scanning(&scanner, bytes: body)
+      guard scanner.peekKind() == .array else {
+        let message = try Self.element(&scanner, bytes: body)
         try scanner.expectEnd()
         return .message(message)
-      case .array? where maximumBatch < .max:
-        var counter = scanner
-        var array = try counter.enterArray()
-        var count = 0
-        while try counter.nextElement(in: &array) {
-          count += 1
-          try counter.skipValue()
-        }
-        try counter.expectEnd()
-        guard count <= maximumBatch else { return .oversizedBatch(count: count, limit: maximumBatch) }
-        let value = try scanner.readValue()
-        try scanner.expectEnd()
-        if case .array(let elements) = value { return .batch(elements) }
-        return .message(IncomingMessage(value))
-      default:
-        let value = try scanner.readValue()
-        try scanner.expectEnd()
-        if case .array(let elements) = value { return .batch(elements) }
-        return .message(IncomingMessage(value))
       }
+      var counter = scanner
+      var array = try counter.enterArray()
+      var count = 0
+      while try counter.nextElement(in: &array) {
+        count += 1
+        try counter.skipValue()
+      }
+      try counter.expectEnd()
+      guard count <= maximumBatch else { return .oversizedBatch(count: count, limit: maximumBatch) }
+      var messages: [IncomingMessage] = []
+      messages.reserveCapacity(count)
+      array = try scanner.enterArray()
+      while try scanner.nextElement(in: &array) {
+        messages.append(try Self.element(&scanner, bytes: body))
+      }
+      try scanner.expectEnd()
+      return .batch(messages)
     }
     self = decoded
+  }
+
+  /// One message (or batch element): an object read from its bytes, anything else as a tree.
+  private static func element(_ scanner: inout JSONScanner, bytes: [UInt8]) throws(JSONParseError) -> IncomingMessage {
+    if scanner.peekKind() == .object { return try IncomingMessage.scanning(&scanner, bytes: bytes) }
+    return IncomingMessage(try scanner.readValue())
   }
 }
 
@@ -261,7 +285,7 @@ public enum OutgoingMessage {
   /// Appends a success response.
   public static func appendResponse(id: RequestID, result: JSONValue, to output: inout [UInt8]) {
     JSONSerializer.appendRaw(#"{"jsonrpc":"2.0","id":"#, to: &output)
-    JSONSerializer.append(id.json, to: &output)
+    id.append(to: &output)
     JSONSerializer.appendRaw(#","result":"#, to: &output)
     JSONSerializer.append(result, to: &output)
     output.append(UInt8(ascii: "}"))
@@ -270,7 +294,7 @@ public enum OutgoingMessage {
   /// Appends an error response.
   public static func appendResponse(id: RequestID, error: ResponseError, to output: inout [UInt8]) {
     JSONSerializer.appendRaw(#"{"jsonrpc":"2.0","id":"#, to: &output)
-    JSONSerializer.append(id.json, to: &output)
+    id.append(to: &output)
     JSONSerializer.appendRaw(#","error":"#, to: &output)
     JSONSerializer.append(error.json, to: &output)
     output.append(UInt8(ascii: "}"))
@@ -292,7 +316,7 @@ public enum OutgoingMessage {
     JSONSerializer.appendRaw(#"{"jsonrpc":"2.0","#, to: &output)
     if let id {
       JSONSerializer.appendRaw(#""id":"#, to: &output)
-      JSONSerializer.append(id.json, to: &output)
+      id.append(to: &output)
       output.append(UInt8(ascii: ","))
     }
     JSONSerializer.appendRaw(#""method":"#, to: &output)

@@ -22,7 +22,9 @@ enum RequestIDSniffer {
       guard scanner.skipValue() else { return nil }
       if key.elementsEqual("\"id\"".utf8) {
         let text = Array(bytes[valueStart..<scanner.position])
-        return (try? JSONParser.parse(text)).flatMap(RequestID.init)
+        guard let value = try? JSONParser.parse(text) else { return nil }
+        if case .double = value { return RequestID(numberText: String(decoding: text, as: UTF8.self)) }
+        return RequestID(value)
       }
       scanner.skipWhitespace()
       guard scanner.take(UInt8(ascii: ",")) else { return nil }

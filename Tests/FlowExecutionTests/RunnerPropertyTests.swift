@@ -47,7 +47,6 @@ struct RunnerPropertyTests {
       NodeKits.standard.validate(dag.flow), options: RunOptions(maxConcurrency: 4))
     runs.start(prepared)
     try await Task.sleep(for: .milliseconds(Int64(generator.next() % 25)))
-    let clock = ContinuousClock()
     let cancelled = try runs.cancel(prepared.runID)
     // Latency is a benchmark figure; here only a hang fails.
     let ended = Latch<Void>()

@@ -98,6 +98,24 @@ struct ConnectionTests {
     await peer.finish()
   }
 
+  @Test("number ids are echoed digit for digit, alone, in a batch and when cancelled")
+  func exactNumberIDs() async throws {
+    let (peer, _) = try makePeer()
+    let big = "123456789012345678901234567890"
+    try peer.sendLSP(#"{"jsonrpc":"2.0","id":\#(big),"method":"echo","params":[1]}"#)
+    _ = try await peer.next()
+    try peer.sendLSP(#"[{"jsonrpc":"2.0","id":1.50,"method":"echo","params":[2]},{"jsonrpc":"2.0","id":-0,"method":"echo"}]"#)
+    _ = try await peer.next()
+    try peer.sendLSP(#"{"jsonrpc":"2.0","id":9223372036854775808,"method":"sleep"}"#)
+    try peer.sendLSP(#"{"jsonrpc":"2.0","method":"$/cancelRequest","params":{"id":9223372036854775808}}"#)
+    expectError(try await peer.next(), code: -32800, id: 9_223_372_036_854_775_808.0)
+    let output = String(decoding: peer.output.rawOutput, as: UTF8.self)
+    for echoed in [#""id":\#(big),"result":[1]"#, #""id":1.50,"result":[2]"#, #""id":-0,"#, #""id":9223372036854775808,"#] {
+      #expect(output.contains(echoed), "missing \(echoed) in \(output)")
+    }
+    await peer.finish()
+  }
+
   @Test("a handler fault is answered -32603 and the connection keeps serving")
   func fault() async throws {
     let (peer, _) = try makePeer()
