@@ -24,6 +24,9 @@ struct ServeCommand: AsyncParsableCommand {
   @Option(help: "The largest message accepted, in bytes; larger frames are answered -32600 and skipped.")
   var maxMessageBytes: Int = 64 << 20
 
+  @Option(help: "The most messages one batch may hold; a larger batch is answered with one -32600, its elements unread.")
+  var maxBatch: Int = 10_000
+
   @Option(
     name: .customLong("on-eof"),
     help: "At end of input: cancel live runs (cancel), or let them finish and write their notifications (drain).")
@@ -31,6 +34,7 @@ struct ServeCommand: AsyncParsableCommand {
 
   func validate() throws {
     guard maxMessageBytes > 0 else { throw ValidationError("--max-message-bytes must be positive.") }
+    guard maxBatch > 0 else { throw ValidationError("--max-batch must be positive.") }
   }
 
   func run() async throws {
@@ -51,7 +55,7 @@ struct ServeCommand: AsyncParsableCommand {
     let settings = try common.loadBaseSettings()
     let connection = Connection(
       inputFD: STDIN_FILENO, outputFD: frameFD,
-      configuration: .init(framingMode: framing, maximumMessageBytes: maxMessageBytes),
+      configuration: .init(framingMode: framing, maximumMessageBytes: maxMessageBytes, maximumBatch: maxBatch),
       logger: logger)
     let server = FlowRunnerServer(
       connection: connection, baseSettings: settings, logger: logger, maxMessageBytes: maxMessageBytes,

@@ -216,6 +216,23 @@ struct LifecycleEndToEndTests {
     await peer.finish()
   }
 
+  @Test("--max-batch sets the batch limit; zero or less is a usage error")
+  func batchLimitOption() async throws {
+    let peer = try ProcessPeer(options: PeerOptions(framing: .ndjson, extraArguments: ["--max-batch", "3"]))
+    let ping = #"{"jsonrpc":"2.0","id":1,"method":"ping"}"#
+    try peer.sendLine("[" + Array(repeating: ping, count: 4).joined(separator: ",") + "]")
+    let refused = try await peer.next()
+    #expect(refused["error"]?["code"] == -32600)
+    #expect(refused["error"]?["message"]?.stringValue?.contains("4 messages exceeds the limit of 3") == true)
+    try peer.sendLine("[" + Array(repeating: ping, count: 3).joined(separator: ",") + "]")
+    #expect(try await peer.next().arrayValue?.count == 3)
+    await peer.finish()
+    let invalid = try ProcessPeer(arguments: ["serve", "--max-batch", "0"])
+    #expect(try await invalid.waitForExit(timeout: .seconds(10)) == 2)
+    #expect(String(decoding: invalid.standardError, as: UTF8.self).contains("--max-batch must be positive"))
+    await invalid.finish()
+  }
+
   @Test("execution.start and shutdown in one batch: both answered, the run ends cancelled or completed")
   func startAndShutdownInOneBatch() async throws {
     let peer = try ProcessPeer()
