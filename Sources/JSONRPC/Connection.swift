@@ -215,7 +215,10 @@ public final class Connection: Sendable {
       case .parsing:
         break
       }
-      pipeline.finishedOne()
+      if let id = pipeline.finishedOne() {
+        // Cancelled while it was being handed over: by now it is in flight (or answered).
+        inFlight.withLock { $0[id] }?.cancel()
+      }
     }
   }
 
@@ -338,11 +341,13 @@ public final class Connection: Sendable {
       logger.warning("Ignoring '$/cancelRequest' without a valid 'id'.")
       return
     }
-    if let reply = inFlight.withLock({ $0[id] }) {
+    // The queue first: a request taken from it is registered in flight before the hand-over
+    // ends, so checking in this order leaves no moment where the cancel finds neither.
+    if pipeline.cancelQueued(id) {
+      logger.debug("Cancelling request \(id) before it is handled.")
+    } else if let reply = inFlight.withLock({ $0[id] }) {
       logger.debug("Cancelling request \(id) ('\(reply.method)').")
       reply.cancel()
-    } else if pipeline.cancelQueued(id) {
-      logger.debug("Cancelling request \(id) before it is handled.")
     } else {
       logger.debug("'$/cancelRequest' for id \(id), which is not in flight.")
     }

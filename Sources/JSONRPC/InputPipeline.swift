@@ -33,6 +33,10 @@ final class InputPipeline: Sendable {
     var nextSerial = 0
     /// Whether a caller has taken an item and not finished it.
     var busy = false
+    /// The id of the request being handed over, while it is.
+    var inHand: RequestID?
+    /// Whether that request was cancelled during the hand-over.
+    var inHandCancelled = false
   }
 
   private let state = Mutex(State())
@@ -68,6 +72,7 @@ final class InputPipeline: Sendable {
       let item = state.items[state.head].item
       state.head += 1
       state.busy = true
+      if case .decoded(.message(.request(let request))) = item { state.inHand = request.id }
       if state.head == state.items.count {
         state.items.removeAll(keepingCapacity: true)
         state.head = 0
@@ -76,14 +81,27 @@ final class InputPipeline: Sendable {
     }
   }
 
-  /// Ends the hand-over started by ``takeReady()``.
-  func finishedOne() {
-    state.withLock { $0.busy = false }
+  /// Ends the hand-over started by ``takeReady()``. Returns the request's id when a cancel for
+  /// it arrived during the hand-over: it is handled by now, and the caller cancels it there.
+  func finishedOne() -> RequestID? {
+    state.withLock { state in
+      defer {
+        state.busy = false
+        state.inHand = nil
+        state.inHandCancelled = false
+      }
+      return state.inHandCancelled ? state.inHand : nil
+    }
   }
 
-  /// Marks a queued request with this id as cancelled; returns whether one was found.
+  /// Marks a queued request with this id as cancelled, or the one being handed over; returns
+  /// whether one was found.
   func cancelQueued(_ id: RequestID) -> Bool {
     state.withLock { state in
+      if state.inHand == id {
+        state.inHandCancelled = true
+        return true
+      }
       for position in state.head..<state.items.count {
         switch state.items[position].item {
         case .parsing(let queued?) where queued == id:

@@ -1,3 +1,4 @@
+import FakeProvider
 import FlowRunnerTestSupport
 import Foundation
 import JSON
@@ -68,20 +69,17 @@ struct RunCommandTests {
 
   @Test("Ctrl-C cancels the run gracefully: exit 130")
   func interrupt() async throws {
-    // A long chain, written as text directly: building it as JSON values would cost the test
-    // process more than the engine spends running it.
-    let count = 150_000
-    var text = #"{"nodes":["#
-    text.reserveCapacity(count * 80)
-    for index in 0..<count { text += (index > 0 ? "," : "") + #"{"id":"n\#(index)","type":"textOutput"}"# }
-    text += #"],"edges":["#
-    for index in 1..<count { text += (index > 1 ? "," : "") + #"{"source":"n\#(index - 1)","target":"n\#(index)"}"# }
-    text += "]}"
-    let file = FileManager.default.temporaryDirectory.appendingPathComponent("flowrunner-long-\(UUID()).json")
-    try Data(text.utf8).write(to: file)
+    // A provider call that answers only after a minute: the run cannot end on its own, however
+    // slowly this test gets to send the signal.
+    let server = try await FakeProviderServer.start()
+    let flow = LifecycleEndToEndTests.slowFlow(count: 1, latencyMS: 60_000)
+    let file = FileManager.default.temporaryDirectory.appendingPathComponent("flowrunner-slow-\(UUID()).json")
+    try Data(flow.description.utf8).write(to: file)
     defer { try? FileManager.default.removeItem(at: file) }
-    let peer = try ProcessPeer(arguments: ["run", file.path])
-    try await peer.waitForStandardError(containing: "running")
+    let peer = try ProcessPeer(
+      options: PeerOptions(environment: providerEnvironment("mistral", server: server, key: "sk-int")),
+      arguments: ["run", file.path])
+    try await peer.waitForStandardError(containing: "e0 (promptEnhancer) running")
     kill(peer.processID, SIGINT)
     #expect(try await peer.waitForExit(timeout: .seconds(10)) == 130)
     #expect(String(decoding: (try await peer.standardErrorToEnd()).suffix(4096), as: UTF8.self).contains("cancelled after"))

@@ -136,10 +136,11 @@ struct FakeMarkerTests {
 
 @Suite("Network failures fail an attempt at once, in one clean sentence")
 struct NetworkFailureTests {
-  /// A port on loopback that nothing listens on (bound, then released).
-  static func closedPort() throws -> Int {
+  /// A port on loopback that refuses connections: bound by a socket that never listens, and
+  /// kept bound (the socket is returned to be closed by the caller) so that no other test's
+  /// server can take the port meanwhile.
+  static func closedPort() throws -> (port: Int, socket: Int32) {
     let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    defer { close(fd) }
     var address = sockaddr_in()
     address.sin_family = sa_family_t(AF_INET)
     address.sin_addr.s_addr = inet_addr("127.0.0.1")
@@ -147,15 +148,19 @@ struct NetworkFailureTests {
     var length = socklen_t(MemoryLayout<sockaddr_in>.size)
     try withUnsafeMutablePointer(to: &address) { pointer in
       try pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { raw in
-        guard bind(fd, raw, length) == 0, getsockname(fd, raw, &length) == 0 else { throw Fixture.NoClient() }
+        guard bind(fd, raw, length) == 0, getsockname(fd, raw, &length) == 0 else {
+          close(fd)
+          throw Fixture.NoClient()
+        }
       }
     }
-    return Int(UInt16(bigEndian: address.sin_port))
+    return (Int(UInt16(bigEndian: address.sin_port)), fd)
   }
 
   @Test("connection refused: every attempt fails fast, retried on the documented schedule, one clean sentence")
   func refused() async throws {
-    let port = try Self.closedPort()
+    let (port, socket) = try Self.closedPort()
+    defer { close(socket) }
     let settings = ProviderSettings(apiKey: APIKey("sk-refused"), baseURL: "http://127.0.0.1:\(port)/v1", timeoutSeconds: 30)
     let clients = ProviderClients(
       configuration: ProviderConfiguration(settings: ["mistral": settings]), retry: RetryPolicy(baseDelay: 0.01))
