@@ -348,6 +348,8 @@ public final class Connection: Sendable {
     } else if let reply = inFlight.withLock({ $0[id] }) {
       logger.debug("Cancelling request \(id) ('\(reply.method)').")
       reply.cancel()
+    } else if pipeline.cancelWhenParsed(id) {
+      logger.debug("Cancelling request \(id) if it is the large message still being read.")
     } else {
       logger.debug("'$/cancelRequest' for id \(id), which is not in flight.")
     }

@@ -37,6 +37,17 @@ final class InputPipeline: Sendable {
     var inHand: RequestID?
     /// Whether that request was cancelled during the hand-over.
     var inHandCancelled = false
+    /// Cancels for ids found nowhere while a message whose id could not be read early (it
+    /// comes after 4 KiB of params) was still being parsed: applied when that parse ends.
+    var unmatchedCancels: Set<RequestID> = []
+
+    /// Whether a queued message is still being parsed without a known id.
+    var parsingUnknownID: Bool {
+      items[head...].contains {
+        if case .parsing(id: nil) = $0.item { return true }
+        return false
+      }
+    }
   }
 
   private let state = Mutex(State())
@@ -61,6 +72,10 @@ final class InputPipeline: Sendable {
       guard let position = state.items[state.head...].firstIndex(where: { $0.serial == ticket.serial }) else { return }
       if case .cancelled = state.items[position].item { return }
       state.items[position].item = item
+      if case .decoded(.message(.request(let request))) = item, state.unmatchedCancels.remove(request.id) != nil {
+        state.items[position].item = .cancelled(request.id)
+      }
+      if !state.unmatchedCancels.isEmpty, !state.parsingUnknownID { state.unmatchedCancels.removeAll() }
     }
   }
 
@@ -115,6 +130,16 @@ final class InputPipeline: Sendable {
         }
       }
       return false
+    }
+  }
+
+  /// Keeps a cancel that matched nothing, for a message still being parsed whose id could not
+  /// be read early; returns whether there is such a message (else the cancel is dropped).
+  func cancelWhenParsed(_ id: RequestID) -> Bool {
+    state.withLock { state in
+      guard state.parsingUnknownID else { return false }
+      state.unmatchedCancels.insert(id)
+      return true
     }
   }
 

@@ -141,13 +141,19 @@ struct LifecycleEndToEndTests {
     await peer.finish()
   }
 
-  @Test("$/cancelRequest reaches an execution.start still being parsed: -32800 and no run")
-  func cancelLargeStart() async throws {
+  @Test(
+    "$/cancelRequest reaches an execution.start still being parsed: -32800 and no run",
+    arguments: [false, true])
+  func cancelLargeStart(idAfterParams: Bool) async throws {
     let peer = try ProcessPeer()
     try await peer.initialize(framing: .ndjson)
+    // With the id after megabytes of params, it cannot be read before the whole message is.
     let start =
-      Array(#"{"jsonrpc":"2.0","id":"big","method":"execution.start","params":"#.utf8)
-      + Self.chainText(count: 20_000, padding: 40) + Array("}\n".utf8)
+      idAfterParams
+      ? Array(#"{"jsonrpc":"2.0","method":"execution.start","params":"#.utf8)
+        + Self.chainText(count: 20_000, padding: 40) + Array(#","id":"big"}"#.utf8) + [0x0A]
+      : Array(#"{"jsonrpc":"2.0","id":"big","method":"execution.start","params":"#.utf8)
+        + Self.chainText(count: 20_000, padding: 40) + Array("}\n".utf8)
     let rest =
       #"{"jsonrpc":"2.0","method":"$/cancelRequest","params":{"id":"big"}}"# + "\n"
       + #"{"jsonrpc":"2.0","id":"after","method":"ping"}"# + "\n"

@@ -31,4 +31,25 @@ struct InputPipelineTests {
     #expect(pipeline.cancelQueued(.int(8)))
     #expect(pipeline.takeReady() == nil, "a message still being parsed holds back the ones after it")
   }
+
+  @Test("a cancel for an id not yet readable waits for the message being parsed, and only for it")
+  func cancelWhileParsingUnknownID() throws {
+    let pipeline = InputPipeline()
+    #expect(!pipeline.cancelWhenParsed(.int(3)), "kept although nothing is being parsed")
+    let ticket = pipeline.enqueue(.parsing(id: nil))
+    #expect(!pipeline.cancelQueued(.int(3)))
+    #expect(pipeline.cancelWhenParsed(.int(3)))
+    pipeline.complete(ticket, with: try request(3))
+    guard case .cancelled(.int(3))? = pipeline.takeReady() else {
+      Issue.record("the request was not cancelled")
+      return
+    }
+    #expect(pipeline.finishedOne() == nil)
+    // The cancel was used up: a later request with the same id runs.
+    pipeline.enqueue(try request(3))
+    guard case .decoded? = pipeline.takeReady() else {
+      Issue.record("a later request with the same id was cancelled too")
+      return
+    }
+  }
 }
