@@ -166,8 +166,14 @@ public final class Connection: Sendable {
       do {
         decoded = try DecodedBody(body, maximumBatch: configuration.maximumBatch)
       } catch {
-        logger.warning("Malformed JSON: \(error)")
-        writer.enqueue(OutgoingMessage.response(id: .null, error: .parseError("Parse error: \(error).")))
+        // Answered in arrival order: behind a large message still being read, it waits its turn.
+        if pipeline.isEmpty {
+          logger.warning("Malformed JSON: \(error)")
+          writer.enqueue(OutgoingMessage.response(id: .null, error: .parseError("Parse error: \(error).")))
+        } else {
+          pipeline.enqueue(.malformed(String(describing: error)))
+          drain(handler: handler)
+        }
         return
       }
       if pipeline.isEmpty || Self.isUrgent(decoded) {

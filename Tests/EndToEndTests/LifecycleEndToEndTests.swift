@@ -167,6 +167,21 @@ struct LifecycleEndToEndTests {
     await peer.finish()
   }
 
+  @Test("a malformed message behind a large one still being read is answered after it")
+  func malformedKeepsOrder() async throws {
+    let peer = try ProcessPeer()
+    try await peer.initialize(framing: .ndjson)
+    // An unknown method is answered as soon as it is routed, so the answers' order is the
+    // order in which the messages were handed on.
+    let unknown =
+      Array(#"{"jsonrpc":"2.0","id":2,"method":"no.such.method","params":"#.utf8)
+      + Self.chainText(count: 20_000, padding: 40) + Array("}\n".utf8)
+    try await peer.sendLarge(unknown + Array("{not json\n".utf8))
+    expectError(try await peer.next(timeout: .seconds(30)), code: -32601, id: 2)
+    expectError(try await peer.next(timeout: .seconds(30)), code: -32700)
+    await peer.finish()
+  }
+
   @Test("an oversized frame's error carries the request id read from its first bytes")
   func oversizedID() async throws {
     let peer = try ProcessPeer(options: PeerOptions(maxMessageBytes: 1000))
