@@ -24,14 +24,20 @@ struct LifecycleEndToEndTests {
     ]
   }
 
-  @Test("SIGTERM ends a busy engine cleanly: terminal notifications, exit 0, within a second")
-  func sigterm() async throws {
+  /// A served engine on the fake provider, running `slowFlow(count:)` with 20 s provider calls.
+  static func startSlowRun(count: Int) async throws -> (FakeProviderServer, ProcessPeer, String) {
     let server = try await FakeProviderServer.start()
     let peer = try ProcessPeer(
-      options: PeerOptions(environment: providerEnvironment("mistral", server: server, key: "sk-term")))
+      options: PeerOptions(environment: providerEnvironment("mistral", server: server, key: "sk-slow")))
     try await peer.initialize()
-    let started = try await peer.request("execution.start", id: 2, params: Self.slowFlow(count: 4, latencyMS: 20_000))
+    let started = try await peer.request("execution.start", id: 2, params: slowFlow(count: count, latencyMS: 20_000))
     let runID = try #require(started["result"]?["run_id"]?.stringValue)
+    return (server, peer, runID)
+  }
+
+  @Test("SIGTERM ends a busy engine cleanly: terminal notifications, exit 0, within a second")
+  func sigterm() async throws {
+    let (server, peer, runID) = try await Self.startSlowRun(count: 4)
     // Wait until the provider calls are in flight.
     var running = 0
     while running < 4 {
@@ -78,12 +84,7 @@ struct LifecycleEndToEndTests {
 
   @Test("without --on-eof the end of input cancels live runs")
   func cancelOnEOF() async throws {
-    let server = try await FakeProviderServer.start()
-    let peer = try ProcessPeer(
-      options: PeerOptions(environment: providerEnvironment("mistral", server: server, key: "sk-eof")))
-    try await peer.initialize()
-    let started = try await peer.request("execution.start", id: 2, params: Self.slowFlow(count: 1, latencyMS: 20_000))
-    #expect(started["result"]?["run_id"] != nil)
+    let (server, peer, _) = try await Self.startSlowRun(count: 1)
     peer.closeInput()
     #expect(try await peer.waitForExit(timeout: .seconds(5)) == 1)
     try await peer.output.waitUntilClosed()
