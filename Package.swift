@@ -109,6 +109,18 @@ let package = Package(
   ]
 )
 
+// The libFuzzer target over params decoding and validation: built only by `Fuzz/run.sh params`,
+// which links libFuzzer's driver (the target has its own `main`).
+if Context.environment["FLOWRUNNER_FUZZ"] == "params" {
+  package.targets.append(
+    .executableTarget(
+      name: "flowrunner-params-fuzz",
+      dependencies: ["JSON", "JSONRPC", "FlowGraph", "FlowExecution", "FlowNodes", "FlowProviders", "FlowRunnerServer"],
+      path: "Fuzz/ParamsFuzzer"
+    )
+  )
+}
+
 for target in package.targets {
   target.swiftSettings = (target.swiftSettings ?? []) + strictSettings
 }
