@@ -29,7 +29,7 @@ let package = Package(
   targets: [
     // Wire layer: the JSON value with its parser and serializer, then the JSON-RPC transport.
     .target(name: "JSON"),
-    .target(name: "Signals"),
+    .target(name: "Signals", dependencies: [.product(name: "NIOConcurrencyHelpers", package: "swift-nio")]),
     .target(name: "JSONRPC", dependencies: ["JSON", "Signals", log]),
 
     // Domain: no protocol types.
@@ -37,7 +37,7 @@ let package = Package(
     .target(
       name: "FlowProviders",
       dependencies: [
-        "JSON", .product(name: "AsyncHTTPClient", package: "async-http-client"), nioCore, nioHTTP1,
+        "JSON", "Signals", .product(name: "AsyncHTTPClient", package: "async-http-client"), nioCore, nioHTTP1,
         .product(name: "NIOPosix", package: "swift-nio"), log,
       ]
     ),
@@ -56,7 +56,7 @@ let package = Package(
     .executableTarget(
       name: "flowrunner",
       dependencies: [
-        "FlowRunnerServer", "JSON", "JSONRPC", "FlowGraph", "FlowExecution", "FlowProviders", "FlowNodes",
+        "FlowRunnerServer", "JSON", "JSONRPC", "Signals", "FlowGraph", "FlowExecution", "FlowProviders", "FlowNodes",
         .product(name: "ArgumentParser", package: "swift-argument-parser"), log,
       ]
     ),
@@ -73,8 +73,8 @@ let package = Package(
     .executableTarget(
       name: "flowrunner-bench",
       dependencies: [
-        "JSON", "JSONRPC", "FlowGraph", "FlowExecution", "FlowNodes", "FlowProviders", "FlowRunnerServer", "FakeProvider",
-        log,
+        "JSON", "JSONRPC", "Signals", "FlowGraph", "FlowExecution", "FlowNodes", "FlowProviders", "FlowRunnerServer",
+        "FakeProvider", log,
       ],
       path: "Benchmarks/FlowRunnerBench"
     ),
@@ -86,7 +86,7 @@ let package = Package(
     .testTarget(name: "JSONRPCTests", dependencies: ["JSON", "JSONRPC", "Signals", "FlowRunnerTestSupport"]),
     .testTarget(
       name: "FlowProvidersTests",
-      dependencies: ["JSON", "FlowProviders", "FakeProvider", "JSONRPC", "FlowRunnerTestSupport", nioHTTP1]
+      dependencies: ["JSON", "FlowProviders", "FakeProvider", "JSONRPC", "Signals", "FlowRunnerTestSupport", nioHTTP1]
     ),
     .testTarget(name: "FlowGraphTests", dependencies: ["JSON", "FlowGraph", "FlowNodes", "FlowRunnerTestSupport"]),
     .testTarget(

@@ -1,6 +1,7 @@
 import Foundation
 import JSON
 import JSONRPC
+import Signals
 import Synchronization
 
 /// The release `flowrunner` binary as a child process, with a reader thread that only splits
@@ -9,17 +10,17 @@ import Synchronization
 final class BenchmarkPeer: Sendable {
   let process: Process
   private let input: FileHandle
-  private let counter = Mutex<(frames: Int, lastBody: [UInt8])>((0, []))
+  private let counter = Locked<(frames: Int, lastBody: [UInt8])>((0, []))
   private let terminalSeen = Atomic<Int>(0)
   /// Run ids from `execution.start` answers, by request id.
-  let answers = Mutex<[Int: String]>([:])
+  let answers = Locked<[Int: String]>([:])
   private static let answerPrefix = Array(#"{"jsonrpc":"2.0","id":"#.utf8)
-  private let startedAt = Mutex<ContinuousClock.Instant?>(nil)
+  private let startedAt = Locked<ContinuousClock.Instant?>(nil)
   private static let startedPrefix = Array(#"{"jsonrpc":"2.0","method":"execution.started""#.utf8)
   /// Bodies that start with this prefix count as a run's end.
   private static let terminalPrefix = Array(#"{"jsonrpc":"2.0","method":"execution.c"#.utf8)
   /// A body prefix to watch for, and when it first arrived.
-  private let watched = Mutex<(prefix: [UInt8], arrived: ContinuousClock.Instant?)>(([], nil))
+  private let watched = Locked<(prefix: [UInt8], arrived: ContinuousClock.Instant?)>(([], nil))
 
   init(binary: String, arguments: [String] = ["serve", "--log-level", "error"], environment: [String: String] = [:]) throws {
     process = Process()

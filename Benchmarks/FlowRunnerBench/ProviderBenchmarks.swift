@@ -2,6 +2,7 @@ import FakeProvider
 import Foundation
 import JSON
 import JSONRPC
+import Signals
 import Synchronization
 
 /// Benchmarks of LLM flows: the engine against the fake provider over loopback HTTP.

@@ -3,7 +3,6 @@ import NIOCore
 import NIOHTTP1
 import NIOPosix
 import Signals
-import Synchronization
 
 /// A fake of the providers' HTTP APIs on 127.0.0.1, for tests, benchmarks and demos.
 ///
@@ -36,7 +35,7 @@ public final class FakeProviderServer: Sendable {
     }
   }
 
-  private let state = Mutex(State())
+  private let state = Locked(State())
   private let defaults: Defaults
   /// Moves on with every request and disconnect, for tests that wait for them.
   private let changes = ChangeSignal()
@@ -148,7 +147,7 @@ public final class FakeProviderServer: Sendable {
 
 /// Lets handlers reach the server, which exists only once the bootstrap has bound.
 final class ServerBox: Sendable {
-  let server = Mutex<FakeProviderServer?>(nil)
+  let server = Locked<FakeProviderServer?>(nil)
 }
 
 /// One step of an answer.

@@ -1,4 +1,4 @@
-import Synchronization
+import Signals
 
 /// Turns a provider's stream of small text pieces into `execution.node.delta` events: pieces
 /// are held until 64 bytes have gathered or 25 ms have passed since the first held piece (a
@@ -17,7 +17,7 @@ final class DeltaCoalescer: Sendable {
 
   private let nodeID: String
   private let emit: @Sendable (RunEvent) -> Void
-  private let state = Mutex(State())
+  private let state = Locked(State())
   /// Held text is sent once it reaches this many bytes…
   static let minimumBytes = 64
   /// … or once the oldest held piece is this old.

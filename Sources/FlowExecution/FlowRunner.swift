@@ -1,5 +1,5 @@
 import FlowGraph
-import Synchronization
+import Signals
 
 /// Drives one run: it asks the ``RunScheduler`` what to do, executes nodes (inline, or in child
 /// Tasks of a task group), reports their ends back, and hands the scheduler's events to the sink.
@@ -183,11 +183,11 @@ extension Duration {
 /// Every node's latest status, written by the run and read by `execution.status` from any
 /// thread, indexed by the node's position in the flow.
 public final class NodeStatusBoard: Sendable {
-  private let statuses: Mutex<[NodeStatus]>
+  private let statuses: Locked<[NodeStatus]>
 
   /// A board with every node pending.
   public init(count: Int) {
-    statuses = Mutex([NodeStatus](repeating: .pending, count: count))
+    statuses = Locked([NodeStatus](repeating: .pending, count: count))
   }
 
   /// Applies status changes in order.
@@ -206,7 +206,7 @@ public final class NodeStatusBoard: Sendable {
 
 /// Lets a run's nodes report events (retries, deltas) until the run ends, and never after.
 final class EmitGate: Sendable {
-  private let open = Mutex(true)
+  private let open = Locked(true)
 
   /// Runs `send` if the run has not ended; holding the gate while sending keeps the order.
   func emit(_ send: () -> Void) {

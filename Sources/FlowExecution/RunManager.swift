@@ -1,5 +1,5 @@
 import FlowGraph
-import Synchronization
+import Signals
 
 /// Owns every run of one engine: starts them, cancels them, answers status, and keeps the last
 /// ended runs queryable.
@@ -26,7 +26,7 @@ public final class RunManager: Sendable {
   private let executors: ExecutorRegistry
   private let sink: any RunEventSink
   private let retainedEndedRuns: Int
-  private let state = Mutex(State())
+  private let state = Locked(State())
   private let idPrefix: String
 
   /// A manager that runs nodes with `executors` and sends events to `sink`.

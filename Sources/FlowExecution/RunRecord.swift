@@ -1,6 +1,5 @@
 import FlowGraph
 import Signals
-import Synchronization
 
 /// The live state of one run, as `execution.status` reports it, kept current from the run's events.
 final class RunRecord: Sendable {
@@ -20,7 +19,7 @@ final class RunRecord: Sendable {
     var ended = false
   }
 
-  private let state: Mutex<State>
+  private let state: Locked<State>
   /// Set once the run's terminal event has been passed on.
   private let endAnnounced = Latch<Void>()
 
@@ -30,7 +29,7 @@ final class RunRecord: Sendable {
     self.nodeIDs = nodeIDs
     self.nodeIndices = nodeIndices
     self.board = board
-    self.state = Mutex(State())
+    self.state = Locked(State())
   }
 
   var isEnded: Bool { state.withLock { $0.ended } }

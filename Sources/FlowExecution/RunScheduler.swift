@@ -184,8 +184,11 @@ public struct RunScheduler: Sendable {
     case .completed(let output):
       outputs[node] = output
       if let usage = output.usage {
-        tokens.inputTokens += usage.inputTokens
-        tokens.outputTokens += usage.outputTokens
+        // Saturating: counts come from providers.
+        tokens.inputTokens = tokens.inputTokens.addingReportingOverflow(usage.inputTokens).overflow
+          ? .max : tokens.inputTokens + usage.inputTokens
+        tokens.outputTokens = tokens.outputTokens.addingReportingOverflow(usage.outputTokens).overflow
+          ? .max : tokens.outputTokens + usage.outputTokens
       } else if output.model != nil {
         usageComplete = false
       }

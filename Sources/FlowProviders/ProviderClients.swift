@@ -1,4 +1,4 @@
-import Synchronization
+import Signals
 
 /// The provider clients of one engine (or one connection's settings), created on first use and
 /// kept, so each provider's limits (in-flight requests, requests per minute) hold across runs.
@@ -7,7 +7,7 @@ public final class ProviderClients: Sendable {
   private let transport: HTTPTransport
   private let retry: RetryPolicy
   private let idleTimeout: Double
-  private let clients = Mutex<[String: any ChatProvider]>(["echo": EchoProvider()])
+  private let clients = Locked<[String: any ChatProvider]>(["echo": EchoProvider()])
 
   /// Clients for these settings.
   public init(

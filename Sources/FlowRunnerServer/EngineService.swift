@@ -2,7 +2,7 @@ import FlowProviders
 import JSONRPC
 import Logging
 import ServiceLifecycle
-import Synchronization
+import Signals
 import UnixSignals
 
 /// The engine as the one structured root of a serving process: a swift-service-lifecycle
@@ -12,7 +12,7 @@ import UnixSignals
 public final class EngineService: Service {
   private let server: FlowRunnerServer
   private let transport: HTTPTransport
-  private let code = Mutex<Int32>(1)
+  private let code = Locked<Int32>(1)
 
   /// The service for a server; `transport` is the HTTP client its providers share.
   public init(server: FlowRunnerServer, transport: HTTPTransport = .shared) {

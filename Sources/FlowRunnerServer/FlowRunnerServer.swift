@@ -6,7 +6,6 @@ import JSON
 import JSONRPC
 import Logging
 import Signals
-import Synchronization
 
 /// The flowrunner JSON-RPC server: the lifecycle of `initialize` … `exit` and the methods, on
 /// top of a ``Connection``. Every wire shape is in the `Codec` folder; this type only decides
@@ -46,7 +45,7 @@ public final class FlowRunnerServer: MessageHandler {
 
   let connection: Connection
   let logger: Logger
-  private let state: Mutex<State>
+  private let state: Locked<State>
   /// The process's exit code, once it is decided.
   private let exitCode = Latch<Int32>()
   private let kits: NodeKits
@@ -68,7 +67,7 @@ public final class FlowRunnerServer: MessageHandler {
     self.logger = logger
     self.kits = kits
     self.maxMessageBytes = maxMessageBytes
-    self.state = Mutex(State(settings: baseSettings))
+    self.state = Locked(State(settings: baseSettings))
     self.runs = RunManager(executors: kits.executors, sink: ConnectionEventSink(connection: connection))
     runs.rememberedBytesLimit = baseSettings.limits.maxRememberedBytes ?? LimitsSettings.defaultRememberedBytes
   }

@@ -5,7 +5,6 @@ import JSON
 import JSONRPC
 import Logging
 import Signals
-import Synchronization
 
 /// The real server and connection, in this process, over two kernel pipes.
 public final class InProcessPeer: EnginePeer {
@@ -13,7 +12,7 @@ public final class InProcessPeer: EnginePeer {
   private let inputWrite: Int32
   private let connection: Connection
   private let exit = Latch<Int32>()
-  private let inputOpen = Mutex(true)
+  private let inputOpen = Locked(true)
   /// The server, for tests that inspect its state.
   public let server: FlowRunnerServer
 

@@ -2,7 +2,6 @@ import Foundation
 import JSON
 import JSONRPC
 import Signals
-import Synchronization
 
 /// Reads everything an engine writes on one descriptor, on a thread of its own, and splits it
 /// into messages with the engine's own strict frame parser: a wrong `Content-Length` or any
@@ -18,13 +17,13 @@ public final class OutputCollector: Sendable {
     var closed = false
   }
 
-  private let state: Mutex<State>
+  private let state: Locked<State>
   private let changes = ChangeSignal()
 
   /// Starts reading `fd` until end of file; the descriptor is closed then. With no framing the
   /// bytes are only kept (for stderr).
   public init(fd: Int32, framing: FramingMode?) {
-    state = Mutex(State(decoder: framing.map { FrameDecoder(mode: $0, maximumMessageBytes: Int.max) }))
+    state = Locked(State(decoder: framing.map { FrameDecoder(mode: $0, maximumMessageBytes: Int.max) }))
     let thread = Thread { [self] in
       var chunk = [UInt8](repeating: 0, count: 1 << 16)
       while true {

@@ -2,7 +2,6 @@ import Foundation
 import JSON
 import JSONRPC
 import Signals
-import Synchronization
 
 /// The built `flowrunner` binary as a child process, spoken to over real pipes.
 public final class ProcessPeer: EnginePeer {
@@ -12,7 +11,7 @@ public final class ProcessPeer: EnginePeer {
   private let stderrCollector: OutputCollector?
   /// stderr's read end when the test does not read it (closed at ``finish()``).
   private let unreadStandardError: Int32?
-  private let inputOpen = Mutex(true)
+  private let inputOpen = Locked(true)
   private let exit = Latch<Int32>()
 
   /// The binary under test: `$FLOWRUNNER_BINARY`, or `flowrunner` next to the test executable.

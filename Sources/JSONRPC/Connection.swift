@@ -2,7 +2,6 @@ import Dispatch
 import JSON
 import Logging
 import Signals
-import Synchronization
 
 /// A JSON-RPC 2.0 connection over a pair of file descriptors.
 ///
@@ -45,10 +44,10 @@ public final class Connection: Sendable {
   private let logger: Logger
   /// The writer all output goes through.
   public let writer: OutputWriter
-  private let inFlight = Mutex<[RequestID: Reply]>([:])
+  private let inFlight = Locked<[RequestID: Reply]>([:])
   /// Requests received and not yet answered.
   private let unanswered = ActivityCounter()
-  private let inputState = Mutex<InputState>(InputState())
+  private let inputState = Locked<InputState>(InputState())
   private let inputClosed = Latch<Void>()
   private let pipeline = InputPipeline()
 

@@ -1,5 +1,5 @@
 import JSON
-import Synchronization
+import Signals
 
 /// The messages read but not yet handed to the handler, in arrival order.
 ///
@@ -50,7 +50,7 @@ final class InputPipeline: Sendable {
     }
   }
 
-  private let state = Mutex(State())
+  private let state = Locked(State())
 
   /// Whether nothing waits and nothing is being handed over: a new message may go straight
   /// to the handler.

@@ -1,6 +1,6 @@
 import Dispatch
 import Logging
-import Synchronization
+import Signals
 
 /// The single ordered writer of a connection's output.
 ///
@@ -32,7 +32,7 @@ public final class OutputWriter: Sendable {
   }
 
   private let fd: Int32
-  private let state: Mutex<State>
+  private let state: Locked<State>
   private let wakeUp = DispatchSemaphore(value: 0)
   private let logger: Logger
   /// The backlog below which a stall is not worth a warning.
@@ -50,7 +50,7 @@ public final class OutputWriter: Sendable {
     self.logger = logger
     self.warningThreshold = warningThreshold
     self.stallWarningSeconds = stallWarningSeconds
-    self.state = Mutex(State(framing: framing))
+    self.state = Locked(State(framing: framing))
     startDetachedThread { [self] in writeLoop() }
   }
 
@@ -142,7 +142,7 @@ public final class OutputWriter: Sendable {
   @discardableResult
   public func flush(timeoutMilliseconds: Int = 1000) -> Bool {
     let done = DispatchSemaphore(value: 0)
-    let result = Mutex(false)
+    let result = Locked(false)
     guard
       let id = whenDrained({ flushed in
         result.withLock { $0 = flushed }
@@ -163,7 +163,7 @@ public final class OutputWriter: Sendable {
     if let settled = state.withLock({ $0.broken ? false : ($0.isDrained ? true : nil) }) { return settled }
     return await withTaskGroup(of: Bool?.self) { group in
       group.addTask { [self] in
-        let ids = Mutex<Int?>(nil)
+        let ids = Locked<Int?>(nil)
         return await withTaskCancellationHandler {
           await withCheckedContinuation { continuation in
             let id = whenDrained { continuation.resume(returning: $0) }

@@ -1,5 +1,5 @@
 import JSON
-import Synchronization
+import Signals
 
 /// The one response a request is owed.
 ///
@@ -20,7 +20,7 @@ public final class Reply: Sendable {
     var afterDelivery: [@Sendable () -> Void] = []
   }
 
-  private let state = Mutex(State())
+  private let state = Locked(State())
   private let deliver: @Sendable (Reply, [UInt8]) -> Void
 
   /// A reply whose serialized response goes to `deliver`, which must call ``markDelivered()``
@@ -150,11 +150,11 @@ final class BatchCollector: Sendable {
     var replies: [Reply] = []
   }
 
-  private let state: Mutex<State>
+  private let state: Locked<State>
   private let writer: OutputWriter
 
   init(count: Int, writer: OutputWriter) {
-    self.state = Mutex(State(slots: Array(repeating: nil, count: count), remaining: count))
+    self.state = Locked(State(slots: Array(repeating: nil, count: count), remaining: count))
     self.writer = writer
   }
 

@@ -1,5 +1,5 @@
 import Dispatch
-import Synchronization
+import Signals
 
 /// Writes log lines to stderr from its own thread, so the engine never waits on a stderr pipe
 /// that nobody reads. Lines are queued up to ``capacity`` bytes; past that they are dropped and
@@ -15,7 +15,7 @@ public final class StderrWriter: Sendable {
   }
 
   private let fd: Int32
-  private let state = Mutex(State())
+  private let state = Locked(State())
   private let wakeUp = DispatchSemaphore(value: 0)
   /// The most bytes queued before lines are dropped.
   public let capacity: Int

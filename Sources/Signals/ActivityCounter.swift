@@ -1,5 +1,3 @@
-import Synchronization
-
 /// Counts pieces of work in progress (requests being answered, starts being validated) so that
 /// whoever must come after them (`shutdown`, the end of input) can wait until none is left.
 public final class ActivityCounter: Sendable {
@@ -8,7 +6,7 @@ public final class ActivityCounter: Sendable {
     var idleWaiters: [CheckedContinuation<Void, Never>] = []
   }
 
-  private let state = Mutex(State())
+  private let state = Locked(State())
 
   /// A counter at zero.
   public init() {}

@@ -1,5 +1,3 @@
-import Synchronization
-
 /// Lets tasks wait, without polling, for something a thread changes: the thread calls
 /// ``notify()``; a waiter passes the ``version`` it last saw and resumes once it has moved on,
 /// or when its deadline passes.
@@ -11,7 +9,7 @@ public final class ChangeSignal: Sendable {
     var nextID = 0
   }
 
-  private let state = Mutex(State())
+  private let state = Locked(State())
 
   /// A signal at version 0.
   public init() {}

@@ -1,5 +1,3 @@
-import Synchronization
-
 /// A value set once, awaited by any number of tasks: the end of a run, the process's exit
 /// code, the end of input. Setting it again is ignored; waiting after it is set returns at once.
 public final class Latch<Value: Sendable>: Sendable {
@@ -10,7 +8,7 @@ public final class Latch<Value: Sendable>: Sendable {
     var nextID = 0
   }
 
-  private let state = Mutex(State())
+  private let state = Locked(State())
 
   /// An unset latch.
   public init() {}

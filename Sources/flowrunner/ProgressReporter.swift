@@ -3,7 +3,7 @@ import FlowRunnerServer
 import Foundation
 import JSON
 import JSONRPC
-import Synchronization
+import Signals
 
 /// Shows a run's progress on stderr: on a terminal one line per finished node plus a live line
 /// listing the running ones; otherwise plain lines. Keeps the terminal event for the caller.
@@ -17,13 +17,13 @@ final class ProgressReporter: RunEventSink {
     var liveLineShown = false
   }
 
-  private let state: Mutex<State>
+  private let state: Locked<State>
   private let interactive: Bool
   private let jsonWriter: OutputWriter?
 
   /// A reporter; with `jsonWriter` every event is also written there as an NDJSON notification.
   init(nodeTypes: [String: String], jsonWriter: OutputWriter?) {
-    self.state = Mutex(State(nodeTypes: nodeTypes))
+    self.state = Locked(State(nodeTypes: nodeTypes))
     self.interactive = isatty(STDERR_FILENO) == 1
     self.jsonWriter = jsonWriter
   }

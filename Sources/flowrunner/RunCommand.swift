@@ -8,7 +8,7 @@ import Foundation
 import JSON
 import JSONRPC
 import Logging
-import Synchronization
+import Signals
 
 /// `flowrunner run FLOW.json`: runs one flow in process; progress on stderr, outputs on stdout.
 struct RunCommand: AsyncParsableCommand {
@@ -119,7 +119,7 @@ final class InterruptHandler {
   init(onInterrupt: @escaping @Sendable () -> Void) {
     signal(SIGINT, SIG_IGN)
     source = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
-    let count = Mutex(0)
+    let count = Locked(0)
     source.setEventHandler {
       let presses = count.withLock { value -> Int in
         value += 1

@@ -1,6 +1,5 @@
 import FlowGraph
 import Signals
-import Synchronization
 import Testing
 
 @testable import FlowExecution
@@ -8,7 +7,7 @@ import Testing
 @Suite("Delta coalescing")
 struct DeltaCoalescerTests {
   final class Collected: Sendable {
-    let deltas = Mutex<[(attempt: Int, index: Int, text: String)]>([])
+    let deltas = Locked<[(attempt: Int, index: Int, text: String)]>([])
     let first = Latch<Void>()
     let second = Latch<Void>()
 

@@ -6,11 +6,10 @@ import FlowRunnerTestSupport
 import JSON
 import JSONRPC
 import Signals
-import Synchronization
 
 /// Collects every run's notifications (encoded exactly as the server sends them, then parsed back).
 final class CollectingSink: RunEventSink {
-  private let events = Mutex<[String: [JSONValue]]>([:])
+  private let events = Locked<[String: [JSONValue]]>([:])
 
   func emit(runID: String, _ batch: [RunEvent]) {
     let json = batch.map { try! JSONParser.parse(RunEventEncoder.encode(runID: runID, $0)) }
@@ -95,7 +94,7 @@ enum Harness {
 
 /// Which nodes have started, for executors that wait on each other.
 final class StartLog: Sendable {
-  private let started = Mutex<Set<String>>([])
+  private let started = Locked<Set<String>>([])
   private let changes = ChangeSignal()
 
   func record(_ id: String) {

@@ -69,6 +69,21 @@ struct RunSchedulerTests {
     }
   }
 
+  @Test("token totals saturate instead of overflowing")
+  func tokenTotalsSaturate() throws {
+    var drive = try Drive(Flow(nodes: ["a", "b", "c"].map { FlowNode(id: $0, type: "textOutput") }, edges: []))
+    while drive.advance() {
+      let usage = TokenUsage(inputTokens: .max - 1, outputTokens: 5)
+      drive.finish(at: 0, .completed(NodeOutput(text: "x", usage: usage)))
+    }
+    guard case .completed(_, _, let usage)? = drive.events.last else {
+      Issue.record("the run did not complete: \(Self.trace(drive.events))")
+      return
+    }
+    #expect(usage.tokens.inputTokens == .max)
+    #expect(usage.tokens.outputTokens == 15)
+  }
+
   @Test("a chain runs node by node, each after its input completed")
   func chain() throws {
     var drive = try Drive(Self.chain(["a", "b", "c"]))

@@ -1,6 +1,7 @@
 import FakeProvider
 import FlowRunnerTestSupport
 import Foundation
+import Signals
 import Synchronization
 import Testing
 

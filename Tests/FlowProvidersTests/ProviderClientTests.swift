@@ -3,7 +3,7 @@ import FlowRunnerTestSupport
 import Foundation
 import JSON
 import JSONRPC
-import Synchronization
+import Signals
 import Testing
 
 @testable import FlowProviders
@@ -39,9 +39,9 @@ let providers = ["mistral", "glm", "openrouter", "huggingface", "claude"]
 
 /// Records what an observer hears.
 final class Hearing: Sendable {
-  let attempts = Mutex<[Int]>([])
-  let retries = Mutex<[(Int, String)]>([])
-  let deltas = Mutex<[(Int, String)]>([])
+  let attempts = Locked<[Int]>([])
+  let retries = Locked<[(Int, String)]>([])
+  let deltas = Locked<[(Int, String)]>([])
 
   func observer(streaming: Bool) -> CallObserver {
     let onAttempt: @Sendable (Int) -> Void = { attempt in self.attempts.withLock { $0.append(attempt) } }

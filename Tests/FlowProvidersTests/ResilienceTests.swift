@@ -1,6 +1,7 @@
 import FakeProvider
 import Foundation
 import NIOHTTP1
+import Signals
 import Synchronization
 import Testing
 
@@ -95,6 +96,20 @@ struct ResilienceTests {
         == 3)
     let backoff = policy.delay(afterAttempt: 3, headers: nil, now: now)
     #expect(backoff >= 1 && backoff <= 2)
+  }
+
+  @Test(
+    "a delay the provider asks for that is not a finite number falls back to backoff",
+    arguments: [
+      ("retry-after", "nan"), ("retry-after", "NaN"), ("retry-after", "-nan"), ("retry-after", "inf"),
+      ("retry-after", "-infinity"), ("retry-after", "1e400"), ("x-ratelimit-reset", "nan"),
+      ("x-ratelimit-reset", "inf"), ("x-ratelimit-reset", "-1e400"),
+    ])
+  func nonFiniteDelays(header: String, value: String) {
+    let policy = RetryPolicy()
+    var headers = HTTPHeadersBuilder()
+    let delay = policy.delay(afterAttempt: 1, headers: headers.with(header, value), now: Date())
+    #expect(delay.isFinite && delay >= 0.25 && delay <= 0.5, "\(header): \(value) gave \(delay)")
   }
 }
 

@@ -7,7 +7,7 @@ import Testing
 
 /// A handler with methods that exercise the connection: slow work, faults, bursts of output.
 final class ScriptedHandler: MessageHandler {
-  let connection: Mutex<Connection?> = Mutex(nil)
+  let connection: Locked<Connection?> = Locked(nil)
   let cancelledTasks = Atomic<Int>(0)
   /// Set when a `sleep` handler's Task sees its cancellation.
   let cancellationSeen = Latch<Void>()

@@ -2,7 +2,7 @@ import FlowRunnerTestSupport
 import JSON
 import JSONRPC
 import Logging
-import Synchronization
+import Signals
 import Testing
 
 #if canImport(Glibc)
@@ -11,7 +11,7 @@ import Testing
 
 /// A log handler that keeps what it is given, for assertions on warnings.
 final class CapturingLogHandler: Sendable {
-  let messages: Mutex<[String]> = Mutex([])
+  let messages: Locked<[String]> = Locked([])
 
   func log(event: LogEvent) {
     messages.withLock { $0.append("\(event.level): \(event.message)") }

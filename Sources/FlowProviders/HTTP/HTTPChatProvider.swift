@@ -2,7 +2,7 @@ import Foundation
 import JSON
 import NIOCore
 import NIOHTTP1
-import Synchronization
+import Signals
 
 /// A provider reached over HTTP: the OpenAI-compatible chat completions API (mistral, glm,
 /// openrouter, huggingface) or the Anthropic Messages API (claude), with retries, limits,
@@ -105,7 +105,7 @@ public final class HTTPChatProvider: ChatProvider {
     let stream = observer.onDelta != nil
     let body = format.body(request, stream: stream, askForUsage: asksForStreamUsage)
     let url = format.endpoint(base: baseURL)
-    let state = Mutex(AttemptState())
+    let state = Locked(AttemptState())
     let format = self.format
     let providerID = id
     observer.onAttempt(attempt)

@@ -27,8 +27,14 @@ public struct RetryPolicy: Sendable {
     return min(maxDelay, exponential * Double.random(in: 0.5...1.0))
   }
 
-  /// The delay a response asks for, if it asks.
+  /// The delay a response asks for, if it asks with a finite number (`nan` and `inf` parse as
+  /// doubles, and a provider or a proxy may send them; they count as not asking).
   static func requestedDelay(_ headers: HTTPHeaders, now: Date) -> Double? {
+    guard let asked = askedDelay(headers, now: now), asked.isFinite else { return nil }
+    return asked
+  }
+
+  private static func askedDelay(_ headers: HTTPHeaders, now: Date) -> Double? {
     if let value = headers.first(name: "retry-after")?.trimmingWhitespace() {
       if let seconds = Double(value) { return seconds }
       if let date = httpDate(value) { return date.timeIntervalSince(now) }

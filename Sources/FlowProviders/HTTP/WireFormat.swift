@@ -49,7 +49,7 @@ enum WireFormat: Sendable {
       let text = choice["message"]?["content"]?.stringValue ?? ""
       return ChatResponse(
         text: text, finishReason: choice["finish_reason"]?.stringValue,
-        inputTokens: json["usage"]?["prompt_tokens"]?.intValue, outputTokens: json["usage"]?["completion_tokens"]?.intValue)
+        inputTokens: json["usage"]?["prompt_tokens"].tokenCount, outputTokens: json["usage"]?["completion_tokens"].tokenCount)
     case .anthropic:
       guard let content = json["content"]?.arrayValue else {
         throw ProviderError(
@@ -58,7 +58,7 @@ enum WireFormat: Sendable {
       let text = content.filter { $0["type"] == "text" }.compactMap { $0["text"]?.stringValue }.joined()
       return ChatResponse(
         text: text, finishReason: json["stop_reason"]?.stringValue,
-        inputTokens: json["usage"]?["input_tokens"]?.intValue, outputTokens: json["usage"]?["output_tokens"]?.intValue)
+        inputTokens: json["usage"]?["input_tokens"].tokenCount, outputTokens: json["usage"]?["output_tokens"].tokenCount)
     }
   }
 }
@@ -82,8 +82,8 @@ struct StreamAccumulator: Sendable {
       let json = try parse(event.data, providerID: providerID)
       if let error = ProviderErrorMapping.embeddedError(providerID: providerID, json: json) { throw error }
       if let usage = json["usage"], !usage.isNull {
-        inputTokens = usage["prompt_tokens"]?.intValue ?? inputTokens
-        outputTokens = usage["completion_tokens"]?.intValue ?? outputTokens
+        inputTokens = usage["prompt_tokens"].tokenCount ?? inputTokens
+        outputTokens = usage["completion_tokens"].tokenCount ?? outputTokens
       }
       guard let choice = json["choices"]?.arrayValue?.first else { return nil }
       if let reason = choice["finish_reason"]?.stringValue { finishReason = reason }
@@ -94,15 +94,15 @@ struct StreamAccumulator: Sendable {
       let json = try parse(event.data, providerID: providerID)
       switch event.event ?? json["type"]?.stringValue {
       case "message_start":
-        inputTokens = json["message"]?["usage"]?["input_tokens"]?.intValue ?? inputTokens
-        outputTokens = json["message"]?["usage"]?["output_tokens"]?.intValue ?? outputTokens
+        inputTokens = json["message"]?["usage"]?["input_tokens"].tokenCount ?? inputTokens
+        outputTokens = json["message"]?["usage"]?["output_tokens"].tokenCount ?? outputTokens
       case "content_block_delta":
         guard json["delta"]?["type"] == "text_delta", let piece = json["delta"]?["text"]?.stringValue else { return nil }
         text += piece
         return piece
       case "message_delta":
         finishReason = json["delta"]?["stop_reason"]?.stringValue ?? finishReason
-        outputTokens = json["usage"]?["output_tokens"]?.intValue ?? outputTokens
+        outputTokens = json["usage"]?["output_tokens"].tokenCount ?? outputTokens
       case "message_stop":
         ended = true
       case "error":
@@ -128,5 +128,15 @@ struct StreamAccumulator: Sendable {
 
   var response: ChatResponse {
     ChatResponse(text: text, finishReason: finishReason, inputTokens: inputTokens, outputTokens: outputTokens)
+  }
+}
+
+extension JSONValue? {
+  /// A token count as a provider reports it: a whole number from 0 to 2^40. Anything else (a
+  /// negative count, a fraction, a number no model could produce) counts as not reported, so
+  /// a hostile or broken peer cannot overflow a run's totals.
+  var tokenCount: Int? {
+    guard let count = self?.intValue, (0...(1 << 40)).contains(count) else { return nil }
+    return count
   }
 }
