@@ -11,9 +11,9 @@ import Synchronization
 /// where the end-to-end figure goes.
 enum PhaseBenchmarks {
   /// Encodes events as the server does and counts the bytes.
-  final class CountingSink: RunEventSink {
+  final class CountingSink: RunNotificationSink {
     let bytes = Atomic<Int>(0)
-    func emit(runID: String, _ events: [RunEvent]) {
+    func send(runID: String, _ events: [SequencedEvent]) {
       var framed: [UInt8] = []
       RunEventEncoder.appendFramed(runID: runID, events, framing: .lsp, to: &framed)
       bytes.add(framed.count, ordering: .relaxed)

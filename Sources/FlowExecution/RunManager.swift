@@ -20,17 +20,19 @@ public final class RunManager: Sendable {
     var rememberedBytes = 0
     var rememberedLimit = 256 << 20
     var nextSerial = 1
+    /// Counts every run registered, engine- or client-named, for `execution.list`'s order.
+    var nextRecord = 0
     var accepting = true
   }
 
   private let executors: ExecutorRegistry
-  private let sink: any RunEventSink
+  private let sink: any RunNotificationSink
   private let retainedEndedRuns: Int
   private let state = Locked(State())
   private let idPrefix: String
 
   /// A manager that runs nodes with `executors` and sends events to `sink`.
-  public init(executors: ExecutorRegistry, sink: any RunEventSink, retainedEndedRuns: Int = 100) {
+  public init(executors: ExecutorRegistry, sink: any RunNotificationSink, retainedEndedRuns: Int = 100) {
     self.executors = executors
     self.sink = sink
     self.retainedEndedRuns = retainedEndedRuns
@@ -38,30 +40,48 @@ public final class RunManager: Sendable {
   }
 
   /// Registers a run of a validated flow. Call ``start(_:)`` once its id has been announced.
-  /// A flow with errors is rejected with every issue.
+  /// A flow with errors is rejected with every issue; `options.runID` (the client's choice,
+  /// already checked for its form) must not belong to a live or remembered run.
   public func prepare(
     _ validation: FlowValidation, options: RunOptions, services: ExecutionServices = ExecutionServices()
   ) throws(RunStartError) -> PreparedRun {
     guard let plan = validation.plan else { throw .invalidFlow(validation.issues) }
-    let runID = state.withLock { state -> String in
-      defer { state.nextSerial += 1 }
-      return "run-\(idPrefix)-\(state.nextSerial)"
-    }
     let index = validation.index
     let board = NodeStatusBoard(count: index.count)
-    let record = RunRecord(
-      runID: runID, flowID: index.flow.flowID, nodeIDs: plan.nodes.map { index.flow.nodes[$0].id }, nodeIndices: plan.nodes,
-      board: board)
+    let nodeIDs = plan.nodes.map { index.flow.nodes[$0].id }
+    var terminalOutputNodes: Set<String>?
+    switch options.terminalOutputs {
+    case .all: terminalOutputNodes = nil
+    case .none: terminalOutputNodes = []
+    case .sinks: terminalOutputNodes = Set(plan.nodes.filter { index.outgoing[$0].isEmpty }.map { index.flow.nodes[$0].id })
+    }
+    // The id is chosen, checked and taken under one lock: two starts never share one.
+    let registered = state.withLock { state -> Result<(String, RunRecord), RunStartError> in
+      guard state.accepting else { return .failure(.shuttingDown) }
+      let runID: String
+      if let chosenID = options.runID {
+        guard state.live[chosenID] == nil, state.ended[chosenID] == nil else { return .failure(.runIDInUse(chosenID)) }
+        runID = chosenID
+      } else {
+        var candidate: String
+        repeat {
+          candidate = "run-\(idPrefix)-\(state.nextSerial)"
+          state.nextSerial += 1
+        } while state.live[candidate] != nil || state.ended[candidate] != nil
+        runID = candidate
+      }
+      state.nextRecord += 1
+      let record = RunRecord(
+        runID: runID, flowID: index.flow.flowID, nodeIDs: nodeIDs, nodeIndices: plan.nodes, board: board,
+        serial: state.nextRecord, detail: options.events, terminalOutputNodes: terminalOutputNodes)
+      state.live[runID] = record
+      return .success((runID, record))
+    }
+    let (runID, record) = try registered.get()
     let recordingSink = RecordingSink(record: record, downstream: sink, onEnd: { [weak self] in self?.retire(runID) })
     let runner = FlowRunner(
       runID: runID, index: index, plan: plan, options: options, executors: executors, sink: recordingSink,
       statusBoard: board, services: services, claimEnd: { record.claimEnd() })
-    let accepted = state.withLock { state -> Bool in
-      guard state.accepting else { return false }
-      state.live[runID] = record
-      return true
-    }
-    guard accepted else { throw .shuttingDown }
     return PreparedRun(runID: runID, runner: runner, record: record)
   }
 
@@ -141,7 +161,27 @@ public final class RunManager: Sendable {
     set { state.withLock { $0.rememberedLimit = newValue } }
   }
 
-  /// The output bytes the remembered ended runs hold now.
+  /// Live runs (most recent first), then remembered ended runs (most recently ended first),
+  /// those in `state` only when it is given, at most `limit`.
+  public func list(state wanted: RunState? = nil, limit: Int = .max) -> [RunSummary] {
+    let records = state.withLock { state in
+      state.live.values.sorted { $0.serial > $1.serial } + state.endedOrder.reversed().compactMap { state.ended[$0] }
+    }
+    var summaries: [RunSummary] = []
+    for record in records where summaries.count < limit {
+      let summary = record.summary
+      if wanted == nil || summary.state == wanted { summaries.append(summary) }
+    }
+    return summaries
+  }
+
+  /// A run's sent events with `seq` above `afterSeq`, at most `limit`.
+  public func events(_ runID: String, afterSeq: Int, limit: Int) throws(RunLookupError) -> RunEventPage {
+    let (events, ended) = try record(runID).events(afterSeq: afterSeq, limit: limit)
+    return RunEventPage(runID: runID, events: events, ended: ended)
+  }
+
+  /// The bytes the remembered ended runs hold now (outputs and event logs).
   public var rememberedBytes: Int { state.withLock { $0.rememberedBytes } }
 
   private func retire(_ runID: String) {
@@ -149,27 +189,27 @@ public final class RunManager: Sendable {
       guard let record = state.live.removeValue(forKey: runID) else { return }
       state.ended[runID] = record
       state.endedOrder.append(runID)
-      state.rememberedBytes += record.outputBytes
+      state.rememberedBytes += record.rememberedBytes
       while state.endedOrder.count > retainedEndedRuns
         || (state.rememberedBytes > state.rememberedLimit && state.endedOrder.count > 1)
       {
         let evicted = state.endedOrder.removeFirst()
-        state.rememberedBytes -= state.ended.removeValue(forKey: evicted)?.outputBytes ?? 0
+        state.rememberedBytes -= state.ended.removeValue(forKey: evicted)?.rememberedBytes ?? 0
       }
     }
   }
 }
 
-/// Keeps a run's record current, then forwards each event.
+/// Keeps a run's record current, then forwards the events it sends, numbered.
 private struct RecordingSink: RunEventSink {
   let record: RunRecord
-  let downstream: any RunEventSink
+  let downstream: any RunNotificationSink
   let onEnd: @Sendable () -> Void
 
   func emit(runID: String, _ events: [RunEvent]) {
     // A terminal event is always the last of its batch.
     if let last = events.last { record.applyIfTerminal(last) }
-    downstream.emit(runID: runID, events)
+    record.sequence(events) { downstream.send(runID: runID, $0) }
     guard events.last?.isTerminal == true else { return }
     onEnd()
     // Only now: whoever waits for the end (shutdown) answers after the terminal notification.

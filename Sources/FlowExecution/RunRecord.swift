@@ -8,6 +8,12 @@ final class RunRecord: Sendable {
   let nodeIDs: [String]
   let nodeIndices: [Int]
   let board: NodeStatusBoard
+  /// The order runs were created in, for `execution.list`.
+  let serial: Int
+  /// Which events are sent, and which outputs the terminal one keeps (`nil`: all).
+  let detail: RunOptions.EventDetail
+  let terminalOutputNodes: Set<String>?
+  private let createdAt = ContinuousClock.now
 
   private struct State {
     var runState = RunState.running
@@ -17,25 +23,82 @@ final class RunRecord: Sendable {
     /// The run has decided how it ends: later stops are refused.
     var concluding = false
     var ended = false
+    var durationMS: Int?
+    /// Every event sent, in order: `log[i].seq == i + 1`.
+    var log: [SequencedEvent] = []
+    var logBytes = 0
+    var done = 0
   }
 
   private let state: Locked<State>
   /// Set once the run's terminal event has been passed on.
   private let endAnnounced = Latch<Void>()
 
-  init(runID: String, flowID: String, nodeIDs: [String], nodeIndices: [Int], board: NodeStatusBoard) {
+  init(
+    runID: String, flowID: String, nodeIDs: [String], nodeIndices: [Int], board: NodeStatusBoard, serial: Int,
+    detail: RunOptions.EventDetail = .all, terminalOutputNodes: Set<String>? = nil
+  ) {
     self.runID = runID
     self.flowID = flowID
     self.nodeIDs = nodeIDs
     self.nodeIndices = nodeIndices
     self.board = board
+    self.serial = serial
+    self.detail = detail
+    self.terminalOutputNodes = terminalOutputNodes
     self.state = Locked(State())
   }
 
   var isEnded: Bool { state.withLock { $0.ended } }
 
-  /// The bytes of the outputs the ended run keeps.
-  var outputBytes: Int { state.withLock { $0.outputs.reduce(0) { $0 + $1.1.byteCount } } }
+  /// The bytes the ended run keeps: its outputs and its event log (estimated).
+  var rememberedBytes: Int {
+    state.withLock { state in state.outputs.reduce(state.logBytes) { $0 + $1.1.byteCount } }
+  }
+
+  /// Numbers the events the run sends (those its `options.events` lets through), counts its
+  /// ended nodes, logs what is sent, and hands it to `send`, all under the record's lock, so
+  /// the run's numbering, its log and the order of sending agree even when a node's own task
+  /// reports a delta while the run's task reports an end.
+  func sequence(_ events: [RunEvent], send: ([SequencedEvent]) -> Void) {
+    state.withLock { state in
+      var sent: [SequencedEvent] = []
+      sent.reserveCapacity(events.count)
+      for event in events {
+        var progress: RunProgress?
+        if event.endsNode {
+          state.done += 1
+          progress = RunProgress(done: state.done, total: nodeIDs.count)
+        }
+        guard event.isSent(at: detail) else { continue }
+        let numbered = SequencedEvent(
+          seq: state.log.count + 1, event: event.keepingOutputs(of: terminalOutputNodes), progress: progress)
+        state.log.append(numbered)
+        state.logBytes += numbered.estimatedBytes
+        sent.append(numbered)
+      }
+      if !sent.isEmpty { send(sent) }
+    }
+  }
+
+  /// The sent events with `seq` above `afterSeq`, at most `limit` of them, and whether the run
+  /// has ended.
+  func events(afterSeq: Int, limit: Int) -> (events: [SequencedEvent], ended: Bool) {
+    state.withLock { state in
+      let start = min(max(afterSeq, 0), state.log.count)
+      let end = start + min(limit, state.log.count - start)
+      return (Array(state.log[start..<end]), state.ended)
+    }
+  }
+
+  /// The run as `execution.list` reports it.
+  var summary: RunSummary {
+    state.withLock { state in
+      RunSummary(
+        runID: runID, flowID: flowID, state: state.runState, total: nodeIDs.count, done: state.done,
+        durationMS: state.durationMS ?? (ContinuousClock.now - createdAt).milliseconds)
+    }
+  }
 
   /// Whether the run's task exists (it has been started).
   var hasStarted: Bool { state.withLock { $0.task != nil || $0.ended } }
@@ -72,16 +135,17 @@ final class RunRecord: Sendable {
   /// Applies the end of the run, if `event` is its terminal event. (Node statuses come from
   /// the status board the runner writes.)
   func applyIfTerminal(_ event: RunEvent) {
-    let outcome: (RunState, [(String, NodeOutput)])
+    let outcome: (RunState, [(String, NodeOutput)], Int)
     switch event {
-    case .completed(let outputs, _, _): outcome = (.completed, outputs)
-    case .failed(_, let outputs, _, _): outcome = (.failed, outputs)
-    case .cancelled(let outputs, _, _): outcome = (.cancelled, outputs)
+    case .completed(let outputs, let duration, _): outcome = (.completed, outputs, duration)
+    case .failed(_, let outputs, let duration, _): outcome = (.failed, outputs, duration)
+    case .cancelled(let outputs, let duration, _): outcome = (.cancelled, outputs, duration)
     case .started, .nodeStatus, .nodeDelta, .nodeCompleted, .nodeFailed: return
     }
     state.withLock { state in
       state.runState = outcome.0
       state.outputs = outcome.1
+      state.durationMS = outcome.2
       state.ended = true
       state.task = nil
     }

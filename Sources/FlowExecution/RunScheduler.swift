@@ -184,11 +184,7 @@ public struct RunScheduler: Sendable {
     case .completed(let output):
       outputs[node] = output
       if let usage = output.usage {
-        // Saturating: counts come from providers.
-        tokens.inputTokens = tokens.inputTokens.addingReportingOverflow(usage.inputTokens).overflow
-          ? .max : tokens.inputTokens + usage.inputTokens
-        tokens.outputTokens = tokens.outputTokens.addingReportingOverflow(usage.outputTokens).overflow
-          ? .max : tokens.outputTokens + usage.outputTokens
+        tokens.add(usage)
       } else if output.model != nil {
         usageComplete = false
       }

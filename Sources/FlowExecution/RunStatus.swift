@@ -14,7 +14,7 @@ public enum NodeStatus: String, Sendable {
 }
 
 /// A run's state in `execution.status`.
-public enum RunState: String, Sendable {
+public enum RunState: String, Sendable, CaseIterable {
   case running, completed, failed, cancelled
 }
 
@@ -54,4 +54,6 @@ public enum RunStartError: Error, Sendable {
   case invalidFlow([ValidationIssue])
   /// The engine is shutting down and starts no more runs.
   case shuttingDown
+  /// The client-chosen run id belongs to a live or remembered run.
+  case runIDInUse(String)
 }

@@ -12,6 +12,17 @@ public struct TokenUsage: Sendable, Hashable {
     self.inputTokens = inputTokens
     self.outputTokens = outputTokens
   }
+
+  /// Adds `other`'s counts, saturating at `Int.max`: counts come from providers.
+  public mutating func add(_ other: TokenUsage) {
+    inputTokens = Self.saturatingSum(inputTokens, other.inputTokens)
+    outputTokens = Self.saturatingSum(outputTokens, other.outputTokens)
+  }
+
+  private static func saturatingSum(_ first: Int, _ second: Int) -> Int {
+    let (sum, overflow) = first.addingReportingOverflow(second)
+    return overflow ? (second < 0 ? .min : .max) : sum
+  }
 }
 
 /// The provider and model that produced a node's output, and which rule chose them.

@@ -160,6 +160,17 @@ public final class FlowRunnerServer: MessageHandler {
       } catch {
         throw error.responseError
       }
+    case ExecutionListMethod.method:
+      let params = try ExecutionListMethod.decode(request.rawParams)
+      reply.succeed(ExecutionListMethod.encode(runs.list(state: params.state, limit: params.limit)))
+    case ExecutionEventsMethod.method:
+      let params = try ExecutionEventsMethod.decode(request.rawParams)
+      do {
+        reply.succeed(
+          ExecutionEventsMethod.encode(try runs.events(params.runID, afterSeq: params.afterSeq, limit: params.limit)))
+      } catch {
+        throw error.responseError
+      }
     case FlowValidateMethod.method:
       // Decoding and validating a large flow takes a while: off the reader, cancellable.
       reply.perform { [kits] reply throws(ResponseError) in

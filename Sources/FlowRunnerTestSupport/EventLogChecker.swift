@@ -51,6 +51,21 @@ public struct EventLogChecker {
     let nodeIDs = try #require(started["node_ids"]?.arrayValue, sourceLocation: sourceLocation).compactMap(\.stringValue)
     let reused = Set((started["reused_node_ids"]?.arrayValue ?? []).compactMap(\.stringValue))
     let inRun = Set(nodeIDs)
+    // Protocol 1.1: `seq` counts the run's notifications from 1; a node's terminal event
+    // carries the run's progress over `node_ids`.
+    let seqs = events.map { $0["params"]?["seq"]?.intValue }
+    #expect(seqs == Array(1...events.count).map(Optional.some), "seq: \(seqs)", sourceLocation: sourceLocation)
+    var done = 0
+    for event in events {
+      let params = event["params"] ?? .null
+      let status = params["status"]?.stringValue
+      let endsNode =
+        ["execution.node.completed", "execution.node.failed"].contains(event["method"]?.stringValue)
+        || status == "skipped" || status == "cancelled"
+      if endsNode { done += 1 }
+      let expected: JSONValue? = endsNode ? ["done": .int(done), "total": .int(nodeIDs.count)] : nil
+      #expect(params["progress"] == expected, "progress of \(event)", sourceLocation: sourceLocation)
+    }
 
     let dependencies = self.dependencies()
     var seenPending = Set<String>()

@@ -7,7 +7,7 @@ import Signals
 
 /// Shows a run's progress on stderr: on a terminal one line per finished node plus a live line
 /// listing the running ones; otherwise plain lines. Keeps the terminal event for the caller.
-final class ProgressReporter: RunEventSink {
+final class ProgressReporter: RunNotificationSink {
   private struct State {
     var nodeTypes: [String: String]
     var running: [String] = []
@@ -31,13 +31,13 @@ final class ProgressReporter: RunEventSink {
   /// The run's terminal event, once emitted.
   var terminal: RunEvent? { state.withLock { $0.terminal } }
 
-  func emit(runID: String, _ events: [RunEvent]) {
+  func send(runID: String, _ events: [SequencedEvent]) {
     if let jsonWriter {
       var framed: [UInt8] = []
       RunEventEncoder.appendFramed(runID: runID, events, framing: jsonWriter.framing, to: &framed)
       jsonWriter.enqueueFramed(framed)
     }
-    let text = state.withLock { state in events.map { render($0, state: &state) }.joined() }
+    let text = state.withLock { state in events.map { render($0.event, state: &state) }.joined() }
     if !text.isEmpty { FileHandle.standardError.write(Data(text.utf8)) }
   }
 

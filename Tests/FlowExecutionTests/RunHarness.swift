@@ -8,10 +8,10 @@ import JSONRPC
 import Signals
 
 /// Collects every run's notifications (encoded exactly as the server sends them, then parsed back).
-final class CollectingSink: RunEventSink {
+final class CollectingSink: RunNotificationSink {
   private let events = Locked<[String: [JSONValue]]>([:])
 
-  func emit(runID: String, _ batch: [RunEvent]) {
+  func send(runID: String, _ batch: [SequencedEvent]) {
     let json = batch.map { try! JSONParser.parse(RunEventEncoder.encode(runID: runID, $0)) }
     events.withLock { $0[runID, default: []] += json }
   }

@@ -25,6 +25,8 @@ public enum ExecutionStartMethod: RequestCodec {
     switch error {
     case .invalidFlow(let issues): invalidFlow(issues)
     case .shuttingDown: .invalidRequest("The server is shutting down and starts no more runs.")
+    case .runIDInUse(let runID):
+      .invalidParams("params.run_id '\(runID)' belongs to a run that is live or remembered; choose another id.")
     }
   }
 

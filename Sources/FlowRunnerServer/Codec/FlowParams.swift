@@ -36,6 +36,12 @@ enum FlowParams {
       options.cache = RunOptions.CacheMode(rawValue: cache) ?? options.cache
     }
     options.timeoutSeconds = try reader.double("timeout_seconds", in: RunOptions.timeoutRange, unit: "seconds")
+    if let events = try reader.string("events", oneOf: RunOptions.EventDetail.allCases.map(\.rawValue)) {
+      options.events = RunOptions.EventDetail(rawValue: events) ?? options.events
+    }
+    if let outputs = try reader.string("terminal_outputs", oneOf: RunOptions.TerminalOutputs.allCases.map(\.rawValue)) {
+      options.terminalOutputs = RunOptions.TerminalOutputs(rawValue: outputs) ?? options.terminalOutputs
+    }
     return options
   }
 
@@ -62,6 +68,7 @@ private struct FlowScan {
     var edges: [FlowEdge] = []
     var flow = Flow(nodes: [], edges: [])
     var options = RunOptions()
+    var runID: String?
     var object = try scanner.enterObject()
     while let key = (try scanner.nextMember(in: &object)) {
       switch key {
@@ -72,6 +79,12 @@ private struct FlowScan {
       case "flow_id": flow.flowID = try string(&scanner, "\(path).flow_id") ?? ""
       case "provider_id": flow.providerID = try string(&scanner, "\(path).provider_id")
       case "trigger_node_id": flow.triggerNodeID = try string(&scanner, "\(path).trigger_node_id")
+      case "run_id":
+        runID = try string(&scanner, "\(path).run_id")
+        if let runID, !RunOptions.isValidRunID(runID) {
+          throw shape(
+            "\(path).run_id must be 1 to 128 characters of letters, digits, '.', '_', ':' and '-'.")
+        }
       case "cached_outputs":
         let value = try scanner.readValue()
         flow.cachedOutputs = try cachedOutputs(value)
@@ -89,6 +102,7 @@ private struct FlowScan {
     guard let nodes else { throw shape("\(path).nodes is required.") }
     flow.nodes = nodes
     flow.edges = edges
+    options.runID = runID
     return (flow, options)
   }
 

@@ -51,7 +51,7 @@ enum InitializeMethod: RequestCodec {
 enum ServerMethods {
   static let all = [
     InitializeMethod.method, ShutdownMethod.method, PingMethod.method, ExecutionStartMethod.method,
-    ExecutionCancelMethod.method, ExecutionStatusMethod.method, FlowValidateMethod.method, NodesListMethod.method,
-    ProvidersListMethod.method,
+    ExecutionCancelMethod.method, ExecutionStatusMethod.method, ExecutionListMethod.method, ExecutionEventsMethod.method,
+    FlowValidateMethod.method, NodesListMethod.method, ProvidersListMethod.method,
   ]
 }

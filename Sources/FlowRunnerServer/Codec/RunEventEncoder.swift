@@ -14,8 +14,8 @@ public enum RunEventEncoder {
     "execution.node.failed", "execution.completed", "execution.failed", "execution.cancelled",
   ]
 
-  /// The serialized notification for one event.
-  public static func encode(runID: String, _ event: RunEvent) -> [UInt8] {
+  /// The serialized notification for one event as sent.
+  public static func encode(runID: String, _ event: SequencedEvent) -> [UInt8] {
     var out: [UInt8] = []
     out.reserveCapacity(128)
     append(runID: runID, event, to: &out)
@@ -24,20 +24,31 @@ public enum RunEventEncoder {
 
   /// Appends the serialized notifications of `events`, each framed, to `output`: one growing
   /// buffer for a whole batch, each body written in place.
-  public static func appendFramed(runID: String, _ events: [RunEvent], framing: Framing, to output: inout [UInt8]) {
+  public static func appendFramed(
+    runID: String, _ events: [SequencedEvent], framing: Framing, to output: inout [UInt8]
+  ) {
     for event in events {
       framing.appendFrame(to: &output) { append(runID: runID, event, to: &$0) }
     }
   }
 
-  /// Appends the serialized notification for one event.
-  public static func append(runID: String, _ event: RunEvent, to out: inout [UInt8]) {
+  /// Appends the serialized notification for one event as sent: with its `seq`, and its
+  /// `progress` when it ends a node.
+  public static func append(runID: String, _ sent: SequencedEvent, to out: inout [UInt8]) {
     JSONSerializer.appendRaw(#"{"jsonrpc":"2.0","method":""#, to: &out)
-    switch event {
+    let run = NotificationText.Run(id: runID, seq: sent.seq)
+    switch sent.event {
     case .started, .completed, .failed, .cancelled:
-      RunNotifications.append(runID: runID, event, to: &out)
+      RunNotifications.append(run, sent.event, to: &out)
     case .nodeStatus, .nodeDelta, .nodeCompleted, .nodeFailed:
-      NodeNotifications.append(runID: runID, event, to: &out)
+      NodeNotifications.append(run, sent.event, to: &out)
+    }
+    if let progress = sent.progress {
+      JSONSerializer.appendRaw(#","progress":{"done":"#, to: &out)
+      JSONSerializer.append(progress.done, to: &out)
+      JSONSerializer.appendRaw(#","total":"#, to: &out)
+      JSONSerializer.append(progress.total, to: &out)
+      out.append(UInt8(ascii: "}"))
     }
     JSONSerializer.appendRaw("}}", to: &out)
   }
@@ -45,11 +56,20 @@ public enum RunEventEncoder {
 
 /// Pieces of notification text shared by the notification families.
 enum NotificationText {
-  /// `<method>","params":{"run_id":<id>` after the opening `{"jsonrpc":"2.0","method":"`.
-  static func begin(_ method: StaticString, runID: String, to out: inout [UInt8]) {
+  /// The run a notification belongs to and its place in the run's sequence.
+  struct Run {
+    var id: String
+    var seq: Int
+  }
+
+  /// `<method>","params":{"run_id":<id>,"seq":<n>` after the opening
+  /// `{"jsonrpc":"2.0","method":"`.
+  static func begin(_ method: StaticString, _ run: Run, to out: inout [UInt8]) {
     JSONSerializer.appendRaw(method, to: &out)
     JSONSerializer.appendRaw(#"","params":{"run_id":"#, to: &out)
-    JSONSerializer.append(runID, to: &out)
+    JSONSerializer.append(run.id, to: &out)
+    JSONSerializer.appendRaw(#","seq":"#, to: &out)
+    JSONSerializer.append(run.seq, to: &out)
   }
 
   /// `,"name":"value"`.

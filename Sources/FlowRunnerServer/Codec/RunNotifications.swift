@@ -7,25 +7,25 @@ import JSON
 /// `{run_id, error, outputs, duration_ms, usage}` and `execution.cancelled`
 /// `{run_id, outputs, duration_ms, usage}`.
 enum RunNotifications {
-  static func append(runID: String, _ event: RunEvent, to out: inout [UInt8]) {
+  static func append(_ run: NotificationText.Run, _ event: RunEvent, to out: inout [UInt8]) {
     switch event {
     case .started(let flowID, let nodeIDs, let reusedNodeIDs):
-      NotificationText.begin("execution.started", runID: runID, to: &out)
+      NotificationText.begin("execution.started", run, to: &out)
       NotificationText.field("flow_id", flowID, to: &out)
       JSONSerializer.appendRaw(#","node_ids":"#, to: &out)
       strings(nodeIDs, to: &out)
       JSONSerializer.appendRaw(#","reused_node_ids":"#, to: &out)
       strings(reusedNodeIDs, to: &out)
     case .completed(let outputs, let durationMS, let usage):
-      NotificationText.begin("execution.completed", runID: runID, to: &out)
+      NotificationText.begin("execution.completed", run, to: &out)
       end(outputs: outputs, durationMS: durationMS, usage: usage, to: &out)
     case .failed(let error, let outputs, let durationMS, let usage):
-      NotificationText.begin("execution.failed", runID: runID, to: &out)
+      NotificationText.begin("execution.failed", run, to: &out)
       JSONSerializer.appendRaw(#","error":"#, to: &out)
       JSONSerializer.append(NodeOutputWire.encode(error), to: &out)
       end(outputs: outputs, durationMS: durationMS, usage: usage, to: &out)
     case .cancelled(let outputs, let durationMS, let usage):
-      NotificationText.begin("execution.cancelled", runID: runID, to: &out)
+      NotificationText.begin("execution.cancelled", run, to: &out)
       end(outputs: outputs, durationMS: durationMS, usage: usage, to: &out)
     case .nodeStatus, .nodeDelta, .nodeCompleted, .nodeFailed:
       preconditionFailure("node events are encoded by NodeNotifications")
