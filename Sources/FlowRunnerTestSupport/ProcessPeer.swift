@@ -6,13 +6,12 @@ import Signals
 /// The built `flowrunner` binary as a child process, spoken to over real pipes.
 public final class ProcessPeer: EnginePeer {
   public let output: OutputCollector
-  private let process: Process
+  private let process: ChildProcess
   private let stdinFD: Int32
   private let stderrCollector: OutputCollector?
   /// stderr's read end when the test does not read it (closed at ``finish()``).
   private let unreadStandardError: Int32?
   private let inputOpen = Locked(true)
-  private let exit = Latch<Int32>()
 
   /// The binary under test: `$FLOWRUNNER_BINARY`, or `flowrunner` next to the test executable.
   public static func binaryURL() throws -> URL {
@@ -31,9 +30,7 @@ public final class ProcessPeer: EnginePeer {
 
   /// Spawns `flowrunner` with these options; `arguments` replaces the default `serve …` arguments.
   public init(options: PeerOptions = .init(), arguments: [String]? = nil) throws {
-    process = Process()
-    process.executableURL = try Self.binaryURL()
-    process.arguments =
+    let arguments =
       arguments
       ?? ([
         "serve", "--framing", options.framing.rawValue, "--max-message-bytes", String(options.maxMessageBytes),
@@ -44,19 +41,16 @@ public final class ProcessPeer: EnginePeer {
       environment[variable] = nil
     }
     environment.merge(options.environment) { _, new in new }
-    process.environment = environment
-    // Pipes made and closed here, never by Foundation: a descriptor closed twice would close
-    // whatever another test opened under the same number in the meantime.
+    // Pipes made and closed here; each end is closed on exec, so engines spawned by other
+    // tests never inherit them.
     signal(SIGPIPE, SIG_IGN)  // writing to an engine that has exited is an error, not a signal
     let stdin = try makeCloseOnExecPipe()
     let stdout = try makeCloseOnExecPipe()
     let stderr = try makeCloseOnExecPipe()
-    process.standardInput = FileHandle(fileDescriptor: stdin[0], closeOnDealloc: false)
-    process.standardOutput = FileHandle(fileDescriptor: stdout[1], closeOnDealloc: false)
-    process.standardError = FileHandle(fileDescriptor: stderr[1], closeOnDealloc: false)
-    process.terminationHandler = { [exit] process in exit.set(process.terminationStatus) }
     do {
-      try process.run()
+      process = try ChildProcess(
+        executable: try Self.binaryURL().path, arguments: arguments, environment: environment,
+        standardInput: stdin[0], standardOutput: stdout[1], standardError: stderr[1])
     } catch {
       for fd in stdin + stdout + stderr { close(fd) }
       throw error
@@ -76,7 +70,7 @@ public final class ProcessPeer: EnginePeer {
   }
 
   /// The child's process id.
-  public var processID: Int32 { process.processIdentifier }
+  public var processID: Int32 { process.processID }
 
   public func send(_ bytes: [UInt8]) throws {
     let failure = bytes.withUnsafeBytes { raw -> Int32? in
@@ -119,7 +113,7 @@ public final class ProcessPeer: EnginePeer {
   }
 
   public func waitForExit(timeout: Duration) async throws -> Int32 {
-    guard let code = await exit.wait(timeout: timeout) else {
+    guard let code = await process.waitForExit(timeout: timeout) else {
       throw PeerError.timeout("flowrunner still running after \(timeout)")
     }
     return code
@@ -151,7 +145,7 @@ public final class ProcessPeer: EnginePeer {
   public func finish() async {
     closeInput()
     if (try? await waitForExit(timeout: .seconds(3))) == nil {
-      process.terminate()
+      process.send(signal: SIGTERM)
     }
     if let unreadStandardError { close(unreadStandardError) }
   }

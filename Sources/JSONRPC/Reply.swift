@@ -168,6 +168,12 @@ final class BatchCollector: Sendable {
       state.slots[slot] = body
       state.remaining -= 1
       guard state.remaining == 0 else { return nil }
+      // Let go of the replies and bodies: each reply's delivery holds this collector, so
+      // keeping them would keep the whole batch alive for the life of the connection.
+      defer {
+        state.slots = []
+        state.replies = []
+      }
       return (state.slots.compactMap { $0 }, state.replies)
     }
     guard let finished else { return }

@@ -53,18 +53,20 @@ struct FakeMarkerTests {
   @Test("flowrunner-fake-provider serves on the port it prints, with the latency it was given")
   func tool() async throws {
     let binary = try ProcessPeer.binaryURL().deletingLastPathComponent().appendingPathComponent("flowrunner-fake-provider")
-    let process = Process()
-    process.executableURL = binary
-    process.arguments = ["--port", "0", "--latency-ms", "1", "--chunk-ms", "1"]
-    let output = Pipe()
-    process.standardOutput = output
-    try process.run()
-    defer { process.terminate() }
+    let output = try makeCloseOnExecPipe()
+    let process = try ChildProcess(
+      executable: binary.path, arguments: ["--port", "0", "--latency-ms", "1", "--chunk-ms", "1"], environment: [:],
+      standardInput: output[0], standardOutput: output[1], standardError: output[1])
+    close(output[1])
+    defer {
+      process.send(signal: SIGTERM)
+      close(output[0])
+    }
     var printed = ""
     while !printed.contains("ANTHROPIC_BASE_URL") {
-      let data = output.fileHandleForReading.availableData
-      if data.isEmpty { break }
-      printed += String(decoding: data, as: UTF8.self)
+      let chunk = readChunk(output[0])
+      if chunk.isEmpty { break }
+      printed += String(decoding: chunk, as: UTF8.self)
     }
     let line = try #require(printed.split(separator: "\n").first { $0.contains("MISTRAL_BASE_URL=") })
     let url = try #require(line.split(separator: " ").first { $0.hasPrefix("MISTRAL_BASE_URL=") }?.dropFirst(17))
@@ -76,17 +78,18 @@ struct FakeMarkerTests {
   }
 
   @Test("flowrunner-fake-provider --help explains the markers and exits 0")
-  func help() throws {
+  func help() async throws {
     let binary = try ProcessPeer.binaryURL().deletingLastPathComponent().appendingPathComponent("flowrunner-fake-provider")
-    let process = Process()
-    process.executableURL = binary
-    process.arguments = ["--help"]
-    let output = Pipe()
-    process.standardOutput = output
-    try process.run()
-    let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-    process.waitUntilExit()
-    #expect(process.terminationStatus == 0)
+    let output = try makeCloseOnExecPipe()
+    let process = try ChildProcess(
+      executable: binary.path, arguments: ["--help"], environment: [:], standardInput: output[0],
+      standardOutput: output[1], standardError: output[1])
+    close(output[1])
+    var bytes: [UInt8] = []
+    while case let chunk = readChunk(output[0]), !chunk.isEmpty { bytes += chunk }
+    close(output[0])
+    let text = String(decoding: bytes, as: UTF8.self)
+    #expect(await process.waitForExit(timeout: .seconds(10)) == 0)
     for marker in ["--port", "--latency-ms", "--chunk-ms", "fake-status=NNN", "fake-stall"] {
       #expect(text.contains(marker), "help lacks \(marker)")
     }
@@ -180,5 +183,15 @@ struct NetworkFailureTests {
     // (the per-attempt figure is measured by the benchmarks).
     #expect(clock.now - start < .seconds(20))
     #expect(hearing.attempts.withLock { $0 } == [1, 2, 3, 4])
+  }
+}
+
+/// One read of up to 64 KiB; empty at the end of input.
+private func readChunk(_ fd: Int32) -> [UInt8] {
+  var buffer = [UInt8](repeating: 0, count: 1 << 16)
+  while true {
+    let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+    if count < 0 && errno == EINTR { continue }
+    return Array(buffer.prefix(max(count, 0)))
   }
 }

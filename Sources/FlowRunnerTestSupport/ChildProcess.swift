@@ -1,0 +1,67 @@
+import Foundation
+import Signals
+
+/// A child process started with `posix_spawn` on descriptors the caller made, and reaped by a
+/// thread of its own. Tests use it instead of Foundation's `Process`, which on Linux keeps
+/// every process object (with its arguments, environment and handlers) alive after the child
+/// has exited, so LeakSanitizer reports each one.
+public final class ChildProcess: Sendable {
+  /// The child's process id.
+  public let processID: Int32
+  private let exit = Latch<Int32>()
+
+  /// Starts `executable` with `arguments` and exactly `environment`; the child's stdin, stdout
+  /// and stderr are `standardInput`, `standardOutput` and `standardError`. Signals start with
+  /// their default actions and none blocked, whatever the calling thread had.
+  public init(
+    executable: String, arguments: [String], environment: [String: String], standardInput: Int32,
+    standardOutput: Int32, standardError: Int32
+  ) throws {
+    var actions = posix_spawn_file_actions_t()
+    posix_spawn_file_actions_init(&actions)
+    defer { posix_spawn_file_actions_destroy(&actions) }
+    for (source, target) in [(standardInput, 0), (standardOutput, 1), (standardError, 2)] {
+      posix_spawn_file_actions_adddup2(&actions, source, Int32(target))
+    }
+    var attributes = posix_spawnattr_t()
+    posix_spawnattr_init(&attributes)
+    defer { posix_spawnattr_destroy(&attributes) }
+    var all = sigset_t()
+    sigfillset(&all)
+    var none = sigset_t()
+    sigemptyset(&none)
+    posix_spawnattr_setsigdefault(&attributes, &all)
+    posix_spawnattr_setsigmask(&attributes, &none)
+    posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
+    let argv: [UnsafeMutablePointer<CChar>?] = ([executable] + arguments).map { strdup($0) } + [nil]
+    let envp: [UnsafeMutablePointer<CChar>?] = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
+    defer { for pointer in argv + envp { free(pointer) } }
+    var pid: pid_t = 0
+    let result = posix_spawn(&pid, executable, &actions, &attributes, argv, envp)
+    guard result == 0 else { throw PeerError.setup("cannot start \(executable): \(String(cString: strerror(result)))") }
+    let child = pid
+    processID = child
+    let exit = self.exit
+    let reaper = Thread {
+      var status: Int32 = 0
+      while waitpid(child, &status, 0) < 0 && errno == EINTR {}
+      // Exited: its code; killed: the signal's number (as Foundation reports it).
+      let signal = status & 0x7f
+      exit.set(signal == 0 ? (status >> 8) & 0xff : signal)
+    }
+    reaper.start()
+  }
+
+  /// The exit code (or the number of the signal that ended it), once the child has ended.
+  public var exitCode: Int32? { exit.value }
+
+  /// Waits for the child to end; `nil` when it is still running after `timeout`.
+  public func waitForExit(timeout: Duration) async -> Int32? {
+    await exit.wait(timeout: timeout)
+  }
+
+  /// Sends `signal` to the child (nothing once it has been reaped).
+  public func send(signal: Int32) {
+    if exit.value == nil { kill(processID, signal) }
+  }
+}
