@@ -72,6 +72,9 @@ enum ParamsFuzzer {
     if let timeout = options.timeoutSeconds {
       precondition(RunOptions.timeoutRange.contains(timeout), "timeout_seconds out of range")
     }
+    if let runID = options.runID {
+      precondition(RunOptions.isValidRunID(runID), "a malformed run_id was accepted")
+    }
     let validation = NodeKits.standard.validate(decoded.flow)
     precondition(validation.isValid == validation.errors.isEmpty, "validity disagrees with the issues")
     if let plan = validation.plan {

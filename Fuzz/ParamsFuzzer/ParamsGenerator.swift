@@ -27,7 +27,10 @@ struct ParamsGenerator {
     "api_key", "base_url", "default_model", "max_concurrency", "requests_per_minute", "timeout_seconds", "maxConcurrency",
   ]
   static let limitNames = ["max_output_bytes", "max_run_output_bytes", "max_remembered_bytes", "max_nodes"]
-  static let optionNames = ["max_concurrency", "stream", "cache", "timeout_seconds", "timeoutSeconds", "budget"]
+  static let optionNames = [
+    "max_concurrency", "stream", "cache", "timeout_seconds", "events", "terminal_outputs", "timeoutSeconds", "budget",
+  ]
+  static let runIDs = ["run-1", "editor:tab-1.run_7", "", "a b", "tab/1", "é", String(repeating: "x", count: 129)]
   static let handles = ["text", "adapter", "adapter-1", "image", "image_1", "personas", "", "x"]
   static let baseURLs = ["http://127.0.0.1:9/v1", "https://example.invalid/", "ftp://host", "", "http://"]
 
@@ -45,7 +48,9 @@ struct ParamsGenerator {
     let nodeCount = input.below(9)
     let ids = (0..<nodeCount).map { index in input.oneIn(16) ? "n\(input.below(3))" : "n\(index)" }
     text.object { object in
-      var members = ["nodes", "edges", "flow_id", "provider_id", "trigger_node_id", "cached_outputs", "options"]
+      var members = [
+        "nodes", "edges", "flow_id", "provider_id", "trigger_node_id", "cached_outputs", "options", "run_id",
+      ]
       if input.oneIn(4) {
         for index in members.indices { members.swapAt(index, input.below(members.count)) }
       }
@@ -59,6 +64,7 @@ struct ParamsGenerator {
           case "trigger_node_id": text.string(ids.isEmpty ? "n0" : input.pick(ids))
           case "cached_outputs": cachedOutputs(&text, ids: ids)
           case "options": options(&text)
+          case "run_id": text.string(input.oneIn(2) ? input.pick(Self.runIDs) : shortString())
           default: text.string(shortString())
           }
         }
@@ -179,6 +185,8 @@ struct ParamsGenerator {
           switch name {
           case "stream": text.raw(input.oneIn(2) ? "true" : "false")
           case "cache": text.string(input.pick(["use", "refresh", "off", "on", ""]))
+          case "events": text.string(input.pick(["all", "nodes", "terminal", "none"]))
+          case "terminal_outputs": text.string(input.pick(["all", "sinks", "none", "some"]))
           default: text.raw(input.pick(Self.numbers))
           }
         }

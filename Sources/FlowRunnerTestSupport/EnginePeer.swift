@@ -63,6 +63,7 @@ extension EnginePeer {
     var object: JSONObject = ["jsonrpc": "2.0", "id": id, "method": .string(method)]
     if let params { object["params"] = params }
     let body = JSONValue.object(object).description
+    output.traffic?.sent(id: id, method: method)
     switch framing {
     case .lsp: try sendLSP(body)
     case .ndjson: try sendLine(body)

@@ -29,7 +29,7 @@ public final class InProcessPeer: EnginePeer {
       inputFD: inputPipe[0], outputFD: outputPipe[1],
       configuration: .init(framingMode: options.framing, maximumMessageBytes: options.maxMessageBytes),
       logger: logger)
-    output = OutputCollector(fd: outputPipe[0], framing: options.framing)
+    output = OutputCollector(fd: outputPipe[0], framing: options.framing, recordsTraffic: handler == nil)
     server = FlowRunnerServer(
       connection: connection,
       baseSettings: EngineSettings(providers: .fromEnvironment(options.environment)),

@@ -19,11 +19,15 @@ public final class OutputCollector: Sendable {
 
   private let state: Locked<State>
   private let changes = ChangeSignal()
+  /// Where every message read is also recorded, when the suite records its traffic.
+  let traffic: TrafficLog?
 
   /// Starts reading `fd` until end of file; the descriptor is closed then. With no framing the
-  /// bytes are only kept (for stderr).
-  public init(fd: Int32, framing: FramingMode?) {
+  /// bytes are only kept (for stderr). `recordsTraffic`: the writer is the engine, whose messages
+  /// go to the suite's traffic log when one is kept.
+  public init(fd: Int32, framing: FramingMode?, recordsTraffic: Bool = false) {
     state = Locked(State(decoder: framing.map { FrameDecoder(mode: $0, maximumMessageBytes: Int.max) }))
+    traffic = framing != nil && recordsTraffic ? TrafficLog.make() : nil
     let thread = Thread { [self] in
       var chunk = [UInt8](repeating: 0, count: 1 << 16)
       while true {
@@ -40,6 +44,7 @@ public final class OutputCollector: Sendable {
             case .message(let body):
               if let json = try? JSONParser.parse(body) {
                 state.messages.append(json)
+                traffic?.received(json)
               } else {
                 state.frameErrors.append(
                   FrameError(code: .parseError, message: "unparsable output: \(String(decoding: body, as: UTF8.self))"))

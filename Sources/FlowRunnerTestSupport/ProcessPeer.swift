@@ -59,7 +59,7 @@ public final class ProcessPeer: EnginePeer {
     close(stdout[1])
     close(stderr[1])
     stdinFD = stdin[1]
-    output = OutputCollector(fd: stdout[0], framing: options.framing)
+    output = OutputCollector(fd: stdout[0], framing: options.framing, recordsTraffic: true)
     if options.readsStandardError {
       stderrCollector = OutputCollector(fd: stderr[0], framing: nil)
       unreadStandardError = nil
