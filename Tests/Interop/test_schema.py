@@ -47,6 +47,13 @@ def check_message(message: dict, methods_by_id: dict, where: str) -> str:
         assert list(message) == ["error"], f"{where}: output of no known shape: {message}"
         check("ResponseError", message["error"], where)
         return "command line error"
+    if "method" in message and "id" in message:
+        # A request (in the documented examples): its params are checked once its answer shows
+        # they were accepted (an example may show a refused request).
+        method = message["method"]
+        methods_by_id[json.dumps(message["id"])] = method
+        methods_by_id["params " + json.dumps(message["id"])] = message.get("params")
+        return "request"
     if "method" in message:
         method = message["method"]
         assert method in DEFS, f"{where}: a notification the schema does not know: {method}"
@@ -55,6 +62,8 @@ def check_message(message: dict, methods_by_id: dict, where: str) -> str:
     check("Response", message, where)
     method = methods_by_id.get(json.dumps(message.get("id")))
     if method and "result" in message:
+        if "params " + json.dumps(message.get("id")) in methods_by_id:
+            check(f"{method}.params", methods_by_id["params " + json.dumps(message.get("id"))], where)
         check(f"{method}.result", message["result"], where)
         return f"{method}.result"
     return "response"
@@ -107,9 +116,10 @@ def test_protocol_examples():
     for name, block in blocks:
         assert name, f"a JSON example in docs/protocol.md without a schema label: {block[:120]}"
         if name == "messages":
+            methods_by_id: dict[str, str] = {}
             for line in block.splitlines():
                 if line.strip():
-                    check_message(json.loads(line), {}, "docs/protocol.md")
+                    check_message(json.loads(line), methods_by_id, "docs/protocol.md")
         else:
             check(name, json.loads(block), "docs/protocol.md")
 
@@ -132,6 +142,15 @@ def read_messages(stream, count: int) -> list:
     return messages
 
 
+def send_request(process, number: int, method: str, params, methods_by_id: dict) -> None:
+    message = {"jsonrpc": "2.0", "id": number, "method": method}
+    if params is not None:
+        message["params"] = params
+    methods_by_id[json.dumps(number)] = method
+    process.stdin.write(lsp(message))
+    process.stdin.flush()
+
+
 def test_every_method_against_the_binary(flowrunner_binary):
     """Calls every method once (and runs a flow to its end) against the built binary."""
     flow = json.loads((ROOT / "Fixtures" / "flows" / "handles.json").read_text())
@@ -152,12 +171,7 @@ def test_every_method_against_the_binary(flowrunner_binary):
     try:
         methods_by_id = {}
         for number, (method, params) in enumerate(requests, 1):
-            message = {"jsonrpc": "2.0", "id": number, "method": method}
-            if params is not None:
-                message["params"] = params
-            methods_by_id[json.dumps(number)] = method
-            process.stdin.write(lsp(message))
-        process.stdin.flush()
+            send_request(process, number, method, params, methods_by_id)
         seen = set()
         ended = False
         while not ended or len([k for k in seen if k.endswith(".result")]) < len(requests):
@@ -172,12 +186,7 @@ def test_every_method_against_the_binary(flowrunner_binary):
             ("shutdown", None),
         ]
         for number, (method, params) in enumerate(follow_up, 100):
-            message = {"jsonrpc": "2.0", "id": number, "method": method}
-            if params is not None:
-                message["params"] = params
-            methods_by_id[json.dumps(number)] = method
-            process.stdin.write(lsp(message))
-            process.stdin.flush()
+            send_request(process, number, method, params, methods_by_id)
             (answer,) = read_messages(process.stdout, 1)
             seen.add(check_message(answer, methods_by_id, "live"))
         for method, _ in requests + follow_up:
