@@ -24,18 +24,51 @@ class Engine:
     live run raises `EngineExited`. The engine's stderr goes to the `flowrunner.engine` logger,
     line by line, so an unread pipe never stalls it."""
 
-    def __init__(self, process: asyncio.subprocess.Process) -> None:
-        self._process = process
+    def __init__(self, launch: "_Launch") -> None:
+        self._launch = launch
+        self._process: asyncio.subprocess.Process
         self._ids = itertools.count(1)
         self._pending: Dict[Any, "asyncio.Future[Any]"] = {}
         self._runs: Dict[str, Run] = {}
         self._exited: Optional[EngineExited] = None
+        self._closing = False
+        self._ready = asyncio.Event()
         self._write_lock = asyncio.Lock()
+        self._restarter: Optional["asyncio.Task[None]"] = None
+        self.restarts = 0
         self.server_info: Dict[str, Any] = {}
         self.capabilities: Dict[str, Any] = {}
         self.protocol_version = ""
+
+    async def _start(self) -> None:
+        """Spawns the process and sends `initialize`, then `initialized`."""
+        launch = self._launch
+        self._process = await asyncio.create_subprocess_exec(
+            launch.binary, "serve", "--framing", "lsp", *launch.arguments,
+            stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+            env=dict(os.environ, **launch.env) if launch.env is not None else None,
+            limit=1 << 20,
+        )
+        self._exited = None
         self._reader = asyncio.create_task(self._read_loop())
         self._stderr = asyncio.create_task(self._drain_stderr())
+        result = await self._call(
+            "initialize", {**launch.settings, "client_info": {"name": launch.client_name}})
+        self.server_info = result["server_info"]
+        self.capabilities = result["capabilities"]
+        self.protocol_version = result["protocol_version"]
+        await self.notify("initialized", {})
+        # Only now: calls made meanwhile (during a restart) go to an initialized engine.
+        self._ready.set()
+
+    async def _restart(self) -> None:
+        try:
+            await self._start()
+        except BaseException as error:  # the new process did not come up: callers fail
+            LOG.error("the engine could not be started again: %s", error)
+            if self._exited is None:
+                self._exited = EngineExited(getattr(self, "_process", None) and self._process.returncode)
+            self._ready.set()
 
     @classmethod
     def spawn(
@@ -45,15 +78,24 @@ class Engine:
         settings: Optional[Mapping[str, Any]] = None,
         env: Optional[Mapping[str, str]] = None,
         client_name: str = "flowrunner-client",
+        restarts: int = 0,
     ) -> "_Spawn":
         """An async context manager that starts the engine, sends `initialize` (with
-        `settings`: `providers`, `model_defaults`, `limits`, ...) and, on exit, shuts it down."""
-        return _Spawn(cls, binary, list(arguments), dict(settings or {}), env, client_name)
+        `settings`: `providers`, `model_defaults`, `limits`, ...) and, on exit, shuts it down.
+
+        `restarts`: how many times an engine that dies is started again (and initialized with
+        the same settings). The runs it had still fail with `EngineExited`; calls made while
+        it restarts wait for the new process."""
+        return _Spawn(cls, _Launch(binary, list(arguments), dict(settings or {}), env, client_name, restarts))
 
     # ----- requests
 
     async def request(self, method: str, params: Any = None) -> Any:
         """Sends a request and returns its result; raises `RpcError` for an error answer."""
+        await self._ready.wait()
+        return await self._call(method, params)
+
+    async def _call(self, method: str, params: Any = None) -> Any:
         if self._exited:
             raise self._exited
         request_id = next(self._ids)
@@ -126,6 +168,9 @@ class Engine:
 
     async def close(self, timeout: float = 5.0) -> int:
         """`shutdown` (live runs end cancelled), `exit`, and waits for the process."""
+        self._closing = True
+        if self._restarter is not None:
+            await asyncio.gather(self._restarter, return_exceptions=True)
         if self._exited is None:
             try:
                 await asyncio.wait_for(self.request("shutdown"), timeout)
@@ -193,6 +238,13 @@ class Engine:
                     future.set_exception(self._exited)
             for run in self._runs.values():
                 run._fail(self._exited)
+            self._runs.clear()
+            if not self._closing and self.restarts < self._launch.restarts:
+                self.restarts += 1
+                self._ready.clear()
+                LOG.warning("the engine exited with status %s; starting it again (%d of %d)",
+                            returncode, self.restarts, self._launch.restarts)
+                self._restarter = asyncio.create_task(self._restart())
 
     def _dispatch(self, message: Any) -> None:
         for element in message if isinstance(message, list) else [message]:
@@ -223,36 +275,35 @@ class Engine:
             LOG.info("%s", line.decode(errors="replace").rstrip())
 
 
+class _Launch:
+    """How the engine is started, kept for restarts."""
+
+    def __init__(self, binary: str, arguments: Sequence[str], settings: Dict[str, Any],
+                 env: Optional[Mapping[str, str]], client_name: str, restarts: int) -> None:
+        self.binary = binary
+        self.arguments = list(arguments)
+        self.settings = settings
+        self.env = env
+        self.client_name = client_name
+        self.restarts = restarts
+
+
 class _Spawn:
-    def __init__(self, cls: type, binary: str, arguments: Sequence[str], settings: Dict[str, Any],
-                 env: Optional[Mapping[str, str]], client_name: str) -> None:
+    def __init__(self, cls: type, launch: _Launch) -> None:
         self._cls = cls
-        self._binary = binary
-        self._arguments = arguments
-        self._settings = settings
-        self._env = env
-        self._client_name = client_name
+        self._launch = launch
         self.engine: Optional[Engine] = None
 
     async def __aenter__(self) -> Engine:
-        process = await asyncio.create_subprocess_exec(
-            self._binary, "serve", "--framing", "lsp", *self._arguments,
-            stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-            env=dict(os.environ, **self._env) if self._env is not None else None,
-            limit=1 << 20,
-        )
-        engine: Engine = self._cls(process)
+        engine: Engine = self._cls(self._launch)
         try:
-            result = await engine.request(
-                "initialize", {**self._settings, "client_info": {"name": self._client_name}})
+            await engine._start()
         except BaseException:
-            process.kill()
-            await engine.close()
+            if hasattr(engine, "_process") and engine._process.returncode is None:
+                engine._process.kill()
+            if hasattr(engine, "_process"):
+                await engine.close()
             raise
-        engine.server_info = result["server_info"]
-        engine.capabilities = result["capabilities"]
-        engine.protocol_version = result["protocol_version"]
-        await engine.notify("initialized", {})
         self.engine = engine
         return engine
 

@@ -128,3 +128,29 @@ def test_stderr_goes_to_logging(binary, caplog):
     with caplog.at_level(logging.INFO, logger="flowrunner.engine"):
         asyncio.run(main())
     assert any("Shutdown requested" in record.getMessage() for record in caplog.records)
+
+
+def test_restart_policy(binary, slow_provider):
+    """With `restarts`, a killed engine is started again: its runs fail, later calls work."""
+    async def main():
+        async with Engine.spawn(binary, settings=slow_provider, restarts=1) as engine:
+            first_pid = engine.pid
+            run = await engine.start(slow_flow(1))
+            engine._process.send_signal(signal.SIGKILL)
+            with pytest.raises(EngineExited):
+                await run.result(timeout=10)
+            await asyncio.wait_for(engine.ping(), 10)  # waits for the new process
+            assert engine.restarts == 1 and engine.pid != first_pid
+            # The settings came along: the slow provider is configured again.
+            providers = await engine.request("providers.list")
+            assert next(p for p in providers["providers"] if p["id"] == "mistral")["configured"]
+            again = await engine.start(json.loads((fixture_flows()[0]).read_text()))
+            assert (await again.result(timeout=10))["state"] == "completed"
+            # The second death is past the policy: calls fail.
+            engine._process.send_signal(signal.SIGKILL)
+            await asyncio.sleep(0)
+            with pytest.raises(EngineExited):
+                for _ in range(100):
+                    await engine.ping()
+                    await asyncio.sleep(0.05)
+    asyncio.run(main())
