@@ -230,6 +230,12 @@ class Engine:
                 self._dispatch(json.loads(body))
         except (asyncio.IncompleteReadError, ConnectionError):
             return
+        except Exception:
+            # Output that is not the protocol (or a fault while handling it): nothing after it
+            # can be trusted, so the engine is stopped and everything waiting fails.
+            LOG.exception("unreadable output from the engine; stopping it")
+            if self._process.returncode is None:
+                self._process.kill()
         finally:
             returncode = await self._process.wait()
             self._exited = EngineExited(returncode)

@@ -154,3 +154,17 @@ def test_restart_policy(binary, slow_provider):
                     await engine.ping()
                     await asyncio.sleep(0.05)
     asyncio.run(main())
+
+
+def test_output_that_is_not_the_protocol_stops_the_engine(binary, tmp_path):
+    """A process that writes something other than the protocol: the client stops it and every
+    waiting call fails, instead of waiting forever."""
+    script = tmp_path / "not-an-engine"
+    script.write_text("#!/bin/sh\nprintf 'Content-Length: 5\\r\\n\\r\\nhello'\nexec sleep 60\n")
+    script.chmod(0o755)
+
+    async def main():
+        with pytest.raises(EngineExited):
+            async with Engine.spawn(str(script)):
+                pass
+    asyncio.run(asyncio.wait_for(main(), 20))
