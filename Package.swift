@@ -25,6 +25,7 @@ let package = Package(
     .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
     .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
     .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+    .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
   ],
   targets: [
     // Wire layer: the JSON value with its parser and serializer, then the JSON-RPC transport.
@@ -41,7 +42,12 @@ let package = Package(
         .product(name: "NIOPosix", package: "swift-nio"), log,
       ]
     ),
-    .target(name: "FlowExecution", dependencies: ["JSON", "Signals", "FlowGraph", "FlowProviders"]),
+    .target(
+      name: "FlowExecution",
+      dependencies: [
+        "JSON", "Signals", "FlowGraph", "FlowProviders", .product(name: "Crypto", package: "swift-crypto"),
+      ]
+    ),
     .target(name: "FlowNodes", dependencies: ["JSON", "FlowGraph", "FlowProviders", "FlowExecution"]),
 
     // The server: the one wire codec, methods and the lifecycle root.

@@ -69,7 +69,8 @@ enum ProviderBenchmarks {
         Dictionary(grouping: 0..<count, by: { level[$0] }).values.map { $0.map { latency[$0] }.max()! }.reduce(0, +)) / 1000
     let flow: JSONValue = [
       "flow_id": "makespan", "provider_id": "mistral", "nodes": .array(nodes), "edges": .array(edges),
-      "options": ["max_concurrency": 200],
+      // Calls, not the cache, are what is measured.
+      "options": ["max_concurrency": 200, "cache": "off"],
     ]
     var ratios: [Double] = []
     var makespans: [Double] = []
@@ -109,7 +110,7 @@ enum ProviderBenchmarks {
     let edges: [JSONValue] = (0..<100).map { ["source": "p", "target": .string("s\($0)")] }
     let flow: JSONValue = [
       "provider_id": "mistral", "nodes": .array(nodes), "edges": .array(edges),
-      "options": ["stream": true, "max_concurrency": 128],
+      "options": ["stream": true, "max_concurrency": 128, "cache": "off"],
     ]
     var samples: [Double] = []
     var closedAll = 0
@@ -168,7 +169,9 @@ enum ProviderBenchmarks {
       nodes.append(["id": .string("e\(index)"), "type": "promptEnhancer", "data": ["notes": "fake-latency-ms=50"]])
       edges.append(["source": .string(index == 0 ? "p" : "e\(index - 1)"), "target": .string("e\(index)")])
     }
-    let flow: JSONValue = ["provider_id": "mistral", "nodes": .array(nodes), "edges": .array(edges)]
+    let flow: JSONValue = [
+      "provider_id": "mistral", "nodes": .array(nodes), "edges": .array(edges), "options": ["cache": "off"],
+    ]
     var script: [UInt8] = []
     for run in 0..<runs { script += start(flow, id: 10 + run) }
     let begin = ContinuousClock.now

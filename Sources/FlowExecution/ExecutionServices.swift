@@ -10,12 +10,15 @@ public struct ExecutionServices: Sendable {
   public var clients: ProviderClients
   /// How much output nodes and runs may produce.
   public var limits: RunLimits
+  /// Provider replies by input hash, shared by every run (`nil`: no cache).
+  public var cache: ResponseCache?
 
   /// Services with the given parts.
   public init(
     providers: ProviderConfiguration = .init(), modelDefaults: [String: ModelDefault] = [:], clients: ProviderClients? = nil,
-    limits: RunLimits = RunLimits()
+    limits: RunLimits = RunLimits(), cache: ResponseCache? = nil
   ) {
+    self.cache = cache
     self.providers = providers
     self.modelDefaults = modelDefaults
     self.clients = clients ?? ProviderClients(configuration: providers)

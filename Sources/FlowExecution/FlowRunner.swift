@@ -131,6 +131,7 @@ public struct FlowRunner: Sendable {
     NodeContext(
       node: index.flow.nodes[node], inputs: inputs, runID: runID,
       flowProviderID: index.flow.providerID, options: options, services: services, meter: meter,
+      executorVersion: executors.version(for: index.flow.nodes[node].type),
       emit: { [sink, runID] event in gate.emit { sink.emit(runID: runID, [event]) } })
   }
 

@@ -17,6 +17,8 @@ public struct NodeContext: Sendable {
   public var services: ExecutionServices
   /// Counts the run's provider calls.
   public var meter: UsageMeter
+  /// The node type's executor version (part of the cache key).
+  public var executorVersion: String
   /// Sends an event of this node (`retrying`, `delta`) to the run's sink; it follows the node's
   /// `running` and precedes its end.
   public var emit: @Sendable (RunEvent) -> Void
@@ -24,9 +26,10 @@ public struct NodeContext: Sendable {
   /// A context.
   public init(
     node: FlowNode, inputs: NodeInputs, runID: String, flowProviderID: String?, options: RunOptions,
-    services: ExecutionServices = ExecutionServices(), meter: UsageMeter = UsageMeter(),
+    services: ExecutionServices = ExecutionServices(), meter: UsageMeter = UsageMeter(), executorVersion: String = "1",
     emit: @escaping @Sendable (RunEvent) -> Void = { _ in }
   ) {
+    self.executorVersion = executorVersion
     self.emit = emit
     self.node = node
     self.inputs = inputs

@@ -22,11 +22,17 @@ public enum NodeExecution: Sendable {
 /// Executors by node type.
 public struct ExecutorRegistry: Sendable {
   var executions: [String: NodeExecution]
+  /// Each type's executor version (part of the cache key); "1" when not given.
+  var versions: [String: String]
 
-  /// A registry with these executions.
-  public init(_ executions: [String: NodeExecution] = [:]) {
+  /// A registry with these executions and executor versions.
+  public init(_ executions: [String: NodeExecution] = [:], versions: [String: String] = [:]) {
     self.executions = executions
+    self.versions = versions
   }
+
+  /// The executor version of a type.
+  public func version(for type: String) -> String { versions[type] ?? "1" }
 
   /// How a type is executed, or `nil` when no executor is registered.
   public func execution(for type: String) -> NodeExecution? { executions[type] }

@@ -185,12 +185,12 @@ public struct RunScheduler: Sendable {
       outputs[node] = output
       if let usage = output.usage {
         tokens.add(usage)
-      } else if output.model != nil {
+      } else if output.model != nil, output.cacheKey == nil {
         usageComplete = false
       }
       statusChanges.append((node, .completed))
       status[node] = .completed
-      events.append(.nodeCompleted(nodeID: id, output: output, cached: false, durationMS: durationMS))
+      events.append(.nodeCompleted(nodeID: id, output: output, cached: output.cacheKey != nil, durationMS: durationMS))
       for edge in index.outgoing[node] {
         let target = index.edgeTarget[edge]
         guard rank[target] >= 0 else { continue }

@@ -86,6 +86,10 @@ public struct NodeOutput: Sendable, Hashable {
   public var model: ModelChoice?
   /// Tokens used, for nodes that called a provider.
   public var usage: TokenUsage?
+  /// Set when the output came from the engine's cache (or a call another node had in flight)
+  /// instead of a provider call of the node's own: the key it is stored under. Not part of the
+  /// output on the wire; `execution.node.completed` reports it as `cached` and `cache_key`.
+  public var cacheKey: String?
 
   /// An output with the given parts.
   public init(

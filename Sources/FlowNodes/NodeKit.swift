@@ -55,7 +55,9 @@ public struct NodeKits: Sendable {
   public init(_ kits: [NodeKit]) {
     self.kits = kits
     catalog = NodeCatalog(kits.map(\.descriptor))
-    executors = ExecutorRegistry(Dictionary(kits.map { ($0.type, $0.execution) }, uniquingKeysWith: { first, _ in first }))
+    executors = ExecutorRegistry(
+      Dictionary(kits.map { ($0.type, $0.execution) }, uniquingKeysWith: { first, _ in first }),
+      versions: Dictionary(kits.map { ($0.type, $0.executorVersion) }, uniquingKeysWith: { first, _ in first }))
     modelDefaults = Dictionary(
       kits.compactMap { kit in kit.modelDefault.map { (kit.type, $0) } }, uniquingKeysWith: { first, _ in first })
   }
@@ -88,10 +90,10 @@ extension NodeKits {
   /// (from the settings) laid over them, type by type.
   public func services(
     providers: ProviderConfiguration = .init(), modelDefaults overrides: [String: ModelDefault] = [:],
-    clients: ProviderClients? = nil, limits: RunLimits = RunLimits()
+    clients: ProviderClients? = nil, limits: RunLimits = RunLimits(), cache: ResponseCache? = nil
   ) -> ExecutionServices {
     ExecutionServices(
       providers: providers, modelDefaults: modelDefaults.merging(overrides) { _, override in override }, clients: clients,
-      limits: limits)
+      limits: limits, cache: cache)
   }
 }

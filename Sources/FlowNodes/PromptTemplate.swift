@@ -1,3 +1,5 @@
+import FlowExecution
+import FlowGraph
 import FlowProviders
 import JSON
 
@@ -40,5 +42,13 @@ public struct PromptTemplate: Sendable, Hashable {
         .compactMap { member in member.value.stringValue.map { "\(member.key): \($0)" } }
       return "- \(name): \(description)" + (extras.isEmpty ? "" : " (\(extras.joined(separator: "; ")))")
     }.joined(separator: "\n")
+  }
+}
+
+extension NodeContext {
+  /// Sends a rendered template to the node's provider; the template's name and version are
+  /// part of the cache key.
+  public func callProvider(_ template: PromptTemplate) async throws -> NodeOutput {
+    try await callProvider(template.messages, template: "\(template.identity.name)@\(template.identity.version)")
   }
 }

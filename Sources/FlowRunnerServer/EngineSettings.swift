@@ -2,6 +2,9 @@ import FlowProviders
 
 /// Settings of the server-side cache.
 public struct CacheSettings: Sendable, Hashable {
+  /// Entries kept when `max_entries` is not set.
+  public static let defaultMaxEntries = 2000
+
   /// Whether results are cached at all.
   public var enabled: Bool?
   /// The in-memory LRU capacity.

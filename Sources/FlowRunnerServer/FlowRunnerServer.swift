@@ -29,6 +29,8 @@ public final class FlowRunnerServer: MessageHandler {
     var clients: ProviderClients?
     /// A graceful stop (a signal) is under way.
     var terminating = false
+    /// Provider replies by input hash, made at `initialize` unless `cache.enabled` is false.
+    var cache: ResponseCache?
   }
 
   /// The notifications this server accepts from the client.
@@ -97,7 +99,7 @@ public final class FlowRunnerServer: MessageHandler {
     state.withLock { state in
       kits.services(
         providers: state.settings.providers, modelDefaults: state.settings.modelDefaults, clients: state.clients,
-        limits: state.settings.limits.runLimits)
+        limits: state.settings.limits.runLimits, cache: state.cache)
     }
   }
 
@@ -178,6 +180,12 @@ public final class FlowRunnerServer: MessageHandler {
         let result = FlowValidateMethod.encode(kits.validate(flow))
         if !Task.isCancelled { reply.succeed(result) }
       }
+    case CacheStatsMethod.method:
+      _ = try CacheStatsMethod.decode(request.rawParams)
+      reply.succeed(CacheStatsMethod.encode(state.withLock { $0.cache?.stats }))
+    case CacheClearMethod.method:
+      let nodeType = try CacheClearMethod.decode(request.rawParams)
+      reply.succeed(CacheClearMethod.encode(state.withLock { $0.cache }?.clear(nodeType: nodeType) ?? 0))
     case NodesListMethod.method:
       _ = try NodesListMethod.decode(request.rawParams)
       reply.succeed(NodesListMethod.encode(kits.catalog))
@@ -226,8 +234,14 @@ public final class FlowRunnerServer: MessageHandler {
     let settings = state.withLock { state in
       state.settings = state.settings.overlaid(with: params.settings)
       state.clients = ProviderClients(configuration: state.settings.providers)
+      let cache = state.settings.cache
+      state.cache =
+        cache.enabled == false ? nil : ResponseCache(maxEntries: cache.maxEntries ?? CacheSettings.defaultMaxEntries)
       state.phase = .running
       return state.settings
+    }
+    if settings.cache.path != nil {
+      logger.warning("cache.path is not used yet: the cache lives in memory and ends with the process.")
     }
     runs.rememberedBytesLimit = settings.limits.maxRememberedBytes ?? LimitsSettings.defaultRememberedBytes
     reply.succeed(

@@ -121,7 +121,11 @@ struct ProviderEndToEndTests {
       [["id": "p", "type": "initialPrompt", "data": ["text": "go"]]]
       + (0..<5).map { ["id": .string("s\($0)"), "type": "storyTeller", "data": [:]] }
     let edges: [JSONValue] = (0..<5).map { ["source": "p", "target": .string("s\($0)")] }
-    let flow: JSONValue = ["provider_id": "claude", "nodes": .array(nodes), "edges": .array(edges), "options": ["stream": true]]
+    let flow: JSONValue = [
+      "provider_id": "claude", "nodes": .array(nodes), "edges": .array(edges),
+      // Five identical calls: with the cache they would share one.
+      "options": ["stream": true, "cache": "off"],
+    ]
     for _ in 0..<5 { server.script("claude", FakeBehavior(.stall)) }
     let started = try await peer.request("execution.start", id: 1, params: flow)
     let runID = try #require(started["result"]?["run_id"]?.stringValue)

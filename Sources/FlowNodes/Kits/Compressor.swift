@@ -9,7 +9,7 @@ extension NodeKit {
       type: "compressor", category: .text, callsProvider: true, inputs: [.text], requiredInputs: [.text],
       output: [.text], dataFields: providerFields),
     execution: .async { context in
-      try await context.callProvider(Compressor.compress(try context.requiredText()).messages)
+      try await context.callProvider(Compressor.compress(try context.requiredText()))
     },
     modelDefault: ModelDefault(providerID: "glm", model: "glm-4-flash"),
     templates: [Compressor.identity])

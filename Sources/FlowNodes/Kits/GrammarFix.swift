@@ -11,7 +11,7 @@ extension NodeKit {
       output: [.text], dataFields: [DataField("style", .string, "The register to keep (e.g. formal).")] + providerFields),
     execution: .async { context in
       let template = GrammarFix.grammarFix(try context.requiredText(), style: context.node.data["style"]?.stringValue)
-      return try await context.callProvider(template.messages)
+      return try await context.callProvider(template)
     },
     modelDefault: ModelDefault(providerID: "mistral", model: "mistral-small-latest"),
     templates: [GrammarFix.identity])

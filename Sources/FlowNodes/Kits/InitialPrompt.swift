@@ -16,7 +16,7 @@ extension NodeKit {
       },
       async: { context in
         let template = InitialPrompt.injectPersona(context.inputs.personas, prompt: try context.requiredString("text"))
-        return try await context.callProvider(template.messages)
+        return try await context.callProvider(template)
       }),
     modelDefault: ModelDefault(providerID: "mistral", model: "mistral-small-latest"),
     templates: [InitialPrompt.identity])

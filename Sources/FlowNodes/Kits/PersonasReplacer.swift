@@ -15,7 +15,7 @@ extension NodeKit {
         throw NodeError(.missingInput, "Node '\(context.node.id)' (personasReplacer) received no personas.")
       }
       let template = PersonasReplacer.replace(try context.requiredText(), personas: context.inputs.personas)
-      return try await context.callProvider(template.messages)
+      return try await context.callProvider(template)
     },
     modelDefault: ModelDefault(providerID: "claude", model: "claude-haiku-4-5"),
     templates: [PersonasReplacer.identity])

@@ -11,7 +11,7 @@ extension NodeKit {
       output: [.text], dataFields: [DataField("notes", .string, "What to emphasise when enhancing.")] + providerFields),
     execution: .async { context in
       let template = PromptEnhancer.enhance(try context.requiredText(), notes: context.node.data["notes"]?.stringValue)
-      return try await context.callProvider(template.messages)
+      return try await context.callProvider(template)
     },
     modelDefault: ModelDefault(providerID: "mistral", model: "mistral-medium-latest"),
     templates: [PromptEnhancer.identity])

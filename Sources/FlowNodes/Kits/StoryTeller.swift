@@ -11,7 +11,7 @@ extension NodeKit {
       output: [.text], dataFields: [DataField("tags", .stringArray, "Themes or genres for the story.")] + providerFields),
     execution: .async { context in
       let tags = context.node.data["tags"]?.arrayValue?.compactMap(\.stringValue) ?? []
-      return try await context.callProvider(StoryTeller.storyteller(try context.requiredText(), tags: tags).messages)
+      return try await context.callProvider(StoryTeller.storyteller(try context.requiredText(), tags: tags))
     },
     modelDefault: ModelDefault(providerID: "claude", model: "claude-haiku-4-5"),
     templates: [StoryTeller.identity])

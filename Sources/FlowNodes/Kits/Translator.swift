@@ -15,7 +15,7 @@ extension NodeKit {
       guard let language = Languages.name(of: code) else {
         throw NodeError(.invalidData, "Node '\(context.node.id)': '\(code)' is not a supported language code.")
       }
-      return try await context.callProvider(Translator.translate(try context.requiredText(), languageName: language).messages)
+      return try await context.callProvider(Translator.translate(try context.requiredText(), languageName: language))
     },
     modelDefault: ModelDefault(providerID: "mistral", model: "mistral-small-latest"),
     templates: [Translator.identity])

@@ -52,6 +52,7 @@ enum ServerMethods {
   static let all = [
     InitializeMethod.method, ShutdownMethod.method, PingMethod.method, ExecutionStartMethod.method,
     ExecutionCancelMethod.method, ExecutionStatusMethod.method, ExecutionListMethod.method, ExecutionEventsMethod.method,
-    FlowValidateMethod.method, NodesListMethod.method, ProvidersListMethod.method,
+    FlowValidateMethod.method, NodesListMethod.method, ProvidersListMethod.method, CacheStatsMethod.method,
+    CacheClearMethod.method,
   ]
 }

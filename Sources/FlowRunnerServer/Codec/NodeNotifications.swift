@@ -1,4 +1,5 @@
 import FlowExecution
+import FlowGraph
 import JSON
 
 /// `execution.node.status` `{run_id, node_id, status, reason?, attempt?}`,
@@ -26,6 +27,7 @@ enum NodeNotifications {
       JSONSerializer.appendRaw(#","output":"#, to: &out)
       NotificationText.output(output, to: &out)
       JSONSerializer.appendRaw(cached ? #","cached":true"# : #","cached":false"#, to: &out)
+      if let cacheKey = output.cacheKey { NotificationText.field("cache_key", cacheKey, to: &out) }
       NotificationText.field("duration_ms", durationMS, to: &out)
     case .nodeFailed(let nodeID, let error):
       NotificationText.begin("execution.node.failed", run, to: &out)

@@ -346,6 +346,8 @@ export type ExecutionNodeCompletedParams = {
   cached: boolean;
   duration_ms: number;
   progress: Progress;
+  /** Present when the output came from the cache (or a call another node had in flight): the key it is stored under. */
+  cache_key?: string;
 };
 
 export type ExecutionNodeFailedParams = {
@@ -418,8 +420,31 @@ export type Response = {
   error: ResponseError;
 };
 
+/** No params: null, absent, or an object whose members are ignored. */
+export type CacheStatsParams = {
+  [key: string]: unknown;
+} | null;
+
+export type CacheStatsResult = {
+  entries: number;
+  bytes: number;
+  hits: number;
+  misses: number;
+  path: string | null;
+};
+
+export type CacheClearParams = null | {
+  node_type?: string | null;
+} | unknown[];
+
+export type CacheClearResult = {
+  removed: number;
+};
+
 /** Each request method with its params and result. */
 export interface RequestMap {
+  "cache.clear": { params: CacheClearParams; result: CacheClearResult };
+  "cache.stats": { params: CacheStatsParams; result: CacheStatsResult };
   "execution.cancel": { params: ExecutionCancelParams; result: ExecutionCancelResult };
   "execution.events": { params: ExecutionEventsParams; result: ExecutionEventsResult };
   "execution.list": { params: ExecutionListParams; result: ExecutionListResult };

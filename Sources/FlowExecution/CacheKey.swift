@@ -1,0 +1,65 @@
+import Crypto
+import FlowGraph
+import FlowProviders
+import JSON
+
+/// The key a provider call is cached under: SHA-256 over canonical JSON (members sorted, no
+/// white space) of the node type, its executor version, the prompt template and its version,
+/// the resolved provider and model, and the request as rendered: the messages carry everything
+/// of the node's `data` and inputs that reaches the provider (its relevant fields, the merged
+/// input text, the personas), so a field that changes nothing sent (an editor's `label`) does
+/// not change the key. No credential is part of it.
+public struct CacheKey: Sendable, Hashable, CustomStringConvertible {
+  /// 64 lowercase hex digits.
+  public let hex: String
+
+  /// The key of one call.
+  public init(
+    nodeType: String, executorVersion: String, template: String, providerID: String, request: ChatRequest
+  ) {
+    var fields: JSONObject = [
+      "node_type": .string(nodeType), "executor_version": .string(executorVersion), "template": .string(template),
+      "provider_id": .string(providerID), "model": .string(request.model),
+      "messages": .array(request.messages.map { ["role": .string($0.role), "content": .string($0.content)] }),
+    ]
+    if let temperature = request.temperature { fields["temperature"] = .double(temperature) }
+    if let maxTokens = request.maxTokens { fields["max_tokens"] = .int(maxTokens) }
+    let canonical = Self.canonical(.object(fields))
+    hex = SHA256.hash(data: canonical).map { byte in
+      let digits = Array("0123456789abcdef".utf8)
+      return String(decoding: [digits[Int(byte >> 4)], digits[Int(byte & 0x0f)]], as: UTF8.self)
+    }.joined()
+  }
+
+  public var description: String { hex }
+
+  /// JSON with every object's members sorted by name, as bytes.
+  static func canonical(_ value: JSONValue) -> [UInt8] {
+    var out: [UInt8] = []
+    append(value, to: &out)
+    return out
+  }
+
+  private static func append(_ value: JSONValue, to out: inout [UInt8]) {
+    switch value {
+    case .object(let object):
+      out.append(UInt8(ascii: "{"))
+      for (position, member) in object.members.sorted(by: { $0.key < $1.key }).enumerated() {
+        if position > 0 { out.append(UInt8(ascii: ",")) }
+        JSONSerializer.append(member.key, to: &out)
+        out.append(UInt8(ascii: ":"))
+        append(member.value, to: &out)
+      }
+      out.append(UInt8(ascii: "}"))
+    case .array(let elements):
+      out.append(UInt8(ascii: "["))
+      for (position, element) in elements.enumerated() {
+        if position > 0 { out.append(UInt8(ascii: ",")) }
+        append(element, to: &out)
+      }
+      out.append(UInt8(ascii: "]"))
+    default:
+      JSONSerializer.append(value, to: &out)
+    }
+  }
+}

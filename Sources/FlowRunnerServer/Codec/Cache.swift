@@ -1,0 +1,29 @@
+import FlowExecution
+import JSON
+import JSONRPC
+
+/// `cache.stats`: → `{entries, bytes, hits, misses, path}` (`path` is null: the cache lives in
+/// memory).
+enum CacheStatsMethod: RequestCodec {
+  typealias Params = NoParams
+  static let method = "cache.stats"
+
+  static func encode(_ stats: ResponseCache.Stats?) -> JSONValue {
+    [
+      "entries": .int(stats?.entries ?? 0), "bytes": .int(stats?.bytes ?? 0), "hits": .int(stats?.hits ?? 0),
+      "misses": .int(stats?.misses ?? 0), "path": .null,
+    ]
+  }
+}
+
+/// `cache.clear`: `{node_type?}` → `{removed}`: every entry, or those of one node type.
+enum CacheClearMethod: RequestCodec {
+  static let method = "cache.clear"
+  static let positionalNames = ["node_type"]
+
+  static func decode(_ params: MessageParams?) throws(ResponseError) -> String? {
+    try reader(params).string("node_type")
+  }
+
+  static func encode(_ removed: Int) -> JSONValue { ["removed": .int(removed)] }
+}
