@@ -32,6 +32,12 @@ enum FlowRunnerBench {
       results += try await ProviderBenchmarks.makespan(binary: binary)
       results += try await ProviderBenchmarks.cancelLatency(binary: binary)
       results += try await ProviderBenchmarks.manyRuns(binary: binary)
+      results += try await CacheBenchmarks.hitLatency(binary: binary)
+      printTable(results)
+      return
+    }
+    if CommandLine.arguments.contains("--cache-only") {
+      results += try await CacheBenchmarks.hitLatency(binary: binary)
       printTable(results)
       return
     }

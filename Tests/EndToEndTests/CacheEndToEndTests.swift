@@ -30,6 +30,14 @@ struct CacheEndToEndTests {
     return .object(object)
   }
 
+  /// An initialized engine whose mistral is the fake provider.
+  static func engineOnFakeProvider(settings: JSONValue = [:]) async throws -> (FakeProviderServer, ProcessPeer) {
+    let server = try await FakeProviderServer.start()
+    let peer = try ProcessPeer(options: PeerOptions(environment: providerEnvironment("mistral", server: server, key: "sk-c")))
+    try await peer.initialize(params: settings)
+    return (server, peer)
+  }
+
   static func run(_ peer: ProcessPeer, _ flow: JSONValue, id: Int) async throws -> [JSONValue] {
     let started = try await peer.request("execution.start", id: .int(id), params: flow)
     let runID = try #require(started["result"]?["run_id"]?.stringValue)
@@ -45,9 +53,7 @@ struct CacheEndToEndTests {
 
   @Test("a flow run twice calls the provider only the first time; off and refresh call again")
   func secondRunHits() async throws {
-    let server = try await FakeProviderServer.start()
-    let peer = try ProcessPeer(options: PeerOptions(environment: providerEnvironment("mistral", server: server, key: "sk-c")))
-    try await peer.initialize()
+    let (server, peer) = try await Self.engineOnFakeProvider()
     let first = try await Self.run(peer, Self.flow(count: 1), id: 1)
     #expect(server.requests.count == 1)
     #expect(Self.completions(first).first?["cached"] == false)
@@ -87,9 +93,7 @@ struct CacheEndToEndTests {
 
   @Test("a failed call is not cached: the next run calls again")
   func failuresAreNotCached() async throws {
-    let server = try await FakeProviderServer.start()
-    let peer = try ProcessPeer(options: PeerOptions(environment: providerEnvironment("mistral", server: server, key: "sk-c")))
-    try await peer.initialize()
+    let (server, peer) = try await Self.engineOnFakeProvider()
     let failing = Self.flow(count: 1, model: "fake-status=400")
     let first = try await Self.run(peer, failing, id: 1)
     #expect(first.last?["method"] == "execution.failed")
@@ -103,9 +107,7 @@ struct CacheEndToEndTests {
 
   @Test("50 identical nodes across 5 runs at once make exactly one provider call")
   func singleFlightAcrossRuns() async throws {
-    let server = try await FakeProviderServer.start()
-    let peer = try ProcessPeer(options: PeerOptions(environment: providerEnvironment("mistral", server: server, key: "sk-c")))
-    try await peer.initialize()
+    let (server, peer) = try await Self.engineOnFakeProvider()
     let flow = Self.flow(count: 10, tag: " at night", model: "fake-latency-ms=400")
     // All five starts in one write; the runs' ids chosen here.
     var script: [UInt8] = []
@@ -142,9 +144,7 @@ struct CacheEndToEndTests {
 
   @Test("execution.cancel with the cache on ends the run at once and closes the provider connection")
   func cancelWhileCached() async throws {
-    let server = try await FakeProviderServer.start()
-    let peer = try ProcessPeer(options: PeerOptions(environment: providerEnvironment("mistral", server: server, key: "sk-c")))
-    try await peer.initialize()
+    let (server, peer) = try await Self.engineOnFakeProvider()
     let started = try await peer.request(
       "execution.start", id: 1, params: Self.flow(count: 2, tag: " in fog", model: "fake-latency-ms=20000"))
     let runID = try #require(started["result"]?["run_id"]?.stringValue)
@@ -173,10 +173,7 @@ struct CacheEndToEndTests {
     }
     await peer.finish()
 
-    let server = try await FakeProviderServer.start()
-    let disabled = try ProcessPeer(
-      options: PeerOptions(environment: providerEnvironment("mistral", server: server, key: "sk-c")))
-    try await disabled.initialize(params: ["cache": ["enabled": false]])
+    let (server, disabled) = try await Self.engineOnFakeProvider(settings: ["cache": ["enabled": false]])
     _ = try await Self.run(disabled, Self.flow(count: 1), id: 1)
     _ = try await Self.run(disabled, Self.flow(count: 1), id: 2)
     #expect(server.requests.count == 2)

@@ -9,19 +9,13 @@ import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parents[3]
 sys.path.insert(0, str(ROOT / "clients" / "python"))
+sys.path.insert(0, str(ROOT / "Tests" / "Interop"))
+from locate import flowrunner_binary_path  # noqa: E402
 
 
 @pytest.fixture(scope="session")
 def binary() -> str:
-    path = os.environ.get("FLOWRUNNER_BINARY")
-    if not path:
-        bin_dir = subprocess.run(
-            ["swift", "build", "--show-bin-path"], cwd=ROOT, check=True, capture_output=True, text=True
-        ).stdout.strip()
-        path = os.path.join(bin_dir, "flowrunner")
-    if not os.access(path, os.X_OK):
-        pytest.fail(f"flowrunner binary not found at {path}; run 'swift build' first")
-    return path
+    return flowrunner_binary_path()
 
 
 @pytest.fixture()

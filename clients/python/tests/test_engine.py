@@ -12,6 +12,14 @@ from flowrunner_client import Engine, EngineExited, RpcError
 TERMINALS = {"execution.completed", "execution.failed", "execution.cancelled"}
 
 
+async def until_a_call_runs(run):
+    """Reads the run's events until one of its enhancers (the nodes that call the slow
+    provider) is running."""
+    async for event in run:
+        if event["params"].get("status") == "running" and event["params"]["node_id"].startswith("e"):
+            return
+
+
 def check_log(events, total=None):
     assert events[0]["method"] == "execution.started"
     assert events[-1]["method"] in TERMINALS
@@ -60,9 +68,7 @@ def test_cancel(binary, slow_provider):
     async def main():
         async with Engine.spawn(binary, settings=slow_provider) as engine:
             run = await engine.start(slow_flow(2))
-            async for event in run:
-                if event["params"].get("status") == "running" and event["params"]["node_id"].startswith("e"):
-                    break
+            await until_a_call_runs(run)
             assert await run.cancel() is True
             result = await run.result(timeout=10)
             assert result["state"] == "cancelled"
@@ -89,9 +95,7 @@ def test_killed_engine_fails_every_pending_call_and_run(binary, slow_provider):
     async def main():
         async with Engine.spawn(binary, settings=slow_provider) as engine:
             run = await engine.start(slow_flow(1))
-            async for event in run:
-                if event["params"].get("status") == "running" and event["params"]["node_id"] == "e0":
-                    break
+            await until_a_call_runs(run)
             engine._process.send_signal(signal.SIGKILL)
             with pytest.raises(EngineExited) as exited:
                 await run.result(timeout=10)
