@@ -26,6 +26,7 @@ let package = Package(
     .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
     .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+    .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
   ],
   targets: [
     // Wire layer: the JSON value with its parser and serializer, then the JSON-RPC transport.
@@ -49,12 +50,16 @@ let package = Package(
       ]
     ),
     .target(name: "FlowNodes", dependencies: ["JSON", "FlowGraph", "FlowProviders", "FlowExecution"]),
+    .target(
+      name: "FlowPersistence",
+      dependencies: ["FlowExecution", "Signals", .product(name: "GRDB", package: "GRDB.swift"), log]
+    ),
 
     // The server: the one wire codec, methods and the lifecycle root.
     .target(
       name: "FlowRunnerServer",
       dependencies: [
-        "JSON", "JSONRPC", "Signals", "FlowGraph", "FlowExecution", "FlowProviders", "FlowNodes", log,
+        "JSON", "JSONRPC", "Signals", "FlowGraph", "FlowExecution", "FlowProviders", "FlowNodes", "FlowPersistence", log,
         .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         .product(name: "UnixSignals", package: "swift-service-lifecycle"),
       ]

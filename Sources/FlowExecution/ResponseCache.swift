@@ -75,33 +75,50 @@ public final class ResponseCache: Sendable {
 
   /// The most entries kept.
   public let maxEntries: Int
-  /// The most bytes (reply texts and bookkeeping) kept.
+  /// The most bytes (reply texts and bookkeeping) kept in memory.
   public let maxBytes: Int
+  /// Where entries outlive the process, if anywhere.
+  public let persistent: (any PersistentCacheStore)?
   private let state = Locked(State())
 
-  /// An empty cache.
-  public init(maxEntries: Int = 2000, maxBytes: Int = 64 << 20) {
+  /// An empty cache in memory, over `persistent` when given.
+  public init(maxEntries: Int = 2000, maxBytes: Int = 64 << 20, persistent: (any PersistentCacheStore)? = nil) {
     self.maxEntries = maxEntries
     self.maxBytes = maxBytes
+    self.persistent = persistent
   }
 
-  /// The stored reply for `key`, counting a hit or a miss.
+  /// The stored reply for `key`, counting a hit or a miss: from memory, else from the
+  /// persistent store (and then kept in memory too).
   public func lookup(_ key: CacheKey) -> Entry? {
-    state.withLock { state in
-      guard let entry = state.entries[key.hex] else {
-        state.misses += 1
-        return nil
-      }
+    let inMemory = state.withLock { state -> Entry? in
+      guard let entry = state.entries[key.hex] else { return nil }
       state.hits += 1
       state.tick += 1
       state.ticks[key.hex] = state.tick
       return entry
     }
+    if let inMemory { return inMemory }
+    guard let stored = persistent?.load(key) else {
+      state.withLock { $0.misses += 1 }
+      return nil
+    }
+    state.withLock { $0.hits += 1 }
+    keep(key, stored)
+    return stored
   }
 
-  /// Stores a reply, evicting the least recently used entries past the limits.
+  /// Stores a reply (in memory and, written through, in the persistent store), evicting the
+  /// least recently used entries past the limits.
   public func store(_ key: CacheKey, _ entry: Entry) {
-    guard maxEntries > 0, entry.bytes <= maxBytes else { return }
+    guard maxEntries > 0 else { return }
+    persistent?.save(key, entry)
+    keep(key, entry)
+  }
+
+  /// Keeps an entry in memory.
+  private func keep(_ key: CacheKey, _ entry: Entry) {
+    guard entry.bytes <= maxBytes else { return }
     state.withLock { state in
       if let old = state.entries[key.hex] { state.bytes -= old.bytes }
       state.entries[key.hex] = entry
@@ -116,9 +133,10 @@ public final class ResponseCache: Sendable {
     }
   }
 
-  /// Removes every entry, or those of one node type; returns how many.
+  /// Removes every entry, or those of one node type; returns how many (those of the
+  /// persistent store when there is one, which holds every entry the memory holds).
   public func clear(nodeType: String? = nil) -> Int {
-    state.withLock { state in
+    let inMemory = state.withLock { state in
       let keys = state.entries.filter { nodeType == nil || $0.value.nodeType == nodeType }.map(\.key)
       for key in keys {
         if let entry = state.entries.removeValue(forKey: key) { state.bytes -= entry.bytes }
@@ -126,6 +144,8 @@ public final class ResponseCache: Sendable {
       }
       return keys.count
     }
+    guard let persistent else { return inMemory }
+    return max(inMemory, persistent.remove(nodeType: nodeType))
   }
 
   /// How many callers wait on the call in flight for `key` (0 when none is).
@@ -133,9 +153,12 @@ public final class ResponseCache: Sendable {
     state.withLock { $0.flights[key.hex]?.waiters.count ?? 0 }
   }
 
-  /// The counters.
+  /// The counters: `entries` counts the persistent store's entries when there is one.
   public var stats: Stats {
-    state.withLock { Stats(entries: $0.entries.count, bytes: $0.bytes, hits: $0.hits, misses: $0.misses) }
+    let persisted = persistent?.count
+    return state.withLock {
+      Stats(entries: max(persisted ?? 0, $0.entries.count), bytes: $0.bytes, hits: $0.hits, misses: $0.misses)
+    }
   }
 
   /// Makes `call` once for all callers with the same key at the same moment and returns its

@@ -1,6 +1,7 @@
 import FlowExecution
 import FlowGraph
 import FlowNodes
+import FlowPersistence
 import FlowProviders
 import JSON
 import JSONRPC
@@ -182,7 +183,8 @@ public final class FlowRunnerServer: MessageHandler {
       }
     case CacheStatsMethod.method:
       _ = try CacheStatsMethod.decode(request.rawParams)
-      reply.succeed(CacheStatsMethod.encode(state.withLock { $0.cache?.stats }))
+      let cache = state.withLock { $0.cache }
+      reply.succeed(CacheStatsMethod.encode((cache?.stats, cache?.persistent?.location)))
     case CacheClearMethod.method:
       let nodeType = try CacheClearMethod.decode(request.rawParams)
       reply.succeed(CacheClearMethod.encode(state.withLock { $0.cache }?.clear(nodeType: nodeType) ?? 0))
@@ -231,17 +233,19 @@ public final class FlowRunnerServer: MessageHandler {
     if params.clientName != nil || params.clientVersion != nil {
       logger.info("Client: \(params.clientName ?? "unnamed") \(params.clientVersion ?? "")")
     }
-    let settings = state.withLock { state in
-      state.settings = state.settings.overlaid(with: params.settings)
-      state.clients = ProviderClients(configuration: state.settings.providers)
-      let cache = state.settings.cache
-      state.cache =
-        cache.enabled == false ? nil : ResponseCache(maxEntries: cache.maxEntries ?? CacheSettings.defaultMaxEntries)
-      state.phase = .running
-      return state.settings
+    let settings = state.withLock { $0.settings.overlaid(with: params.settings) }
+    // The cache (and its file) before the phase changes: no run starts without it.
+    var cache: ResponseCache?
+    if settings.cache.enabled != false {
+      let maxEntries = settings.cache.maxEntries ?? CacheSettings.defaultMaxEntries
+      let persistent = settings.cache.path.flatMap { SQLiteCacheStore.open(path: $0, maxEntries: maxEntries, logger: logger) }
+      cache = ResponseCache(maxEntries: maxEntries, persistent: persistent)
     }
-    if settings.cache.path != nil {
-      logger.warning("cache.path is not used yet: the cache lives in memory and ends with the process.")
+    state.withLock { state in
+      state.settings = settings
+      state.clients = ProviderClients(configuration: settings.providers)
+      state.cache = cache
+      state.phase = .running
     }
     runs.rememberedBytesLimit = settings.limits.maxRememberedBytes ?? LimitsSettings.defaultRememberedBytes
     reply.succeed(

@@ -162,6 +162,62 @@ struct CacheEndToEndTests {
     await server.stop()
   }
 
+  @Test("with cache.path the cache outlives the engine: a second engine on the file calls nothing")
+  func persistedAcrossEngines() async throws {
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("flowrunner-cache-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: directory) }
+    let path = directory.appendingPathComponent("cache.sqlite").path
+    let settings: JSONValue = ["cache": ["path": .string(path)]]
+
+    let (server, first) = try await Self.engineOnFakeProvider(settings: settings)
+    _ = try await Self.run(first, Self.flow(count: 3, tag: " by the sea"), id: 1)
+    #expect(server.requests.count == 1)  // three identical translators, one call
+    try first.sendLSP(requestBody("shutdown", id: 2))
+    _ = try await first.next()
+    try first.sendLSP(notificationBody("exit"))
+    #expect(try await first.waitForExit(timeout: .seconds(5)) == 0)
+
+    let second = try ProcessPeer(options: PeerOptions(environment: providerEnvironment("mistral", server: server, key: "sk-c")))
+    try await second.initialize(params: settings)
+    let log = try await Self.run(second, Self.flow(count: 3, tag: " by the sea"), id: 1)
+    #expect(server.requests.count == 1, "the second engine called the provider")
+    #expect(Self.completions(log).allSatisfy { $0["cached"] == true })
+    let stats = try await second.request("cache.stats", id: 3)
+    #expect(stats["result"]?["path"] == .string(path))
+    #expect(stats["result"]?["entries"] == 1)
+    #expect(stats["result"]?["hits"] == 3)  // the first from the file, the others from memory
+    let cleared = try await second.request("cache.clear", id: 4, params: ["node_type": "translator"])
+    #expect(cleared["result"]?["removed"] == 1)
+    await second.finish()
+    await server.stop()
+  }
+
+  @Test(
+    "a cache file that cannot be used is one warning; the engine serves with the cache in memory",
+    arguments: ["not-a-database", "missing-directory"])
+  func unusableCacheFile(kind: String) async throws {
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("flowrunner-cache-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: directory) }
+    var path = directory.appendingPathComponent("cache.sqlite").path
+    if kind == "not-a-database" {
+      try Data(String(repeating: "this is not SQLite\n", count: 500).utf8).write(to: URL(fileURLWithPath: path))
+    } else {
+      path = directory.appendingPathComponent("no/such/directory/cache.sqlite").path
+    }
+    let (server, peer) = try await Self.engineOnFakeProvider(settings: ["cache": ["path": .string(path)]])
+    _ = try await Self.run(peer, Self.flow(count: 1), id: 1)
+    let second = try await Self.run(peer, Self.flow(count: 1), id: 2)
+    #expect(server.requests.count == 1)  // the memory cache still answers
+    #expect(Self.completions(second).first?["cached"] == true)
+    let stats = try await peer.request("cache.stats", id: 3)
+    #expect(stats["result"]?["path"] == .null)
+    try await peer.waitForStandardError(containing: "cannot be used")
+    await peer.finish()
+    await server.stop()
+  }
+
   @Test("echo is never cached; cache.enabled false turns the cache off")
   func echoAndDisabled() async throws {
     let peer = try ProcessPeer()

@@ -2,16 +2,17 @@ import FlowExecution
 import JSON
 import JSONRPC
 
-/// `cache.stats`: → `{entries, bytes, hits, misses, path}` (`path` is null: the cache lives in
-/// memory).
+/// `cache.stats`: → `{entries, bytes, hits, misses, path}` (`path`: the SQLite file in use, null
+/// when the cache lives in memory only).
 enum CacheStatsMethod: RequestCodec {
   typealias Params = NoParams
   static let method = "cache.stats"
 
-  static func encode(_ stats: ResponseCache.Stats?) -> JSONValue {
-    [
+  static func encode(_ result: (stats: ResponseCache.Stats?, path: String?)) -> JSONValue {
+    let (stats, path) = result
+    return [
       "entries": .int(stats?.entries ?? 0), "bytes": .int(stats?.bytes ?? 0), "hits": .int(stats?.hits ?? 0),
-      "misses": .int(stats?.misses ?? 0), "path": .null,
+      "misses": .int(stats?.misses ?? 0), "path": path.map(JSONValue.string) ?? .null,
     ]
   }
 }

@@ -1,0 +1,126 @@
+import FlowExecution
+import Foundation
+import GRDB
+import Logging
+import Signals
+
+/// The cache's entries in a SQLite file (`cache.path`), through GRDB: WAL mode, so reads run
+/// beside the one writer, and every store is its own committed transaction, so a process killed
+/// mid-write loses at most that entry. The oldest entries past `maxEntries` are deleted on write.
+///
+/// Faults never reach a run: a file that cannot be opened (a missing directory, a file that is
+/// not a database, no permission) makes ``open(path:maxEntries:logger:)`` return `nil` with one
+/// warning; a read or write that fails later logs one warning and turns the store off for the
+/// rest of the process.
+public final class SQLiteCacheStore: PersistentCacheStore {
+  public let location: String
+  private let pool: DatabasePool
+  private let maxEntries: Int
+  private let logger: Logger
+  private let broken = Locked(false)
+
+  private init(path: String, pool: DatabasePool, maxEntries: Int, logger: Logger) {
+    self.location = path
+    self.pool = pool
+    self.maxEntries = maxEntries
+    self.logger = logger
+  }
+
+  /// Opens (or creates) the file; `nil`, after one warning, when it cannot be used.
+  public static func open(path: String, maxEntries: Int, logger: Logger) -> SQLiteCacheStore? {
+    do {
+      var configuration = Configuration()
+      configuration.busyMode = .timeout(2)
+      let pool = try DatabasePool(path: path, configuration: configuration)
+      try pool.write { db in
+        try db.execute(
+          sql: """
+            CREATE TABLE IF NOT EXISTS cache_entries (
+              key TEXT PRIMARY KEY NOT NULL,
+              node_type TEXT NOT NULL,
+              text TEXT NOT NULL,
+              input_tokens INTEGER,
+              output_tokens INTEGER,
+              used_at INTEGER NOT NULL
+            );
+            CREATE INDEX IF NOT EXISTS cache_entries_used_at ON cache_entries (used_at);
+            """)
+      }
+      return SQLiteCacheStore(path: path, pool: pool, maxEntries: maxEntries, logger: logger)
+    } catch {
+      logger.warning("The cache file \(path) cannot be used (\(error)); the cache lives in memory only.")
+      return nil
+    }
+  }
+
+  public func load(_ key: CacheKey) -> ResponseCache.Entry? {
+    attempt("read") {
+      try pool.read { db in
+        try Row.fetchOne(
+          db, sql: "SELECT node_type, text, input_tokens, output_tokens FROM cache_entries WHERE key = ?",
+          arguments: [key.hex]
+        ).map { row in
+          ResponseCache.Entry(
+            text: row["text"], inputTokens: row["input_tokens"], outputTokens: row["output_tokens"],
+            nodeType: row["node_type"])
+        }
+      }
+    } ?? nil
+  }
+
+  public func save(_ key: CacheKey, _ entry: ResponseCache.Entry) {
+    let now = Int(Date().timeIntervalSince1970 * 1000)
+    _ = attempt("write") {
+      try pool.write { db in
+        try db.execute(
+          sql: """
+            INSERT OR REPLACE INTO cache_entries (key, node_type, text, input_tokens, output_tokens, used_at)
+            VALUES (?, ?, ?, ?, ?, ?)
+            """,
+          arguments: [key.hex, entry.nodeType, entry.text, entry.inputTokens, entry.outputTokens, now])
+        try db.execute(
+          sql: """
+            DELETE FROM cache_entries WHERE key IN (
+              SELECT key FROM cache_entries ORDER BY used_at DESC, rowid DESC LIMIT -1 OFFSET ?)
+            """,
+          arguments: [maxEntries])
+      }
+    }
+  }
+
+  public func remove(nodeType: String?) -> Int {
+    attempt("write") {
+      try pool.write { db in
+        if let nodeType {
+          try db.execute(sql: "DELETE FROM cache_entries WHERE node_type = ?", arguments: [nodeType])
+        } else {
+          try db.execute(sql: "DELETE FROM cache_entries")
+        }
+        return db.changesCount
+      }
+    } ?? 0
+  }
+
+  public var count: Int {
+    attempt("read") { try pool.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM cache_entries") ?? 0 } }
+      ?? 0
+  }
+
+  /// Runs `body` unless the store is off; the first failure turns it off with one warning.
+  private func attempt<Value>(_ what: String, _ body: () throws -> Value) -> Value? {
+    guard !broken.withLock({ $0 }) else { return nil }
+    do {
+      return try body()
+    } catch {
+      let first = broken.withLock { wasBroken -> Bool in
+        defer { wasBroken = true }
+        return !wasBroken
+      }
+      if first {
+        logger.warning(
+          "The cache file \(location) failed to \(what) (\(error)); the cache lives in memory only from now on.")
+      }
+      return nil
+    }
+  }
+}
