@@ -115,7 +115,7 @@ let package = Package(
     ),
     .testTarget(
       name: "EndToEndTests",
-      dependencies: ["JSON", "JSONRPC", "FlowRunnerTestSupport", "FakeProvider", "flowrunner"]
+      dependencies: ["JSON", "JSONRPC", "FlowRunnerTestSupport", "FakeProvider", "FlowPersistence", "flowrunner"]
     ),
   ]
 )

@@ -53,6 +53,12 @@ public final class SQLiteCacheStore: PersistentCacheStore {
     }
   }
 
+  /// SQLite's own check of a cache file (`PRAGMA integrity_check`): `["ok"]` for a sound file.
+  public static func integrityCheck(path: String) throws -> [String] {
+    let queue = try DatabaseQueue(path: path)
+    return try queue.read { db in try String.fetchAll(db, sql: "PRAGMA integrity_check") }
+  }
+
   public func load(_ key: CacheKey) -> ResponseCache.Entry? {
     attempt("read") {
       try pool.read { db in

@@ -1,4 +1,5 @@
 import FakeProvider
+import FlowPersistence
 import FlowRunnerTestSupport
 import Foundation
 import JSON
@@ -190,6 +191,52 @@ struct CacheEndToEndTests {
     let cleared = try await second.request("cache.clear", id: 4, params: ["node_type": "translator"])
     #expect(cleared["result"]?["removed"] == 1)
     await second.finish()
+    await server.stop()
+  }
+
+  @Test("kill -9 while the cache file is being written loses no committed entry and never corrupts it")
+  func killedWhileWriting() async throws {
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("flowrunner-cache-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: directory) }
+    let path = directory.appendingPathComponent("cache.sqlite").path
+    let settings: JSONValue = ["cache": ["path": .string(path)]]
+    let server = try await FakeProviderServer.start()
+    let environment = providerEnvironment("mistral", server: server, key: "sk-c")
+    var committed: [String] = []  // tags whose translator completed (its entry was written first)
+    for round in 0..<4 {
+      let peer = try ProcessPeer(options: PeerOptions(environment: environment))
+      try await peer.initialize(params: settings)
+      var script: [UInt8] = []
+      for index in 0..<40 {
+        guard case .object(var object) = Self.flow(count: 1, tag: " r\(round) n\(index)") else { return }
+        object["run_id"] = .string("k\(round)-\(index)")
+        script += lspFrame(requestBody("execution.start", id: .int(1000 + index), params: .object(object)))
+      }
+      try peer.send(script)
+      var seen = 0
+      while seen < 8 + round * 4 {
+        let message = try await peer.next(timeout: .seconds(20))
+        guard message["method"] == "execution.node.completed", message["params"]?["node_id"] == "t0",
+          let runID = message["params"]?["run_id"]?.stringValue, let index = runID.split(separator: "-").last
+        else { continue }
+        committed.append(" r\(round) n\(index)")
+        seen += 1
+      }
+      kill(peer.processID, SIGKILL)
+      _ = try await peer.waitForExit(timeout: .seconds(5))
+      await peer.finish()
+    }
+    #expect(try SQLiteCacheStore.integrityCheck(path: path) == ["ok"])
+    let requests = server.requests.count
+    let reader = try ProcessPeer(options: PeerOptions(environment: environment))
+    try await reader.initialize(params: settings)
+    for (index, tag) in committed.enumerated() {
+      let log = try await Self.run(reader, Self.flow(count: 1, tag: tag), id: index + 1)
+      #expect(Self.completions(log).first?["cached"] == true, "lost: \(tag)")
+    }
+    #expect(server.requests.count == requests)
+    await reader.finish()
     await server.stop()
   }
 
