@@ -164,11 +164,20 @@ public final class RunManager: Sendable {
   /// Live runs (most recent first), then remembered ended runs (most recently ended first),
   /// those in `state` only when it is given, at most `limit`.
   public func list(state wanted: RunState? = nil, limit: Int = .max) -> [RunSummary] {
-    let records = state.withLock { state in
-      state.live.values.sorted { $0.serial > $1.serial } + state.endedOrder.reversed().compactMap { state.ended[$0] }
+    let (live, ended) = state.withLock { state in
+      (state.live.values.sorted { $0.serial > $1.serial }, state.endedOrder.reversed().compactMap { state.ended[$0] })
     }
+    // A run whose terminal notification is out but which is not yet moved to the remembered
+    // ones is listed as what it is: the most recently ended.
+    let liveSummaries = live.map(\.summary)
+    let running = liveSummaries.filter { $0.state == .running }
+    let justEnded = liveSummaries.filter { $0.state != .running }
     var summaries: [RunSummary] = []
-    for record in records where summaries.count < limit {
+    for summary in running + justEnded where wanted == nil || summary.state == wanted {
+      guard summaries.count < limit else { return summaries }
+      summaries.append(summary)
+    }
+    for record in ended where summaries.count < limit {
       let summary = record.summary
       if wanted == nil || summary.state == wanted { summaries.append(summary) }
     }
