@@ -85,7 +85,7 @@ let package = Package(
       name: "flowrunner-bench",
       dependencies: [
         "JSON", "JSONRPC", "Signals", "FlowGraph", "FlowExecution", "FlowNodes", "FlowProviders", "FlowRunnerServer",
-        "FakeProvider", log,
+        "FakeProvider", "FlowPersistence", .product(name: "GRDB", package: "GRDB.swift"), log,
       ],
       path: "Benchmarks/FlowRunnerBench"
     ),
@@ -114,8 +114,14 @@ let package = Package(
       ]
     ),
     .testTarget(
+      name: "FlowPersistenceTests", dependencies: ["FlowPersistence", "FlowExecution", "FlowProviders", log]
+    ),
+    .testTarget(
       name: "EndToEndTests",
-      dependencies: ["JSON", "JSONRPC", "FlowRunnerTestSupport", "FakeProvider", "FlowPersistence", "flowrunner"]
+      dependencies: [
+        "JSON", "JSONRPC", "FlowRunnerTestSupport", "FakeProvider", "FlowPersistence", "flowrunner",
+        .product(name: "GRDB", package: "GRDB.swift"),
+      ]
     ),
   ]
 )

@@ -76,9 +76,9 @@ final class BenchmarkPeer: Sendable {
   }
 
   /// Starts `binary` and waits for its answer to `initialize`.
-  static func initialized(binary: String) throws -> BenchmarkPeer {
+  static func initialized(binary: String, settings: JSONValue = [:]) throws -> BenchmarkPeer {
     let peer = try BenchmarkPeer(binary: binary)
-    peer.send(frame(#"{"jsonrpc":"2.0","id":0,"method":"initialize","params":{}}"#))
+    peer.send(frame(JSONValue.object(["jsonrpc": "2.0", "id": 0, "method": "initialize", "params": settings]).description))
     try peer.waitForFrames(1)
     return peer
   }

@@ -11,19 +11,7 @@ enum CacheBenchmarks {
   static func hitLatency(binary: String, nodes count: Int = 1_000) async throws -> [Measurement] {
     let server = try await FakeProviderServer.start()
     defer { Task { await server.stop() } }
-    var nodes: [JSONValue] = []
-    var edges: [JSONValue] = []
-    for index in 0..<count {
-      nodes.append(["id": .string("p\(index)"), "type": "initialPrompt", "data": ["text": .string("scene number \(index)")]])
-      nodes.append(["id": .string("t\(index)"), "type": "translator", "data": ["language": "fr", "providerId": "mistral"]])
-      edges.append(["source": .string("p\(index)"), "target": .string("t\(index)")])
-    }
-    func flow(cache: String) -> JSONValue {
-      [
-        "flow_id": "cache-bench", "nodes": .array(nodes), "edges": .array(edges),
-        "options": ["max_concurrency": 1, "cache": .string(cache)],
-      ]
-    }
+    func flow(cache: String) -> JSONValue { translatorFlow(count: count, cache: cache) }
     let peer = try BenchmarkPeer(binary: binary, environment: ProviderBenchmarks.environment(server))
     defer { peer.stop() }
     try ProviderBenchmarks.initialize(peer, maxConcurrency: 64)
@@ -53,6 +41,21 @@ enum CacheBenchmarks {
         target: "-"),
       Measurement(
         name: "… provider requests for all 8 runs", value: Double(server.requests.count), unit: "", target: "\(3 * count)"),
+    ]
+  }
+
+  /// `count` translator nodes on mistral, each fed by its own prompt, run one node at a time.
+  static func translatorFlow(count: Int, cache: String) -> JSONValue {
+    var nodes: [JSONValue] = []
+    var edges: [JSONValue] = []
+    for index in 0..<count {
+      nodes.append(["id": .string("p\(index)"), "type": "initialPrompt", "data": ["text": .string("scene number \(index)")]])
+      nodes.append(["id": .string("t\(index)"), "type": "translator", "data": ["language": "fr", "providerId": "mistral"]])
+      edges.append(["source": .string("p\(index)"), "target": .string("t\(index)")])
+    }
+    return [
+      "flow_id": "cache-bench", "nodes": .array(nodes), "edges": .array(edges),
+      "options": ["max_concurrency": 1, "cache": .string(cache)],
     ]
   }
 }

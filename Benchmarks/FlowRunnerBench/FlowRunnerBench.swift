@@ -41,6 +41,13 @@ enum FlowRunnerBench {
       printTable(results)
       return
     }
+    if CommandLine.arguments.contains("--persistence-only") {
+      results += try PersistenceBenchmarks.journalOverhead(binary: binary, nodes: 10_000, pairs: 7)
+      results += try await PersistenceBenchmarks.sqliteHitLatency(binary: binary)
+      results += try PersistenceBenchmarks.largeCacheFile(binary: binary, entries: 100_000)
+      printTable(results)
+      return
+    }
     if CommandLine.arguments.contains("--responsiveness-only") {
       results += try ResponsivenessBenchmarks.pingBehindLargeValidate(binary: binary, repetitions: 5)
       results += try ResponsivenessBenchmarks.sigtermExit(binary: binary, repetitions: 5)
@@ -71,6 +78,10 @@ enum FlowRunnerBench {
     results += try await ProviderBenchmarks.makespan(binary: binary)
     results += try await ProviderBenchmarks.cancelLatency(binary: binary)
     results += try await ProviderBenchmarks.manyRuns(binary: binary)
+    results += try await CacheBenchmarks.hitLatency(binary: binary)
+    results += try PersistenceBenchmarks.journalOverhead(binary: binary, nodes: 10_000, pairs: 7)
+    results += try await PersistenceBenchmarks.sqliteHitLatency(binary: binary)
+    results += try PersistenceBenchmarks.largeCacheFile(binary: binary, entries: 100_000)
     printTable(results)
   }
 

@@ -56,6 +56,16 @@ public struct RunSummary: Sendable, Hashable {
   public var done: Int
   /// Time since the run was created, or its whole duration once ended.
   public var durationMS: Int
+
+  /// A run's summary.
+  public init(runID: String, flowID: String, state: RunState, total: Int, done: Int, durationMS: Int) {
+    self.runID = runID
+    self.flowID = flowID
+    self.state = state
+    self.total = total
+    self.done = done
+    self.durationMS = durationMS
+  }
 }
 
 /// A page of a run's sent events, as `execution.events` returns it.

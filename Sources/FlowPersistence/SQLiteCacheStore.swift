@@ -18,11 +18,16 @@ public final class SQLiteCacheStore: PersistentCacheStore {
   private let maxEntries: Int
   private let logger: Logger
   private let broken = Locked(false)
+  /// The entries this process believes the file holds (exact unless other engines write it
+  /// too): the oldest are deleted once it passes `maxEntries`, without counting the table on
+  /// every store.
+  private let entryCount: Locked<Int>
 
-  private init(path: String, pool: DatabasePool, maxEntries: Int, logger: Logger) {
+  private init(path: String, pool: DatabasePool, maxEntries: Int, count: Int, logger: Logger) {
     self.location = path
     self.pool = pool
     self.maxEntries = maxEntries
+    self.entryCount = Locked(count)
     self.logger = logger
   }
 
@@ -32,7 +37,7 @@ public final class SQLiteCacheStore: PersistentCacheStore {
       var configuration = Configuration()
       configuration.busyMode = .timeout(2)
       let pool = try DatabasePool(path: path, configuration: configuration)
-      try pool.write { db in
+      let count = try pool.write { db in
         try db.execute(
           sql: """
             CREATE TABLE IF NOT EXISTS cache_entries (
@@ -45,8 +50,9 @@ public final class SQLiteCacheStore: PersistentCacheStore {
             );
             CREATE INDEX IF NOT EXISTS cache_entries_used_at ON cache_entries (used_at);
             """)
+        return try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM cache_entries") ?? 0
       }
-      return SQLiteCacheStore(path: path, pool: pool, maxEntries: maxEntries, logger: logger)
+      return SQLiteCacheStore(path: path, pool: pool, maxEntries: maxEntries, count: count, logger: logger)
     } catch {
       logger.warning("The cache file \(path) cannot be used (\(error)); the cache lives in memory only.")
       return nil
@@ -77,19 +83,29 @@ public final class SQLiteCacheStore: PersistentCacheStore {
   public func save(_ key: CacheKey, _ entry: ResponseCache.Entry) {
     let now = Int(Date().timeIntervalSince1970 * 1000)
     _ = attempt("write") {
+      // Writes are serialized, so the count is read and updated inside the transaction.
       try pool.write { db in
+        let believed = entryCount.withLock { $0 }
+        let existed = try Int.fetchOne(db, sql: "SELECT 1 FROM cache_entries WHERE key = ?", arguments: [key.hex]) != nil
         try db.execute(
           sql: """
             INSERT OR REPLACE INTO cache_entries (key, node_type, text, input_tokens, output_tokens, used_at)
             VALUES (?, ?, ?, ?, ?, ?)
             """,
           arguments: [key.hex, entry.nodeType, entry.text, entry.inputTokens, entry.outputTokens, now])
+        let count = believed + (existed ? 0 : 1)
+        guard count > maxEntries else {
+          entryCount.withLock { $0 = count }
+          return
+        }
+        // The oldest entries go, found through the used_at index (no scan of the table).
         try db.execute(
           sql: """
             DELETE FROM cache_entries WHERE key IN (
-              SELECT key FROM cache_entries ORDER BY used_at DESC, rowid DESC LIMIT -1 OFFSET ?)
+              SELECT key FROM cache_entries ORDER BY used_at, rowid LIMIT ?)
             """,
-          arguments: [maxEntries])
+          arguments: [count - maxEntries])
+        entryCount.withLock { $0 = max(0, count - db.changesCount) }
       }
     }
   }
@@ -102,7 +118,10 @@ public final class SQLiteCacheStore: PersistentCacheStore {
         } else {
           try db.execute(sql: "DELETE FROM cache_entries")
         }
-        return db.changesCount
+        let removed = db.changesCount
+        let remaining = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM cache_entries") ?? 0
+        entryCount.withLock { $0 = remaining }
+        return removed
       }
     } ?? 0
   }

@@ -25,6 +25,25 @@ public struct CacheSettings: Sendable, Hashable {
   }
 }
 
+/// Settings of the run journal.
+public struct JournalSettings: Sendable, Hashable {
+  /// An absolute path of the SQLite file; no journal without it.
+  public var path: String?
+  /// Ended runs kept in the file; the oldest are pruned past it.
+  public var maxRuns: Int?
+
+  /// Journal settings with the given fields.
+  public init(path: String? = nil, maxRuns: Int? = nil) {
+    self.path = path
+    self.maxRuns = maxRuns
+  }
+
+  /// These settings with every field that `higher` sets taken from it.
+  public func overlaid(with higher: JournalSettings) -> JournalSettings {
+    JournalSettings(path: higher.path ?? path, maxRuns: higher.maxRuns ?? maxRuns)
+  }
+}
+
 /// Everything a client or an operator can configure: the `initialize` params and the `--config`
 /// file share this shape. Sources are layered with ``overlaid(with:)``: initialize > file > environment.
 public struct EngineSettings: Sendable, Hashable {
@@ -36,16 +55,19 @@ public struct EngineSettings: Sendable, Hashable {
   public var cache: CacheSettings
   /// Output and memory limits.
   public var limits: LimitsSettings
+  /// The run journal.
+  public var journal: JournalSettings
 
   /// Settings with the given parts.
   public init(
     providers: ProviderConfiguration = .init(), modelDefaults: [String: ModelDefault] = [:], cache: CacheSettings = .init(),
-    limits: LimitsSettings = .init()
+    limits: LimitsSettings = .init(), journal: JournalSettings = .init()
   ) {
     self.providers = providers
     self.modelDefaults = modelDefaults
     self.cache = cache
     self.limits = limits
+    self.journal = journal
   }
 
   /// These settings with every part that `higher` sets taken from it.
@@ -53,6 +75,7 @@ public struct EngineSettings: Sendable, Hashable {
     EngineSettings(
       providers: providers.overlaid(with: higher.providers),
       modelDefaults: modelDefaults.merging(higher.modelDefaults) { _, new in new },
-      cache: cache.overlaid(with: higher.cache), limits: limits.overlaid(with: higher.limits))
+      cache: cache.overlaid(with: higher.cache), limits: limits.overlaid(with: higher.limits),
+      journal: journal.overlaid(with: higher.journal))
   }
 }

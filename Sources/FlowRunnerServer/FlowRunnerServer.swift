@@ -59,6 +59,8 @@ public final class FlowRunnerServer: MessageHandler {
   private let startsInProgress = ActivityCounter()
   /// The runs of this connection.
   public let runs: RunManager
+  /// The run journal, once `initialize` has opened one.
+  let journal = JournalSlot()
 
   /// A server on a connection, with the settings from the environment and the config file.
   public init(
@@ -71,7 +73,8 @@ public final class FlowRunnerServer: MessageHandler {
     self.kits = kits
     self.maxMessageBytes = maxMessageBytes
     self.state = Locked(State(settings: baseSettings))
-    self.runs = RunManager(executors: kits.executors, sink: ConnectionEventSink(connection: connection))
+    self.runs = RunManager(
+      executors: kits.executors, sink: ConnectionEventSink(connection: connection, journal: journal))
     runs.rememberedBytesLimit = baseSettings.limits.maxRememberedBytes ?? LimitsSettings.defaultRememberedBytes
   }
 
@@ -165,14 +168,30 @@ public final class FlowRunnerServer: MessageHandler {
       }
     case ExecutionListMethod.method:
       let params = try ExecutionListMethod.decode(request.rawParams)
-      reply.succeed(ExecutionListMethod.encode(runs.list(state: params.state, limit: params.limit)))
+      guard let journal = journal.journal, journal.isWorking else {
+        reply.succeed(ExecutionListMethod.encode(runs.list(state: params.state, limit: params.limit)))
+        return
+      }
+      // Live runs from memory, then the journal's, which has every ended run of this engine.
+      reply.run { [runs] in
+        let wantsLive = params.state == nil || params.state == .running
+        let live = wantsLive ? runs.list(state: .running, limit: params.limit) : []
+        let journaled = await journal.runs(
+          state: params.state, limit: params.limit - live.count, excluding: Set(live.map(\.runID)))
+        return ExecutionListMethod.encode(live + journaled)
+      }
     case ExecutionEventsMethod.method:
       let params = try ExecutionEventsMethod.decode(request.rawParams)
       do {
         reply.succeed(
           ExecutionEventsMethod.encode(try runs.events(params.runID, afterSeq: params.afterSeq, limit: params.limit)))
       } catch {
-        throw error.responseError
+        guard let journal = journal.journal else { throw error.responseError }
+        reply.perform { reply throws(ResponseError) in
+          guard let page = await journal.events(runID: params.runID, afterSeq: params.afterSeq, limit: params.limit)
+          else { throw error.responseError }
+          reply.succeed(ExecutionEventsMethod.encode(runID: params.runID, bodies: page.bodies, ended: page.ended))
+        }
       }
     case FlowValidateMethod.method:
       // Decoding and validating a large flow takes a while: off the reader, cancellable.
@@ -202,9 +221,12 @@ public final class FlowRunnerServer: MessageHandler {
   private func startExecution(_ request: Request, reply: Reply) {
     let services = self.services
     startsInProgress.enter()
-    reply.perform { [kits, runs, logger, startsInProgress] reply throws(ResponseError) in
+    reply.perform { [kits, runs, logger, startsInProgress, journal] reply throws(ResponseError) in
       defer { startsInProgress.leave() }
       let params = try ExecutionStartMethod.decode(request.rawParams)
+      if let runID = params.options.runID, let journal = journal.journal, await journal.contains(runID) {
+        throw ExecutionStartMethod.error(.runIDInUse(runID))
+      }
       let validation = kits.validate(params.flow)
       guard !Task.isCancelled else { return }
       let prepared: RunManager.PreparedRun
@@ -241,6 +263,10 @@ public final class FlowRunnerServer: MessageHandler {
       let persistent = settings.cache.path.flatMap { SQLiteCacheStore.open(path: $0, maxEntries: maxEntries, logger: logger) }
       cache = ResponseCache(maxEntries: maxEntries, persistent: persistent)
     }
+    journal.set(
+      settings.journal.path.flatMap {
+        RunJournal.open(path: $0, maxRuns: settings.journal.maxRuns ?? RunJournal.defaultMaxRuns, logger: logger)
+      })
     state.withLock { state in
       state.settings = settings
       state.clients = ProviderClients(configuration: settings.providers)
@@ -322,6 +348,12 @@ public final class FlowRunnerServer: MessageHandler {
     _ = await stopped.wait(timeout: .milliseconds(500))
     runs.stopAccepting()
     connection.cancelAllRequests()
+  }
+
+  /// Writes what the journal still holds, waiting `timeout` at most.
+  public func flushJournal(timeout: Duration) async {
+    guard let journal = journal.journal, !(await journal.flush(timeout: timeout)) else { return }
+    logger.warning("The journal file \(journal.location) did not finish writing in time; its last notifications are lost.")
   }
 
   private func finish(exitCode code: Int32) {

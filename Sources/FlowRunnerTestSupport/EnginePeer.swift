@@ -15,12 +15,16 @@ public struct PeerOptions: Sendable, Hashable {
   /// Whether the test reads the engine's stderr (the process peer only); a client that never
   /// reads it must not stall the engine.
   public var readsStandardError: Bool
+  /// The largest file the engine may write, in bytes (`ulimit -f`; the process peer only): past
+  /// it a write fails as on a full disk.
+  public var fileSizeLimit: Int?
 
   /// Options with the engine's defaults.
   public init(
     framing: FramingMode = .auto, maxMessageBytes: Int = 64 << 20, environment: [String: String] = [:],
-    extraArguments: [String] = [], readsStandardError: Bool = true
+    extraArguments: [String] = [], readsStandardError: Bool = true, fileSizeLimit: Int? = nil
   ) {
+    self.fileSizeLimit = fileSizeLimit
     self.framing = framing
     self.maxMessageBytes = maxMessageBytes
     self.environment = environment

@@ -47,9 +47,17 @@ public final class ProcessPeer: EnginePeer {
     let stdin = try makeCloseOnExecPipe()
     let stdout = try makeCloseOnExecPipe()
     let stderr = try makeCloseOnExecPipe()
+    var executable = try Self.binaryURL().path
+    var fullArguments = arguments
+    if let limit = options.fileSizeLimit {
+      // The shell sets the limit (in 512-byte blocks) and ignores SIGXFSZ, so a write past it
+      // fails with EFBIG instead of killing the engine; both survive the exec.
+      fullArguments = ["-c", "ulimit -f \((limit + 511) / 512); trap '' XFSZ; exec \"$0\" \"$@\"", executable] + arguments
+      executable = "/bin/sh"
+    }
     do {
       process = try ChildProcess(
-        executable: try Self.binaryURL().path, arguments: arguments, environment: environment,
+        executable: executable, arguments: fullArguments, environment: environment,
         standardInput: stdin[0], standardOutput: stdout[1], standardError: stderr[1])
     } catch {
       for fd in stdin + stdout + stderr { close(fd) }

@@ -5,7 +5,7 @@ import JSONRPC
 
 extension EngineSettings {
   /// The member names, also the positional order of `initialize` params.
-  static let memberNames = ["client_info", "providers", "model_defaults", "cache", "limits"]
+  static let memberNames = ["client_info", "providers", "model_defaults", "cache", "limits", "journal"]
 
   /// Reads the `initialize` params or a config file's top-level object. Messages name the
   /// offending field and never contain a submitted value.
@@ -34,6 +34,18 @@ extension EngineSettings {
         path: try cacheReader.string("path"))
       if let path = cache.path, !path.hasPrefix("/") {
         throw .invalidParams("\(cacheReader.path(of: "path")) must be an absolute path.")
+      }
+    }
+    if let journalReader = try reader.object("journal") {
+      let known = ["path", "max_runs"]
+      if let unknown = journalReader.object.keys.first(where: { !known.contains($0) }) {
+        throw .invalidParams(
+          "\(journalReader.path(of: unknown)) is not a journal setting; use one of \(known.joined(separator: ", ")).")
+      }
+      journal = JournalSettings(
+        path: try journalReader.string("path"), maxRuns: try journalReader.int("max_runs", in: 1...10_000_000))
+      if let path = journal.path, !path.hasPrefix("/") {
+        throw .invalidParams("\(journalReader.path(of: "path")) must be an absolute path.")
       }
     }
     if let limitsReader = try reader.object("limits") {

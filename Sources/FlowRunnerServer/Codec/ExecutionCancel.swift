@@ -22,7 +22,10 @@ extension RunLookupError {
     switch self {
     case .unknownRun(let runID):
       ResponseError(
-        code: .unknownRun, message: "No run '\(runID)': it is unknown, or ended before the last 100 ended runs kept.")
+        code: .unknownRun,
+        message:
+          "No run '\(runID)': it is unknown, or no longer remembered (the engine keeps its last 100 ended runs, a journal its last max_runs)."
+      )
     }
   }
 }

@@ -23,16 +23,21 @@ enum ExecutionEventsMethod: RequestCodec {
       limit: try reader.int("limit", in: limitRange) ?? limitRange.upperBound)
   }
 
-  /// Each event is written by the same encoder as the notification it was, then read back, so
-  /// its `params` are those that were sent, byte for byte in meaning.
+  /// The answer for a run held in memory: each event is written by the same encoder as the
+  /// notification it was, so its `params` are those that were sent.
   static func encode(_ page: RunEventPage) -> JSONValue {
+    encode(runID: page.runID, bodies: page.events.map { RunEventEncoder.encode(runID: page.runID, $0)[...] }, ended: page.ended)
+  }
+
+  /// The answer for notification bodies as sent (from memory or the journal): each body read
+  /// back, its `method` and `params` kept.
+  static func encode(runID: String, bodies: [ArraySlice<UInt8>], ended: Bool) -> JSONValue {
     var events: [JSONValue] = []
-    events.reserveCapacity(page.events.count)
-    for sent in page.events {
-      let body = RunEventEncoder.encode(runID: page.runID, sent)
-      guard case .object(let notification)? = try? JSONParser.parse(body) else { continue }
+    events.reserveCapacity(bodies.count)
+    for body in bodies {
+      guard case .object(let notification)? = try? JSONParser.parse(Array(body)) else { continue }
       events.append(["method": notification["method"] ?? .null, "params": notification["params"] ?? .null])
     }
-    return ["run_id": .string(page.runID), "events": .array(events), "ended": .bool(page.ended)]
+    return ["run_id": .string(runID), "events": .array(events), "ended": .bool(ended)]
   }
 }
