@@ -27,6 +27,7 @@ let package = Package(
     .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+    .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
   ],
   targets: [
     // Wire layer: the JSON value with its parser and serializer, then the JSON-RPC transport.
@@ -52,7 +53,10 @@ let package = Package(
     .target(name: "FlowNodes", dependencies: ["JSON", "FlowGraph", "FlowProviders", "FlowExecution"]),
     .target(
       name: "FlowPersistence",
-      dependencies: ["FlowExecution", "Signals", .product(name: "GRDB", package: "GRDB.swift"), log]
+      dependencies: [
+        "FlowExecution", "Signals", .product(name: "GRDB", package: "GRDB.swift"),
+        .product(name: "PostgresNIO", package: "postgres-nio"), log,
+      ]
     ),
 
     // The server: the one wire codec, methods and the lifecycle root.

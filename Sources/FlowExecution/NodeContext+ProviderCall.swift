@@ -50,7 +50,7 @@ extension NodeContext {
         nodeType: node.type, executorVersion: executorVersion, template: template, providerID: choice.providerID,
         request: request)
       key = cacheKey
-      if options.cache == .use, let entry = cache.lookup(cacheKey) {
+      if options.cache == .use, let entry = await cache.lookup(cacheKey) {
         return Self.output(
           text: entry.text, choice: choice, usage: nil, cacheKey: cacheKey)
       }

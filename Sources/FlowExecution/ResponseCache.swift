@@ -79,18 +79,24 @@ public final class ResponseCache: Sendable {
   public let maxBytes: Int
   /// Where entries outlive the process, if anywhere.
   public let persistent: (any PersistentCacheStore)?
+  /// Where other engine processes share entries, if anywhere.
+  public let shared: (any SharedCacheStore)?
   private let state = Locked(State())
 
-  /// An empty cache in memory, over `persistent` when given.
-  public init(maxEntries: Int = 2000, maxBytes: Int = 64 << 20, persistent: (any PersistentCacheStore)? = nil) {
+  /// An empty cache in memory, over `persistent` and `shared` when given.
+  public init(
+    maxEntries: Int = 2000, maxBytes: Int = 64 << 20, persistent: (any PersistentCacheStore)? = nil,
+    shared: (any SharedCacheStore)? = nil
+  ) {
     self.maxEntries = maxEntries
     self.maxBytes = maxBytes
     self.persistent = persistent
+    self.shared = shared
   }
 
   /// The stored reply for `key`, counting a hit or a miss: from memory, else from the
-  /// persistent store (and then kept in memory too).
-  public func lookup(_ key: CacheKey) -> Entry? {
+  /// persistent store, else from the shared store (and then kept locally too).
+  public func lookup(_ key: CacheKey) async -> Entry? {
     let inMemory = state.withLock { state -> Entry? in
       guard let entry = state.entries[key.hex] else { return nil }
       state.hits += 1
@@ -99,21 +105,28 @@ public final class ResponseCache: Sendable {
       return entry
     }
     if let inMemory { return inMemory }
-    guard let stored = persistent?.load(key) else {
-      state.withLock { $0.misses += 1 }
-      return nil
+    if let stored = persistent?.load(key) {
+      state.withLock { $0.hits += 1 }
+      keep(key, stored)
+      return stored
     }
-    state.withLock { $0.hits += 1 }
-    keep(key, stored)
-    return stored
+    if let shared, let found = await shared.load(key) {
+      state.withLock { $0.hits += 1 }
+      if maxEntries > 0 { persistent?.save(key, found) }
+      keep(key, found)
+      return found
+    }
+    state.withLock { $0.misses += 1 }
+    return nil
   }
 
-  /// Stores a reply (in memory and, written through, in the persistent store), evicting the
-  /// least recently used entries past the limits.
-  public func store(_ key: CacheKey, _ entry: Entry) {
+  /// Stores a reply (in memory and, written through, in the persistent and shared stores),
+  /// evicting the least recently used entries past the limits.
+  public func store(_ key: CacheKey, _ entry: Entry) async {
     guard maxEntries > 0 else { return }
     persistent?.save(key, entry)
     keep(key, entry)
+    await shared?.save(key, entry)
   }
 
   /// Keeps an entry in memory.
@@ -135,7 +148,7 @@ public final class ResponseCache: Sendable {
 
   /// Removes every entry, or those of one node type; returns how many (those of the
   /// persistent store when there is one, which holds every entry the memory holds).
-  public func clear(nodeType: String? = nil) -> Int {
+  public func clear(nodeType: String? = nil) async -> Int {
     let inMemory = state.withLock { state in
       let keys = state.entries.filter { nodeType == nil || $0.value.nodeType == nodeType }.map(\.key)
       for key in keys {
@@ -144,8 +157,9 @@ public final class ResponseCache: Sendable {
       }
       return keys.count
     }
-    guard let persistent else { return inMemory }
-    return max(inMemory, persistent.remove(nodeType: nodeType))
+    let persisted = persistent?.remove(nodeType: nodeType) ?? 0
+    let sharedRemoved = await shared?.remove(nodeType: nodeType) ?? 0
+    return max(inMemory, persisted, sharedRemoved)
   }
 
   /// How many callers wait on the call in flight for `key` (0 when none is).
@@ -153,11 +167,14 @@ public final class ResponseCache: Sendable {
     state.withLock { $0.flights[key.hex]?.waiters.count ?? 0 }
   }
 
-  /// The counters: `entries` counts the persistent store's entries when there is one.
-  public var stats: Stats {
-    let persisted = persistent?.count
+  /// The counters: `entries` counts the largest store's entries (the persistent or shared
+  /// one, when there is one, holds every entry the memory holds).
+  public func stats() async -> Stats {
+    let persisted = persistent?.count ?? 0
+    let sharedCount = await shared?.count() ?? 0
     return state.withLock {
-      Stats(entries: max(persisted ?? 0, $0.entries.count), bytes: $0.bytes, hits: $0.hits, misses: $0.misses)
+      Stats(
+        entries: max(persisted, sharedCount, $0.entries.count), bytes: $0.bytes, hits: $0.hits, misses: $0.misses)
     }
   }
 
@@ -195,7 +212,7 @@ public final class ResponseCache: Sendable {
           } catch {
             outcome = .failure(error)
           }
-          self.finish(key, starter: waiter, nodeType: nodeType, stores: stores, outcome)
+          await self.finish(key, starter: waiter, nodeType: nodeType, stores: stores, outcome)
         }
         let cancelledMeanwhile = state.withLock { state -> Bool in
           guard state.flights[key.hex]?.starter == waiter else { return true }
@@ -216,10 +233,10 @@ public final class ResponseCache: Sendable {
   /// Hands the outcome to every waiter and stores a success.
   private func finish(
     _ key: CacheKey, starter: Int, nodeType: String, stores: Bool, _ outcome: Result<ChatResponse, ProviderError>
-  ) {
+  ) async {
     // A call cancelled because no one waits any more is not stored, whatever it returned.
     if stores, !Task.isCancelled, case .success(let response) = outcome {
-      store(
+      await store(
         key,
         Entry(
           text: response.text, inputTokens: response.inputTokens, outputTokens: response.outputTokens,

@@ -32,7 +32,7 @@ public final class EngineService: Service {
       server.terminate()
     }
     code.withLock { $0 = exitCode }
-    await server.flushJournal(timeout: .seconds(1))
+    await server.closePersistence(timeout: .seconds(1))
     await server.connection.writer.flush(timeout: .milliseconds(500))
     await transport.shutdown()
   }

@@ -44,6 +44,22 @@ public struct JournalSettings: Sendable, Hashable {
   }
 }
 
+/// Settings of the state several engine processes share.
+public struct SharedStateSettings: Sendable, Hashable {
+  /// A `postgres://` URL of the database shared by the engines.
+  public var postgresURL: String?
+
+  /// Shared-state settings with the given fields.
+  public init(postgresURL: String? = nil) {
+    self.postgresURL = postgresURL
+  }
+
+  /// These settings with every field that `higher` sets taken from it.
+  public func overlaid(with higher: SharedStateSettings) -> SharedStateSettings {
+    SharedStateSettings(postgresURL: higher.postgresURL ?? postgresURL)
+  }
+}
+
 /// Everything a client or an operator can configure: the `initialize` params and the `--config`
 /// file share this shape. Sources are layered with ``overlaid(with:)``: initialize > file > environment.
 public struct EngineSettings: Sendable, Hashable {
@@ -57,17 +73,20 @@ public struct EngineSettings: Sendable, Hashable {
   public var limits: LimitsSettings
   /// The run journal.
   public var journal: JournalSettings
+  /// The state shared with other engine processes.
+  public var sharedState: SharedStateSettings
 
   /// Settings with the given parts.
   public init(
     providers: ProviderConfiguration = .init(), modelDefaults: [String: ModelDefault] = [:], cache: CacheSettings = .init(),
-    limits: LimitsSettings = .init(), journal: JournalSettings = .init()
+    limits: LimitsSettings = .init(), journal: JournalSettings = .init(), sharedState: SharedStateSettings = .init()
   ) {
     self.providers = providers
     self.modelDefaults = modelDefaults
     self.cache = cache
     self.limits = limits
     self.journal = journal
+    self.sharedState = sharedState
   }
 
   /// These settings with every part that `higher` sets taken from it.
@@ -76,6 +95,6 @@ public struct EngineSettings: Sendable, Hashable {
       providers: providers.overlaid(with: higher.providers),
       modelDefaults: modelDefaults.merging(higher.modelDefaults) { _, new in new },
       cache: cache.overlaid(with: higher.cache), limits: limits.overlaid(with: higher.limits),
-      journal: journal.overlaid(with: higher.journal))
+      journal: journal.overlaid(with: higher.journal), sharedState: sharedState.overlaid(with: higher.sharedState))
   }
 }

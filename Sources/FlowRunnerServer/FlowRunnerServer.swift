@@ -32,6 +32,8 @@ public final class FlowRunnerServer: MessageHandler {
     var terminating = false
     /// Provider replies by input hash, made at `initialize` unless `cache.enabled` is false.
     var cache: ResponseCache?
+    /// The database shared with other engine processes, when `shared_state.postgres_url` is set.
+    var sharedState: PostgresSharedState?
   }
 
   /// The notifications this server accepts from the client.
@@ -203,10 +205,11 @@ public final class FlowRunnerServer: MessageHandler {
     case CacheStatsMethod.method:
       _ = try CacheStatsMethod.decode(request.rawParams)
       let cache = state.withLock { $0.cache }
-      reply.succeed(CacheStatsMethod.encode((cache?.stats, cache?.persistent?.location)))
+      reply.run { CacheStatsMethod.encode((await cache?.stats(), cache?.persistent?.location, cache?.shared?.location)) }
     case CacheClearMethod.method:
       let nodeType = try CacheClearMethod.decode(request.rawParams)
-      reply.succeed(CacheClearMethod.encode(state.withLock { $0.cache }?.clear(nodeType: nodeType) ?? 0))
+      let cache = state.withLock { $0.cache }
+      reply.run { CacheClearMethod.encode(await cache?.clear(nodeType: nodeType) ?? 0) }
     case NodesListMethod.method:
       _ = try NodesListMethod.decode(request.rawParams)
       reply.succeed(NodesListMethod.encode(kits.catalog))
@@ -258,10 +261,13 @@ public final class FlowRunnerServer: MessageHandler {
     let settings = state.withLock { $0.settings.overlaid(with: params.settings) }
     // The cache (and its file) before the phase changes: no run starts without it.
     var cache: ResponseCache?
+    // The URL was checked when the settings were read.
+    let sharedState = settings.sharedState.postgresURL.flatMap { try? PostgresSharedState(url: $0, logger: logger) }
     if settings.cache.enabled != false {
       let maxEntries = settings.cache.maxEntries ?? CacheSettings.defaultMaxEntries
       let persistent = settings.cache.path.flatMap { SQLiteCacheStore.open(path: $0, maxEntries: maxEntries, logger: logger) }
-      cache = ResponseCache(maxEntries: maxEntries, persistent: persistent)
+      let shared = sharedState.map { PostgresCacheStore(database: $0, maxEntries: maxEntries) }
+      cache = ResponseCache(maxEntries: maxEntries, persistent: persistent, shared: shared)
     }
     journal.set(
       settings.journal.path.flatMap {
@@ -271,6 +277,7 @@ public final class FlowRunnerServer: MessageHandler {
       state.settings = settings
       state.clients = ProviderClients(configuration: settings.providers)
       state.cache = cache
+      state.sharedState = sharedState
       state.phase = .running
     }
     runs.rememberedBytesLimit = settings.limits.maxRememberedBytes ?? LimitsSettings.defaultRememberedBytes
@@ -350,10 +357,13 @@ public final class FlowRunnerServer: MessageHandler {
     connection.cancelAllRequests()
   }
 
-  /// Writes what the journal still holds, waiting `timeout` at most.
-  public func flushJournal(timeout: Duration) async {
-    guard let journal = journal.journal, !(await journal.flush(timeout: timeout)) else { return }
-    logger.warning("The journal file \(journal.location) did not finish writing in time; its last notifications are lost.")
+  /// Writes what the journal still holds (waiting `timeout` at most) and closes the
+  /// connections to the shared database.
+  public func closePersistence(timeout: Duration) async {
+    if let journal = journal.journal, !(await journal.flush(timeout: timeout)) {
+      logger.warning("The journal file \(journal.location) did not finish writing in time; its last notifications are lost.")
+    }
+    await state.withLock { $0.sharedState }?.close()
   }
 
   private func finish(exitCode code: Int32) {

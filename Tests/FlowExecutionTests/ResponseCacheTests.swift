@@ -40,30 +40,37 @@ struct ResponseCacheTests {
   }
 
   @Test("least recently used entries go first, by count and by bytes; clear by node type")
-  func eviction() {
+  func eviction() async {
     let cache = ResponseCache(maxEntries: 2)
     let (a, b, c) = (Self.key(model: "a"), Self.key(model: "b"), Self.key(model: "c"))
-    cache.store(a, Self.entry("A"))
-    cache.store(b, Self.entry("B"))
-    #expect(cache.lookup(a)?.text == "A")  // a is now more recent than b
-    cache.store(c, Self.entry("C"))
-    #expect(cache.lookup(b) == nil)
-    #expect(cache.lookup(a)?.text == "A" && cache.lookup(c)?.text == "C")
-    #expect(cache.stats.entries == 2 && cache.stats.hits == 3 && cache.stats.misses == 1)
+    await cache.store(a, Self.entry("A"))
+    await cache.store(b, Self.entry("B"))
+    #expect(await cache.lookup(a)?.text == "A")  // a is now more recent than b
+    await cache.store(c, Self.entry("C"))
+    #expect(await cache.lookup(b) == nil)
+    #expect(await cache.lookup(a)?.text == "A")
+    #expect(await cache.lookup(c)?.text == "C")
+    let stats = await cache.stats()
+    #expect(stats.entries == 2 && stats.hits == 3 && stats.misses == 1)
 
     let small = ResponseCache(maxEntries: 100, maxBytes: 1000)
-    small.store(a, Self.entry(String(repeating: "x", count: 500)))
-    small.store(b, Self.entry(String(repeating: "y", count: 500)))
-    #expect(small.stats.entries == 1 && small.lookup(b) != nil && small.stats.bytes <= 1000)
-    small.store(c, Self.entry(String(repeating: "z", count: 5000)))  // larger than the cap: not kept
-    #expect(small.lookup(c) == nil)
+    await small.store(a, Self.entry(String(repeating: "x", count: 500)))
+    await small.store(b, Self.entry(String(repeating: "y", count: 500)))
+    #expect(await small.stats().entries == 1)
+    #expect(await small.lookup(b) != nil)
+    #expect(await small.stats().bytes <= 1000)
+    await small.store(c, Self.entry(String(repeating: "z", count: 5000)))  // larger than the cap: not kept
+    #expect(await small.lookup(c) == nil)
 
     let mixed = ResponseCache()
-    mixed.store(a, Self.entry("A", type: "translator"))
-    mixed.store(b, Self.entry("B", type: "compressor"))
-    #expect(mixed.clear(nodeType: "compressor") == 1)
-    #expect(mixed.lookup(a) != nil && mixed.lookup(b) == nil)
-    #expect(mixed.clear() == 1 && mixed.stats.entries == 0 && mixed.stats.bytes == 0)
+    await mixed.store(a, Self.entry("A", type: "translator"))
+    await mixed.store(b, Self.entry("B", type: "compressor"))
+    #expect(await mixed.clear(nodeType: "compressor") == 1)
+    #expect(await mixed.lookup(a) != nil)
+    #expect(await mixed.lookup(b) == nil)
+    #expect(await mixed.clear() == 1)
+    let cleared = await mixed.stats()
+    #expect(cleared.entries == 0 && cleared.bytes == 0)
   }
 
   @Test("identical calls in flight at once make one call; every caller gets its reply")
@@ -91,7 +98,7 @@ struct ResponseCacheTests {
     #expect(calls.withLock { $0 } == 1)
     #expect(results.allSatisfy { $0.0 == "un phare au crépuscule" })
     #expect(results.filter { if case .called = $0.1 { true } else { false } }.count == 1)
-    #expect(cache.lookup(key)?.text == "un phare au crépuscule")
+    #expect(await cache.lookup(key)?.text == "un phare au crépuscule")
   }
 
   @Test("a waiter's cancel stops only its wait; the last one out cancels the call, which is not stored")
@@ -116,7 +123,7 @@ struct ResponseCacheTests {
     await #expect(throws: CancellationError.self) { try await second.value }
     _ = await callCancelled.wait(timeout: .seconds(5))
     #expect(callCancelled.value != nil)
-    #expect(cache.lookup(key) == nil)
+    #expect(await cache.lookup(key) == nil)
   }
 
   @Test("a caller cancelled before it waits ends at once and starts no call")
@@ -145,6 +152,6 @@ struct ResponseCacheTests {
         throw ProviderError(code: "provider_http_error", message: "HTTP 500", providerID: "mistral")
       }
     }
-    #expect(cache.lookup(key) == nil)
+    #expect(await cache.lookup(key) == nil)
   }
 }

@@ -2,17 +2,19 @@ import FlowExecution
 import JSON
 import JSONRPC
 
-/// `cache.stats`: → `{entries, bytes, hits, misses, path}` (`path`: the SQLite file in use, null
-/// when the cache lives in memory only).
+/// `cache.stats`: → `{entries, bytes, hits, misses, path, shared}` (`path`: the SQLite file in
+/// use, null when the cache lives in memory only; `shared`: the PostgreSQL database shared with
+/// other engines, without its password, null when there is none).
 enum CacheStatsMethod: RequestCodec {
   typealias Params = NoParams
   static let method = "cache.stats"
 
-  static func encode(_ result: (stats: ResponseCache.Stats?, path: String?)) -> JSONValue {
-    let (stats, path) = result
+  static func encode(_ result: (stats: ResponseCache.Stats?, path: String?, shared: String?)) -> JSONValue {
+    let (stats, path, shared) = result
     return [
       "entries": .int(stats?.entries ?? 0), "bytes": .int(stats?.bytes ?? 0), "hits": .int(stats?.hits ?? 0),
       "misses": .int(stats?.misses ?? 0), "path": path.map(JSONValue.string) ?? .null,
+      "shared": shared.map(JSONValue.string) ?? .null,
     ]
   }
 }

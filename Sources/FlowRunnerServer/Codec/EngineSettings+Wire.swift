@@ -1,11 +1,12 @@
 import FlowExecution
+import FlowPersistence
 import FlowProviders
 import JSON
 import JSONRPC
 
 extension EngineSettings {
   /// The member names, also the positional order of `initialize` params.
-  static let memberNames = ["client_info", "providers", "model_defaults", "cache", "limits", "journal"]
+  static let memberNames = ["client_info", "providers", "model_defaults", "cache", "limits", "journal", "shared_state"]
 
   /// Reads the `initialize` params or a config file's top-level object. Messages name the
   /// offending field and never contain a submitted value.
@@ -46,6 +47,19 @@ extension EngineSettings {
         path: try journalReader.string("path"), maxRuns: try journalReader.int("max_runs", in: 1...10_000_000))
       if let path = journal.path, !path.hasPrefix("/") {
         throw .invalidParams("\(journalReader.path(of: "path")) must be an absolute path.")
+      }
+    }
+    if let sharedReader = try reader.object("shared_state") {
+      if let unknown = sharedReader.object.keys.first(where: { $0 != "postgres_url" }) {
+        throw .invalidParams("\(sharedReader.path(of: unknown)) is not a shared-state setting; use postgres_url.")
+      }
+      sharedState = SharedStateSettings(postgresURL: try sharedReader.string("postgres_url"))
+      if let url = sharedState.postgresURL {
+        do throws(PostgresURLError) {
+          _ = try PostgresURL(url)
+        } catch {
+          throw .invalidParams("\(sharedReader.path(of: "postgres_url")) cannot be used: \(error) (the URL is not shown).")
+        }
       }
     }
     if let limitsReader = try reader.object("limits") {

@@ -431,6 +431,8 @@ export type CacheStatsResult = {
   hits: number;
   misses: number;
   path: string | null;
+  /** The PostgreSQL database shared with other engines (shared_state.postgres_url without its password), or null. */
+  shared: string | null;
 };
 
 export type CacheClearParams = null | {

@@ -1,0 +1,127 @@
+import FlowExecution
+import PostgresNIO
+import Signals
+
+/// The cache's entries in PostgreSQL, shared by every engine process on the database: read
+/// after a local miss, written through after a call. The table is created on first use; an
+/// outage answers "nothing" (see ``PostgresSharedState``), so the engine goes on with its local
+/// cache.
+public final class PostgresCacheStore: SharedCacheStore {
+  private let database: PostgresSharedState
+  private let maxEntries: Int
+  private let schemaReady = Locked(false)
+  /// Stores since the last pruning: the oldest entries past `maxEntries` are deleted every so
+  /// many stores, not on each.
+  private let storesSincePrune = Locked(0)
+
+  /// A store on `database` keeping about `maxEntries` entries.
+  public init(database: PostgresSharedState, maxEntries: Int) {
+    self.database = database
+    self.maxEntries = maxEntries
+  }
+
+  public var location: String { database.location }
+
+  public func load(_ key: CacheKey) async -> ResponseCache.Entry? {
+    guard await ensureSchema() else { return nil }
+    let hex = key.hex
+    return await database.perform("read") { client -> ResponseCache.Entry? in
+      let rows = try await client.query(
+        "SELECT node_type, text, input_tokens, output_tokens FROM flowrunner_cache WHERE key = \(hex)")
+      for try await (nodeType, text, input, output) in rows.decode((String, String, Int?, Int?).self) {
+        return ResponseCache.Entry(text: text, inputTokens: input, outputTokens: output, nodeType: nodeType)
+      }
+      return nil
+    } ?? nil
+  }
+
+  public func save(_ key: CacheKey, _ entry: ResponseCache.Entry) async {
+    guard await ensureSchema() else { return }
+    let hex = key.hex
+    let prune = storesSincePrune.withLock { count -> Bool in
+      count += 1
+      guard count >= 64 else { return false }
+      count = 0
+      return true
+    }
+    _ = await database.perform("write") { [maxEntries] client in
+      try await client.query(
+        """
+        INSERT INTO flowrunner_cache (key, node_type, text, input_tokens, output_tokens, used_at)
+        VALUES (\(hex), \(entry.nodeType), \(entry.text), \(entry.inputTokens), \(entry.outputTokens), now())
+        ON CONFLICT (key) DO UPDATE SET node_type = EXCLUDED.node_type, text = EXCLUDED.text,
+          input_tokens = EXCLUDED.input_tokens, output_tokens = EXCLUDED.output_tokens, used_at = now()
+        """)
+      if prune {
+        try await client.query(
+          """
+          DELETE FROM flowrunner_cache WHERE key IN (
+            SELECT key FROM flowrunner_cache ORDER BY used_at DESC OFFSET \(maxEntries))
+          """)
+      }
+    }
+  }
+
+  public func remove(nodeType: String?) async -> Int {
+    guard await ensureSchema() else { return 0 }
+    return await database.perform("write") { client -> Int in
+      let rows: PostgresRowSequence
+      if let nodeType {
+        rows = try await client.query("DELETE FROM flowrunner_cache WHERE node_type = \(nodeType) RETURNING 1")
+      } else {
+        rows = try await client.query("DELETE FROM flowrunner_cache RETURNING 1")
+      }
+      var removed = 0
+      for try await _ in rows { removed += 1 }
+      return removed
+    } ?? 0
+  }
+
+  public func count() async -> Int? {
+    guard await ensureSchema() else { return nil }
+    return await database.perform("read") { client -> Int in
+      for try await (count) in try await client.query("SELECT COUNT(*) FROM flowrunner_cache").decode(Int.self) {
+        return count
+      }
+      return 0
+    }
+  }
+
+  /// Creates the table once per process (and again after an outage if the first try failed).
+  private func ensureSchema() async -> Bool {
+    if schemaReady.withLock({ $0 }) { return true }
+    let created = await database.perform("create its tables") { client in
+      try await PostgresSchema.create(client)
+    }
+    guard created != nil else { return false }
+    schemaReady.withLock { $0 = true }
+    return true
+  }
+}
+
+/// The shared tables, created if missing. Two engines creating them at the same moment may
+/// collide on PostgreSQL's catalog; the loser tries once more.
+enum PostgresSchema {
+  static func create(_ client: PostgresClient) async throws {
+    do {
+      try await createOnce(client)
+    } catch let error as PSQLError where error.code == .server {
+      try await createOnce(client)
+    }
+  }
+
+  private static func createOnce(_ client: PostgresClient) async throws {
+    try await client.query(
+      """
+      CREATE TABLE IF NOT EXISTS flowrunner_cache (
+        key TEXT PRIMARY KEY,
+        node_type TEXT NOT NULL,
+        text TEXT NOT NULL,
+        input_tokens BIGINT,
+        output_tokens BIGINT,
+        used_at TIMESTAMPTZ NOT NULL DEFAULT now()
+      )
+      """)
+    try await client.query("CREATE INDEX IF NOT EXISTS flowrunner_cache_used_at ON flowrunner_cache (used_at)")
+  }
+}
