@@ -41,8 +41,12 @@ enum FlowRunnerBench {
       printTable(results)
       return
     }
+    if CommandLine.arguments.contains("--journal-only") {
+      printTable(try PersistenceBenchmarks.journalOverhead(binary: binary, nodes: 10_000, pairs: 15))
+      return
+    }
     if CommandLine.arguments.contains("--persistence-only") {
-      results += try PersistenceBenchmarks.journalOverhead(binary: binary, nodes: 10_000, pairs: 7)
+      results += try PersistenceBenchmarks.journalOverhead(binary: binary, nodes: 10_000, pairs: 15)
       results += try await PersistenceBenchmarks.sqliteHitLatency(binary: binary)
       results += try PersistenceBenchmarks.largeCacheFile(binary: binary, entries: 100_000)
       printTable(results)
@@ -79,7 +83,7 @@ enum FlowRunnerBench {
     results += try await ProviderBenchmarks.cancelLatency(binary: binary)
     results += try await ProviderBenchmarks.manyRuns(binary: binary)
     results += try await CacheBenchmarks.hitLatency(binary: binary)
-    results += try PersistenceBenchmarks.journalOverhead(binary: binary, nodes: 10_000, pairs: 7)
+    results += try PersistenceBenchmarks.journalOverhead(binary: binary, nodes: 10_000, pairs: 15)
     results += try await PersistenceBenchmarks.sqliteHitLatency(binary: binary)
     results += try PersistenceBenchmarks.largeCacheFile(binary: binary, entries: 100_000)
     printTable(results)

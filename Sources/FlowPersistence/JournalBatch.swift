@@ -1,4 +1,5 @@
 import FlowExecution
+import Foundation
 
 /// Consecutive notifications of one run as the journal stores them: their bodies exactly as
 /// sent, and what they change in the run's row.
@@ -45,8 +46,10 @@ public struct JournalBatch: Sendable {
   public var firstSeq: Int
   /// The `seq` of the last body.
   public var lastSeq: Int
-  /// The notification bodies, each one line, joined by `\n`.
+  /// The notification bodies, each one line ending in `\n`.
   public var bodies: [UInt8]
+  /// The bodies of later batches of the run folded into this one (kept apart, not copied).
+  var laterBodies: [[UInt8]] = []
   /// Nodes ended after the batch, when it changes that count.
   public var done: Int?
   /// Set when the batch ends with the run's terminal notification.
@@ -67,11 +70,21 @@ public struct JournalBatch: Sendable {
 
   /// Folds the next batch of the same run into this one (one row for both).
   mutating func append(_ next: JournalBatch) {
-    bodies.append(UInt8(ascii: "\n"))
-    bodies.append(contentsOf: next.bodies)
+    laterBodies.append(next.bodies)
+    laterBodies += next.laterBodies
     lastSeq = next.lastSeq
     done = next.done ?? done
     end = next.end ?? end
+  }
+}
+
+extension JournalBatch {
+  /// Every body of the batch in one buffer, as its row stores them.
+  var storedBodies: Data {
+    var data = Data(capacity: laterBodies.reduce(bodies.count) { $0 + $1.count })
+    data.append(contentsOf: bodies)
+    for part in laterBodies { data.append(contentsOf: part) }
+    return data
   }
 }
 

@@ -6,7 +6,7 @@ import GRDB
 ///
 /// `journal_runs` has one row per run: its id, flow, state, node counts, times and the process
 /// that ran it. `journal_events` holds the run's notification bodies, exactly as sent, one row
-/// per written pass: bodies `first_seq...last_seq` joined by `\n`.
+/// per written pass: bodies `first_seq...last_seq`, each ending in `\n`.
 enum JournalSchema {
   static let create = """
     CREATE TABLE IF NOT EXISTS journal_runs (
@@ -73,9 +73,8 @@ enum JournalSchema {
       }
       // A run not journaled from its start (the journal opened while it ran) is left out.
       guard let rowID = rowIDs[batch.runID] else { continue }
-      try db.execute(
-        sql: "INSERT INTO journal_events (run, first_seq, last_seq, bodies) VALUES (?, ?, ?, ?)",
-        arguments: [rowID, batch.firstSeq, batch.lastSeq, Data(batch.bodies)])
+      try db.cachedStatement(sql: "INSERT INTO journal_events (run, first_seq, last_seq, bodies) VALUES (?, ?, ?, ?)")
+        .execute(arguments: [rowID, batch.firstSeq, batch.lastSeq, batch.storedBodies])
       // Every node has ended once the run has (completed, failed, skipped or cancelled).
       if let end = batch.end {
         try db.execute(
@@ -87,9 +86,8 @@ enum JournalSchema {
         rowIDs[batch.runID] = nil
         anyEnded = true
       } else {
-        try db.execute(
-          sql: "UPDATE journal_runs SET done = COALESCE(?, done), last_seq = ? WHERE id = ?",
-          arguments: [batch.done, batch.lastSeq, rowID])
+        try db.cachedStatement(sql: "UPDATE journal_runs SET done = COALESCE(?, done), last_seq = ? WHERE id = ?")
+          .execute(arguments: [batch.done, batch.lastSeq, rowID])
       }
     }
     if anyEnded { try prune(keeping: maxRuns, db) }

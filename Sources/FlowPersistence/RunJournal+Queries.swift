@@ -58,7 +58,8 @@ extension RunJournal {
       while bodies.count < limit, let row = try rows.next() {
         var seq: Int = row["first_seq"]
         let blob = [UInt8](row["bodies"] as Data? ?? Data())
-        for line in blob.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false) {
+        // Each body ends in a newline; none holds one (JSON text escapes its control characters).
+        for line in blob.split(separator: UInt8(ascii: "\n")) {
           defer { seq += 1 }
           guard seq > afterSeq, bodies.count < limit else { continue }
           bodies.append(line)

@@ -38,6 +38,8 @@ public final class RunJournal: Sendable {
     var rowIDs: [String: Int64] = [:]
     /// A read has failed (and said so).
     var readFailed = false
+    /// Passes have been written since the last checkpoint.
+    var unCheckpointed = false
   }
 
   private init(path: String, pool: DatabasePool, maxRuns: Int, logger: Logger) {
@@ -56,6 +58,9 @@ public final class RunJournal: Sendable {
       configuration.prepareDatabase { db in
         // A crash loses nothing committed; only a power cut may lose the last transactions.
         try db.execute(sql: "PRAGMA synchronous = NORMAL")
+        // The WAL is copied into the file when the writer is idle (or past 64 MiB), not in
+        // the middle of a busy run.
+        try db.execute(sql: "PRAGMA wal_autocheckpoint = 16384")
       }
       let pool = try DatabasePool(path: path, configuration: configuration)
       try pool.write { db in
@@ -109,9 +114,15 @@ public final class RunJournal: Sendable {
     return await latch.wait(timeout: timeout) != nil
   }
 
+  /// How long the writer lets batches gather before a pass: each transaction rewrites the
+  /// run's row and index pages, so a pass per batch would write many times the notifications'
+  /// own bytes.
+  static let gathering = Duration.milliseconds(10)
+
   /// Writes what is queued, pass after pass, until the queue is empty.
   private func drain() async {
     while true {
+      try? await Task.sleep(for: Self.gathering)
       let next = writer.withLock { state -> ([JournalBatch], [String: Int64])? in
         guard !state.pending.isEmpty, !state.broken else {
           state.draining = false
@@ -120,10 +131,14 @@ public final class RunJournal: Sendable {
           state.flushes = []
           return nil
         }
+        state.unCheckpointed = true
         defer { state.pending = [] }
         return (state.pending, state.rowIDs)
       }
-      guard let (batches, rowIDs) = next else { return }
+      guard let (batches, rowIDs) = next else {
+        await checkpointIfIdle()
+        return
+      }
       let merged = Self.merge(batches)
       do {
         let updated = try await pool.write { [maxRuns, processID] db in
@@ -150,6 +165,17 @@ public final class RunJournal: Sendable {
       if first { logger.warning("The journal file \(location) failed to read (\(error)); answering from memory.") }
       return nil
     }
+  }
+
+  /// Copies the WAL into the file once the writer has nothing to do (a passive checkpoint:
+  /// it never waits for readers).
+  private func checkpointIfIdle() async {
+    let due = writer.withLock { state -> Bool in
+      defer { state.unCheckpointed = false }
+      return state.unCheckpointed && !state.draining && !state.broken
+    }
+    guard due else { return }
+    try? await pool.writeWithoutTransaction { db in _ = try db.checkpoint(.passive) }
   }
 
   /// One batch per run, in the order runs first appear, each run's batches in order.

@@ -13,23 +13,35 @@ struct ConnectionEventSink: RunNotificationSink {
   func send(runID: String, _ events: [SequencedEvent]) {
     var framed: [UInt8] = []
     framed.reserveCapacity(events.count * 160)
+    let framing = connection.writer.framing
     guard let journal = journal.journal else {
-      RunEventEncoder.appendFramed(runID: runID, events, framing: connection.writer.framing, to: &framed)
+      RunEventEncoder.appendFramed(runID: runID, events, framing: framing, to: &framed)
       connection.writer.enqueueFramed(framed)
       return
     }
-    var bodies: [UInt8] = []
-    bodies.reserveCapacity(events.count * 160)
+    // Each body is written once, framed; the journal takes the same bytes: the framed buffer
+    // itself with NDJSON (bodies and newlines), the bodies cut out of it with LSP.
     var ranges: [Range<Int>] = []
-    ranges.reserveCapacity(events.count)
+    if framing == .lsp { ranges.reserveCapacity(events.count) }
     for event in events {
-      if !bodies.isEmpty { bodies.append(UInt8(ascii: "\n")) }
-      let start = bodies.count
-      RunEventEncoder.append(runID: runID, event, to: &bodies)
-      ranges.append(start..<bodies.count)
+      var length = 0
+      framing.appendFrame(to: &framed) { out in
+        let start = out.count
+        RunEventEncoder.append(runID: runID, event, to: &out)
+        length = out.count - start
+      }
+      if framing == .lsp { ranges.append(framed.count - length..<framed.count) }
     }
-    for range in ranges {
-      connection.writer.framing.appendFrame(to: &framed) { $0.append(contentsOf: bodies[range]) }
+    var bodies: [UInt8]
+    if framing == .lsp {
+      bodies = []
+      bodies.reserveCapacity(framed.count)
+      for range in ranges {
+        bodies.append(contentsOf: framed[range])
+        bodies.append(UInt8(ascii: "\n"))
+      }
+    } else {
+      bodies = framed
     }
     journal.append(JournalBatch(runID: runID, events, bodies: bodies))
     connection.writer.enqueueFramed(framed)
