@@ -40,17 +40,23 @@ let package = Package(
     .target(
       name: "FlowProviders",
       dependencies: [
-        "JSON", "Signals", .product(name: "AsyncHTTPClient", package: "async-http-client"), nioCore, nioHTTP1,
-        .product(name: "NIOPosix", package: "swift-nio"), log,
+        "JSON", "Signals", "FlowImages", .product(name: "AsyncHTTPClient", package: "async-http-client"), nioCore,
+        nioHTTP1, .product(name: "NIOPosix", package: "swift-nio"), log,
       ]
     ),
     .target(
       name: "FlowExecution",
       dependencies: [
-        "JSON", "Signals", "FlowGraph", "FlowProviders", .product(name: "Crypto", package: "swift-crypto"),
+        "JSON", "Signals", "FlowGraph", "FlowProviders", "FlowImages", .product(name: "Crypto", package: "swift-crypto"),
       ]
     ),
-    .target(name: "FlowNodes", dependencies: ["JSON", "FlowGraph", "FlowProviders", "FlowExecution"]),
+    .target(name: "FlowNodes", dependencies: ["JSON", "FlowGraph", "FlowProviders", "FlowExecution", "FlowImages"]),
+    // Images: libjpeg-turbo and libpng from the system, a C layer that turns their errors into
+    // return codes, and the Swift processing on top.
+    .systemLibrary(name: "CJPEG", pkgConfig: "libjpeg", providers: [.apt(["libjpeg62-turbo-dev"])]),
+    .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
+    .target(name: "CImageCodecs", dependencies: ["CJPEG", "CPNG"]),
+    .target(name: "FlowImages", dependencies: ["CImageCodecs", .product(name: "Crypto", package: "swift-crypto")]),
     .target(
       name: "FlowPersistence",
       dependencies: [
@@ -63,7 +69,8 @@ let package = Package(
     .target(
       name: "FlowRunnerServer",
       dependencies: [
-        "JSON", "JSONRPC", "Signals", "FlowGraph", "FlowExecution", "FlowProviders", "FlowNodes", "FlowPersistence", log,
+        "JSON", "JSONRPC", "Signals", "FlowGraph", "FlowExecution", "FlowProviders", "FlowNodes", "FlowPersistence",
+        "FlowImages", log,
         .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         .product(name: "UnixSignals", package: "swift-service-lifecycle"),
       ]
@@ -79,7 +86,7 @@ let package = Package(
     // The fake provider server, its executable, benchmarks and test support.
     .target(
       name: "FakeProvider",
-      dependencies: ["JSON", "Signals", nioCore, .product(name: "NIOPosix", package: "swift-nio"), nioHTTP1]
+      dependencies: ["JSON", "Signals", "FlowImages", nioCore, .product(name: "NIOPosix", package: "swift-nio"), nioHTTP1]
     ),
     .executableTarget(
       name: "flowrunner-fake-provider",
@@ -117,6 +124,7 @@ let package = Package(
         "JSON", "FlowRunnerServer", "FlowExecution", "FlowGraph", "FlowProviders", "JSONRPC", "FlowRunnerTestSupport",
       ]
     ),
+    .testTarget(name: "FlowImagesTests", dependencies: ["FlowImages", "FakeProvider"]),
     .testTarget(
       name: "FlowPersistenceTests", dependencies: ["FlowPersistence", "FlowExecution", "FlowProviders", log]
     ),
@@ -142,6 +150,6 @@ if Context.environment["FLOWRUNNER_FUZZ"] == "params" {
   )
 }
 
-for target in package.targets {
+for target in package.targets where target.type != .system {
   target.swiftSettings = (target.swiftSettings ?? []) + strictSettings
 }

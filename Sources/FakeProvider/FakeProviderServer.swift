@@ -19,6 +19,8 @@ public final class FakeProviderServer: Sendable {
     var completed = 0
     var inFlight = 0
     var peakInFlight = 0
+    /// Images served at `/files/<name>` (CogView's temporary URLs).
+    var files: [String: [UInt8]] = [:]
   }
 
   /// What a request without a script or markers gets.
@@ -123,6 +125,20 @@ public final class FakeProviderServer: Sendable {
     }
   }
 
+  /// Keeps `bytes` to serve at `/files/<name>`; returns the URL.
+  func storeFile(_ bytes: [UInt8], name: String) -> String {
+    state.withLock { $0.files[name] = bytes }
+    return "http://127.0.0.1:\(port)/files/\(name)"
+  }
+
+  /// The bytes served at `/files/<name>` (the request counts as in flight until answered).
+  func file(_ name: String) -> [UInt8]? {
+    state.withLock { state in
+      state.inFlight += 1
+      return state.files[name]
+    }
+  }
+
   func noteConnection() {
     state.withLock { $0.connections += 1 }
   }
@@ -154,6 +170,7 @@ final class ServerBox: Sendable {
 enum ResponseStep {
   case head(status: Int, headers: [(String, String)])
   case body(String)
+  case bytes([UInt8])
   case end
   case close
 }
@@ -179,6 +196,17 @@ final class FakeRequestHandler: ChannelInboundHandler {
       body.append(contentsOf: buffer.readableBytesView)
     case .end:
       guard let head, let server = box.server.withLock({ $0 }) else { return }
+      if head.method == .GET, head.uri.hasPrefix("/files/") {
+        // A generated image's temporary URL: served without recording a provider request.
+        answering = true
+        finished = false
+        let name = String(head.uri.dropFirst("/files/".count))
+        let steps: [ResponseStep] =
+          server.file(name).map { [.head(status: 200, headers: [("content-type", "image/png")]), .bytes($0), .end] }
+          ?? [.head(status: 404, headers: [("content-type", "text/plain")]), .body("no such file\n"), .end]
+        run(steps, behavior: FakeBehavior(.reply("")), context: context, server: server)
+        return
+      }
       let provider = head.uri.split(separator: "/").first.map(String.init) ?? ""
       let request = RecordedRequest(
         provider: provider, method: head.method.rawValue, path: head.uri,
@@ -188,7 +216,10 @@ final class FakeRequestHandler: ChannelInboundHandler {
       finished = false
       let credential =
         head.headers.first(name: "authorization") ?? head.headers.first(name: "x-api-key").map { "x-api-key: \($0)" } ?? ""
-      let steps = Self.steps(for: behavior, provider: provider, requestBody: body, credential: credential)
+      var steps = Self.steps(for: behavior, provider: provider, requestBody: body, credential: credential)
+      if case .reply = behavior.outcome, FakeImages.isImageRequest(path: head.uri) {
+        steps = FakeImages.steps(provider: provider, requestBody: body, server: server)
+      }
       run(steps, behavior: behavior, context: context, server: server)
     }
   }
@@ -224,6 +255,8 @@ final class FakeRequestHandler: ChannelInboundHandler {
         context.writeAndFlush(handler.wrapOutboundOut(.head(responseHead)), promise: nil)
       case .body(let text):
         context.writeAndFlush(handler.wrapOutboundOut(.body(.byteBuffer(ByteBuffer(string: text)))), promise: nil)
+      case .bytes(let bytes):
+        context.writeAndFlush(handler.wrapOutboundOut(.body(.byteBuffer(ByteBuffer(bytes: bytes)))), promise: nil)
       case .end:
         handler.finished = true
         server.noteCompleted()

@@ -20,7 +20,15 @@ public struct CacheKey: Sendable, Hashable, CustomStringConvertible {
     var fields: JSONObject = [
       "node_type": .string(nodeType), "executor_version": .string(executorVersion), "template": .string(template),
       "provider_id": .string(providerID), "model": .string(request.model),
-      "messages": .array(request.messages.map { ["role": .string($0.role), "content": .string($0.content)] }),
+      "messages": .array(
+        request.messages.map { message in
+          var fields: JSONObject = ["role": .string(message.role), "content": .string(message.content)]
+          // Images by their digests: the key changes with the pixels sent, and stays small.
+          if !message.images.isEmpty {
+            fields["images"] = .array(message.images.map { ["mime_type": .string($0.mimeType), "sha256": .string($0.sha256)] })
+          }
+          return .object(fields)
+        }),
     ]
     if let temperature = request.temperature { fields["temperature"] = .double(temperature) }
     if let maxTokens = request.maxTokens { fields["max_tokens"] = .int(maxTokens) }

@@ -18,8 +18,10 @@ extension NodeContext {
   /// same key (or a call with the same key already in flight) answers instead of a call of
   /// its own; `use` and `refresh` store what the call returns. `template` names the prompt
   /// template and its version (`translate@1`), part of the key.
-  public func callProvider(_ messages: [ChatMessage], template: String = "") async throws -> NodeOutput {
-    let choice = try ModelResolver.resolve(node: node, flowProviderID: flowProviderID, services: services)
+  public func callProvider(_ messages: [ChatMessage], template: String = "", use: ModelResolver.Use = .chat)
+    async throws -> NodeOutput
+  {
+    let choice = try ModelResolver.resolve(node: node, flowProviderID: flowProviderID, services: services, use: use)
     guard let client = services.clients.client(for: choice.providerID) else {
       throw NodeError(
         .providerNotConfigured, "\(choice.providerID): no client could be made; check its API key and base URL.",

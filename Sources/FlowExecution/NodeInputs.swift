@@ -8,7 +8,7 @@ public struct NodeInputs: Sendable {
   /// Personas of adapter-edge sources, in edge order.
   public var personas: [JSONObject] = []
   /// Images of image-edge sources, in edge order.
-  public var images: [ImageData] = []
+  public var images: [ImageValue] = []
 
   /// Empty inputs.
   public init() {}

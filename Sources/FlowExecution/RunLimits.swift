@@ -27,7 +27,7 @@ extension NodeOutput {
     for persona in personas ?? [] {
       persona.forEachMember { key, value in total += key.utf8.count + (value.stringValue?.utf8.count ?? 0) }
     }
-    total += image?.base64?.utf8.count ?? 0
+    total += image?.data?.count ?? 0
     return total
   }
 }

@@ -25,6 +25,14 @@ public struct RunOptions: Sendable, Hashable {
     case none
   }
 
+  /// How images in outputs reach the client.
+  public enum ImageDelivery: String, Sendable, CaseIterable {
+    /// In the notification, as `base64`.
+    case inline
+    /// Written once, content-addressed, under `artifacts_dir`; the notification gives `path`.
+    case file
+  }
+
   /// Nodes of the run executing at once.
   public var maxConcurrency: Int
   /// Whether to send `execution.node.delta`.
@@ -37,6 +45,8 @@ public struct RunOptions: Sendable, Hashable {
   public var events: EventDetail = .all
   /// Which outputs the terminal notification repeats.
   public var terminalOutputs: TerminalOutputs = .all
+  /// How output images are delivered.
+  public var images: ImageDelivery = .inline
   /// The id the client chose for the run (`execution.start`'s `run_id`); `nil`: the engine
   /// chooses one.
   public var runID: String?

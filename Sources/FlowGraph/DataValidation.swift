@@ -41,8 +41,15 @@ public enum DataValidation {
         return "must be an array of objects"
       }
     case .image:
-      guard case .object(let image) = value, image["base64"]?.stringValue != nil || image["url"]?.stringValue != nil else {
-        return "must be an object with base64 or url"
+      switch value {
+      case .object(let image) where image["base64"]?.stringValue != nil || image["path"]?.stringValue != nil:
+        break
+      case .string(let text)
+      where text.hasPrefix("data:") || text.hasPrefix("/") || text.lowercased().hasPrefix("http://")
+        || text.lowercased().hasPrefix("https://"):
+        break
+      default:
+        return "must be an Image object (with base64 or path), a data: URL, an absolute file path or an http(s) URL"
       }
     }
     return nil

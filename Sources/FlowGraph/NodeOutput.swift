@@ -51,26 +51,35 @@ public struct ModelChoice: Sendable, Hashable {
   }
 }
 
-/// An image produced or consumed by a node.
-public struct ImageData: Sendable, Hashable {
-  /// `image/png`, `image/jpeg`, ...
+/// An image a node produced or takes in: `Image` of the protocol (`{mime_type, width, height,
+/// bytes, sha256, base64?, path?}`).
+public struct ImageValue: Sendable, Hashable {
+  /// `image/png`, `image/jpeg`, `image/gif` or `image/webp`.
   public var mimeType: String
-  /// The bytes, base64-encoded.
-  public var base64: String?
-  /// Where the image can be fetched.
-  public var url: String?
-  /// Pixel width, if known.
-  public var width: Int?
-  /// Pixel height, if known.
-  public var height: Int?
+  /// Pixel width.
+  public var width: Int
+  /// Pixel height.
+  public var height: Int
+  /// The encoded bytes, when the engine holds them.
+  public var data: [UInt8]?
+  /// The size of the encoded image in bytes.
+  public var byteCount: Int
+  /// 64 lowercase hex digits: the SHA-256 of the encoded bytes.
+  public var sha256: String
+  /// The absolute path of the image's content-addressed file, once written there.
+  public var path: String?
 
   /// An image.
-  public init(mimeType: String, base64: String? = nil, url: String? = nil, width: Int? = nil, height: Int? = nil) {
+  public init(
+    mimeType: String, width: Int, height: Int, data: [UInt8]?, byteCount: Int, sha256: String, path: String? = nil
+  ) {
     self.mimeType = mimeType
-    self.base64 = base64
-    self.url = url
     self.width = width
     self.height = height
+    self.data = data
+    self.byteCount = byteCount
+    self.sha256 = sha256
+    self.path = path
   }
 }
 
@@ -81,7 +90,7 @@ public struct NodeOutput: Sendable, Hashable {
   /// Personas: objects with `name`, `description` and extra string fields.
   public var personas: [JSONObject]?
   /// Image output.
-  public var image: ImageData?
+  public var image: ImageValue?
   /// The model used, for nodes that called a provider.
   public var model: ModelChoice?
   /// Tokens used, for nodes that called a provider.
@@ -93,7 +102,7 @@ public struct NodeOutput: Sendable, Hashable {
 
   /// An output with the given parts.
   public init(
-    text: String? = nil, personas: [JSONObject]? = nil, image: ImageData? = nil, model: ModelChoice? = nil,
+    text: String? = nil, personas: [JSONObject]? = nil, image: ImageValue? = nil, model: ModelChoice? = nil,
     usage: TokenUsage? = nil
   ) {
     self.text = text

@@ -68,7 +68,7 @@ public struct NodeKits: Sendable {
   /// Every node type this engine executes, in palette order.
   public static let standard = NodeKits([
     .consistentCharacter, .sceneBuilder, .textOutput, .initialPrompt, .promptEnhancer, .translator, .storyTeller,
-    .grammarFix, .compressor, .personasReplacer,
+    .grammarFix, .compressor, .personasReplacer, .imageDescriber, .imageGenerator,
   ])
 
   /// The node types that need no provider (data and output nodes).
@@ -90,10 +90,11 @@ extension NodeKits {
   /// (from the settings) laid over them, type by type.
   public func services(
     providers: ProviderConfiguration = .init(), modelDefaults overrides: [String: ModelDefault] = [:],
-    clients: ProviderClients? = nil, limits: RunLimits = RunLimits(), cache: ResponseCache? = nil
+    clients: ProviderClients? = nil, limits: RunLimits = RunLimits(), cache: ResponseCache? = nil,
+    images: ImageSettings = ImageSettings()
   ) -> ExecutionServices {
     ExecutionServices(
       providers: providers, modelDefaults: modelDefaults.merging(overrides) { _, override in override }, clients: clients,
-      limits: limits, cache: cache)
+      limits: limits, cache: cache, images: images)
   }
 }

@@ -48,7 +48,8 @@ public struct PromptTemplate: Sendable, Hashable {
 extension NodeContext {
   /// Sends a rendered template to the node's provider; the template's name and version are
   /// part of the cache key.
-  public func callProvider(_ template: PromptTemplate) async throws -> NodeOutput {
-    try await callProvider(template.messages, template: "\(template.identity.name)@\(template.identity.version)")
+  public func callProvider(_ template: PromptTemplate, use: ModelResolver.Use = .chat) async throws -> NodeOutput {
+    try await callProvider(
+      template.messages, template: "\(template.identity.name)@\(template.identity.version)", use: use)
   }
 }

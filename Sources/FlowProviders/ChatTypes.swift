@@ -1,14 +1,34 @@
+/// An image sent with a message to a vision model: already prepared (scaled, re-encoded).
+public struct ChatImage: Sendable, Hashable {
+  /// `image/jpeg`, `image/png`, `image/gif` or `image/webp`.
+  public var mimeType: String
+  /// The encoded bytes.
+  public var bytes: [UInt8]
+  /// The SHA-256 of the bytes (what a cache key holds instead of them).
+  public var sha256: String
+
+  /// An image.
+  public init(mimeType: String, bytes: [UInt8], sha256: String) {
+    self.mimeType = mimeType
+    self.bytes = bytes
+    self.sha256 = sha256
+  }
+}
+
 /// One chat message in OpenAI form.
 public struct ChatMessage: Sendable, Hashable {
   /// `system`, `user` or `assistant`.
   public var role: String
   /// The text.
   public var content: String
+  /// Images sent with the text (user messages to vision models).
+  public var images: [ChatImage]
 
   /// A message.
-  public init(role: String, content: String) {
+  public init(role: String, content: String, images: [ChatImage] = []) {
     self.role = role
     self.content = content
+    self.images = images
   }
 
   /// A system message.

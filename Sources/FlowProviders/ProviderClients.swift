@@ -20,6 +20,12 @@ public final class ProviderClients: Sendable {
     self.idleTimeout = idleTimeout
   }
 
+  /// The image-generating client for a provider; `nil` when it has no credentials or does not
+  /// generate images.
+  public func imageGenerator(for providerID: String) -> (any ImageGenerating)? {
+    client(for: providerID) as? any ImageGenerating
+  }
+
   /// The client for a provider, created now if needed; `nil` when it has no credentials.
   public func client(for providerID: String) -> (any ChatProvider)? {
     clients.withLock { clients in

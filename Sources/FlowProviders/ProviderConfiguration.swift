@@ -40,7 +40,8 @@ public struct ProviderConfiguration: Sendable, Hashable {
       defaultModel: entry.defaultModel ?? descriptor.defaultModel,
       maxConcurrency: entry.maxConcurrency ?? 8,
       requestsPerMinute: entry.requestsPerMinute,
-      timeoutSeconds: entry.timeoutSeconds ?? 120)
+      timeoutSeconds: entry.timeoutSeconds ?? 120, visionModel: entry.visionModel ?? descriptor.visionModel,
+      imageModel: entry.imageModel ?? descriptor.imageModel)
   }
 
   /// Whether a provider can be called: it has credentials, or needs none.

@@ -13,12 +13,18 @@ public struct ProviderSettings: Sendable, Hashable {
   public var requestsPerMinute: Int?
   /// Whole-request timeout in seconds.
   public var timeoutSeconds: Double?
+  /// The model `imageDescriber` uses when a node names none (a vision model).
+  public var visionModel: String?
+  /// The model `imageGenerator` uses when a node names none.
+  public var imageModel: String?
 
   /// Settings with the given fields.
   public init(
     apiKey: APIKey? = nil, baseURL: String? = nil, defaultModel: String? = nil, maxConcurrency: Int? = nil,
-    requestsPerMinute: Int? = nil, timeoutSeconds: Double? = nil
+    requestsPerMinute: Int? = nil, timeoutSeconds: Double? = nil, visionModel: String? = nil, imageModel: String? = nil
   ) {
+    self.visionModel = visionModel
+    self.imageModel = imageModel
     self.apiKey = apiKey
     self.baseURL = baseURL
     self.defaultModel = defaultModel
@@ -42,6 +48,7 @@ public struct ProviderSettings: Sendable, Hashable {
       defaultModel: higher.defaultModel ?? defaultModel,
       maxConcurrency: higher.maxConcurrency ?? maxConcurrency,
       requestsPerMinute: higher.requestsPerMinute ?? requestsPerMinute,
-      timeoutSeconds: higher.timeoutSeconds ?? timeoutSeconds)
+      timeoutSeconds: higher.timeoutSeconds ?? timeoutSeconds, visionModel: higher.visionModel ?? visionModel,
+      imageModel: higher.imageModel ?? imageModel)
   }
 }

@@ -1,3 +1,5 @@
+import FlowExecution
+import FlowImages
 import FlowProviders
 
 /// Settings of the server-side cache.
@@ -44,6 +46,37 @@ public struct JournalSettings: Sendable, Hashable {
   }
 }
 
+/// Settings of image handling.
+public struct ImagesSettings: Sendable, Hashable {
+  /// Whether client-supplied image URLs may point at loopback, private or link-local addresses.
+  public var allowPrivateNetworks: Bool?
+  /// The longest side sent to a vision model.
+  public var maxSide: Int?
+  /// Where `options.images: "file"` writes images (absolute).
+  public var artifactsDirectory: String?
+
+  /// Image settings with the given fields.
+  public init(allowPrivateNetworks: Bool? = nil, maxSide: Int? = nil, artifactsDirectory: String? = nil) {
+    self.allowPrivateNetworks = allowPrivateNetworks
+    self.maxSide = maxSide
+    self.artifactsDirectory = artifactsDirectory
+  }
+
+  /// What runs use: these settings over the engine's defaults.
+  public var imageSettings: ImageSettings {
+    ImageSettings(
+      limits: ImageLimits(maxSide: maxSide ?? ImageLimits().maxSide), allowPrivateNetworks: allowPrivateNetworks ?? false,
+      artifactsDirectory: artifactsDirectory ?? ImageSettings.defaultArtifactsDirectory)
+  }
+
+  /// These settings with every field that `higher` sets taken from it.
+  public func overlaid(with higher: ImagesSettings) -> ImagesSettings {
+    ImagesSettings(
+      allowPrivateNetworks: higher.allowPrivateNetworks ?? allowPrivateNetworks, maxSide: higher.maxSide ?? maxSide,
+      artifactsDirectory: higher.artifactsDirectory ?? artifactsDirectory)
+  }
+}
+
 /// Settings of the state several engine processes share.
 public struct SharedStateSettings: Sendable, Hashable {
   /// A `postgres://` URL of the database shared by the engines.
@@ -75,12 +108,16 @@ public struct EngineSettings: Sendable, Hashable {
   public var journal: JournalSettings
   /// The state shared with other engine processes.
   public var sharedState: SharedStateSettings
+  /// Image handling (`images` and the top-level `artifacts_dir`).
+  public var images: ImagesSettings
 
   /// Settings with the given parts.
   public init(
     providers: ProviderConfiguration = .init(), modelDefaults: [String: ModelDefault] = [:], cache: CacheSettings = .init(),
-    limits: LimitsSettings = .init(), journal: JournalSettings = .init(), sharedState: SharedStateSettings = .init()
+    limits: LimitsSettings = .init(), journal: JournalSettings = .init(), sharedState: SharedStateSettings = .init(),
+    images: ImagesSettings = .init()
   ) {
+    self.images = images
     self.providers = providers
     self.modelDefaults = modelDefaults
     self.cache = cache
@@ -95,6 +132,7 @@ public struct EngineSettings: Sendable, Hashable {
       providers: providers.overlaid(with: higher.providers),
       modelDefaults: modelDefaults.merging(higher.modelDefaults) { _, new in new },
       cache: cache.overlaid(with: higher.cache), limits: limits.overlaid(with: higher.limits),
-      journal: journal.overlaid(with: higher.journal), sharedState: sharedState.overlaid(with: higher.sharedState))
+      journal: journal.overlaid(with: higher.journal), sharedState: sharedState.overlaid(with: higher.sharedState),
+      images: images.overlaid(with: higher.images))
   }
 }

@@ -1,5 +1,6 @@
 import FlowExecution
 import FlowGraph
+import FlowImages
 import FlowNodes
 import FlowPersistence
 import FlowProviders
@@ -105,7 +106,7 @@ public final class FlowRunnerServer: MessageHandler {
     state.withLock { state in
       kits.services(
         providers: state.settings.providers, modelDefaults: state.settings.modelDefaults, clients: state.clients,
-        limits: state.settings.limits.runLimits, cache: state.cache)
+        limits: state.settings.limits.runLimits, cache: state.cache, images: state.settings.images.imageSettings)
     }
   }
 

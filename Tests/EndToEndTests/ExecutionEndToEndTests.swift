@@ -151,7 +151,7 @@ struct ExecutionEndToEndTests {
     #expect(
       types.map { $0["type"]?.stringValue ?? "" } == [
         "consistentCharacter", "sceneBuilder", "textOutput", "initialPrompt", "promptEnhancer", "translator",
-        "storyTeller", "grammarFix", "compressor", "personasReplacer",
+        "storyTeller", "grammarFix", "compressor", "personasReplacer", "imageDescriber", "imageGenerator",
       ])
     let translator = try #require(types.first { $0["type"] == "translator" })
     #expect(translator["calls_provider"] == true)

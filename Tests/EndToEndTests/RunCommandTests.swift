@@ -64,7 +64,7 @@ struct RunCommandTests {
     let nodes = try ProcessPeer(arguments: ["nodes", "--json"])
     #expect(try await nodes.waitForExit(timeout: .seconds(10)) == 0)
     try await nodes.output.waitUntilClosed()
-    #expect(try JSONParser.parse(nodes.output.rawOutput)["node_types"]?.arrayValue?.count == 10)
+    #expect(try JSONParser.parse(nodes.output.rawOutput)["node_types"]?.arrayValue?.count == 12)
   }
 
   @Test("Ctrl-C cancels the run gracefully: exit 130")

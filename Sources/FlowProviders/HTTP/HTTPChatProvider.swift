@@ -10,14 +10,16 @@ import Signals
 public final class HTTPChatProvider: ChatProvider {
   public let id: String
   private let format: WireFormat
-  private let baseURL: String
-  private let apiKey: APIKey
-  private let timeout: Double
+  let baseURL: String
+  let apiKey: APIKey
+  let timeout: Double
   private let idleTimeout: Double
-  private let retry: RetryPolicy
-  private let limiter: RequestLimiter
-  private let transport: HTTPTransport
+  let retry: RetryPolicy
+  let limiter: RequestLimiter
+  let transport: HTTPTransport
   private let asksForStreamUsage: Bool
+  /// How it generates images, if it does.
+  let imageAPI: ProviderDescriptor.ImageAPI?
 
   /// A client for one provider with its effective settings; `nil` when it has no key or base URL.
   public init?(
@@ -32,6 +34,7 @@ public final class HTTPChatProvider: ChatProvider {
     }
     id = descriptor.id
     asksForStreamUsage = descriptor.asksForStreamUsage
+    imageAPI = descriptor.imageAPI
     self.apiKey = apiKey
     self.baseURL = baseURL
     timeout = settings.timeoutSeconds ?? 120
@@ -41,7 +44,7 @@ public final class HTTPChatProvider: ChatProvider {
     self.transport = transport
   }
 
-  private var headers: [(String, String)] {
+  var headers: [(String, String)] {
     var headers = [("Content-Type", "application/json"), ("User-Agent", "flowrunner")]
     switch format {
     case .openAICompatible:
@@ -58,16 +61,26 @@ public final class HTTPChatProvider: ChatProvider {
   }
 
   public func complete(_ request: ChatRequest, observer: CallObserver) async throws(ProviderError) -> ChatResponse {
-    var attempt = 1
+    try await retrying(observer: observer) { attempt in
+      try await self.attemptCall(request, attempt: attempt, observer: observer)
+    }
+  }
+
+  /// Runs `attempt` (numbered from 1) until it succeeds, fails for good, or the retries are
+  /// spent, sleeping between attempts as the retry policy and the response headers say.
+  func retrying<Value: Sendable>(
+    observer: CallObserver, _ attempt: @Sendable (Int) async throws -> Value
+  ) async throws(ProviderError) -> Value {
+    var number = 1
     while true {
       do {
-        return try await attemptCall(request, attempt: attempt, observer: observer)
+        return try await attempt(number)
       } catch let failure as AttemptFailure {
         let error = scrubbed(failure.error)
-        guard error.retryable, attempt < retry.maxAttempts else { throw error }
-        let delay = retry.delay(afterAttempt: attempt, headers: failure.headers)
-        attempt += 1
-        observer.onRetry(attempt, error.message)
+        guard error.retryable, number < retry.maxAttempts else { throw error }
+        let delay = retry.delay(afterAttempt: number, headers: failure.headers)
+        number += 1
+        observer.onRetry(number, error.message)
         do {
           try await Task.sleep(for: .milliseconds(Int64(delay * 1000)))
         } catch {
@@ -83,7 +96,7 @@ public final class HTTPChatProvider: ChatProvider {
 
   /// The error with the key taken out of its message: a provider (or a proxy in front of it)
   /// may repeat the credential in its error body, and the message goes to the client.
-  private func scrubbed(_ error: ProviderError) -> ProviderError {
+  func scrubbed(_ error: ProviderError) -> ProviderError {
     let key = apiKey.revealedForRequest
     guard error.message.contains(key) else { return error }
     var clean = error
@@ -91,12 +104,12 @@ public final class HTTPChatProvider: ChatProvider {
     return clean
   }
 
-  private func cancelled() -> ProviderError {
+  func cancelled() -> ProviderError {
     ProviderError(code: "provider_network_error", message: "\(id): the call was cancelled.", providerID: id)
   }
 
   /// A failed attempt, with the response headers that may say when to retry.
-  private struct AttemptFailure: Error {
+  struct AttemptFailure: Error {
     var error: ProviderError
     var headers: HTTPHeaders?
   }

@@ -1,3 +1,4 @@
+import Foundation
 import JSON
 
 /// How a provider's requests and responses are shaped.
@@ -19,7 +20,7 @@ enum WireFormat: Sendable {
     switch self {
     case .openAICompatible:
       object["messages"] = .array(
-        request.messages.map { ["role": .string($0.role), "content": .string($0.content)] })
+        request.messages.map { ["role": .string($0.role), "content": Self.openAIContent($0)] })
       if let temperature = request.temperature { object["temperature"] = .double(temperature) }
       if let maxTokens = request.maxTokens { object["max_tokens"] = .int(maxTokens) }
     case .anthropic:
@@ -28,13 +29,42 @@ enum WireFormat: Sendable {
       if !system.isEmpty { object["system"] = .string(system.joined(separator: "\n\n")) }
       object["messages"] = .array(
         request.messages.filter { $0.role != "system" }.map {
-          ["role": .string($0.role == "assistant" ? "assistant" : "user"), "content": .string($0.content)]
+          ["role": .string($0.role == "assistant" ? "assistant" : "user"), "content": Self.anthropicContent($0)]
         })
       if let temperature = request.temperature { object["temperature"] = .double(min(max(temperature, 0), 1)) }
     }
     object["stream"] = .bool(stream)
     if stream, askForUsage, case .openAICompatible = self { object["stream_options"] = ["include_usage": true] }
     return JSONSerializer.serialize(.object(object))
+  }
+
+  /// A message's content for OpenAI-compatible APIs: the text, or, with images, content parts
+  /// (the text, then each image as a `data:` URL).
+  static func openAIContent(_ message: ChatMessage) -> JSONValue {
+    guard !message.images.isEmpty else { return .string(message.content) }
+    var parts: [JSONValue] = [["type": "text", "text": .string(message.content)]]
+    for image in message.images {
+      let url = "data:\(image.mimeType);base64,\(Data(image.bytes).base64EncodedString())"
+      parts.append(["type": "image_url", "image_url": ["url": .string(url)]])
+    }
+    return .array(parts)
+  }
+
+  /// A message's content for the Anthropic API: the text, or, with images, image blocks
+  /// before the text block.
+  static func anthropicContent(_ message: ChatMessage) -> JSONValue {
+    guard !message.images.isEmpty else { return .string(message.content) }
+    var blocks: [JSONValue] = message.images.map { image in
+      [
+        "type": "image",
+        "source": [
+          "type": "base64", "media_type": .string(image.mimeType),
+          "data": .string(Data(image.bytes).base64EncodedString()),
+        ],
+      ]
+    }
+    blocks.append(["type": "text", "text": .string(message.content)])
+    return .array(blocks)
   }
 
   /// A complete (non-streamed) response body.

@@ -6,7 +6,9 @@ import JSONRPC
 
 extension EngineSettings {
   /// The member names, also the positional order of `initialize` params.
-  static let memberNames = ["client_info", "providers", "model_defaults", "cache", "limits", "journal", "shared_state"]
+  static let memberNames = [
+    "client_info", "providers", "model_defaults", "cache", "limits", "journal", "shared_state", "images", "artifacts_dir",
+  ]
 
   /// Reads the `initialize` params or a config file's top-level object. Messages name the
   /// offending field and never contain a submitted value.
@@ -48,6 +50,21 @@ extension EngineSettings {
       if let path = journal.path, !path.hasPrefix("/") {
         throw .invalidParams("\(journalReader.path(of: "path")) must be an absolute path.")
       }
+    }
+    if let imagesReader = try reader.object("images") {
+      let known = ["allow_private_networks", "max_side"]
+      if let unknown = imagesReader.object.keys.first(where: { !known.contains($0) }) {
+        throw .invalidParams(
+          "\(imagesReader.path(of: unknown)) is not an image setting; use one of \(known.joined(separator: ", ")).")
+      }
+      images.allowPrivateNetworks = try imagesReader.bool("allow_private_networks")
+      images.maxSide = try imagesReader.int("max_side", in: 16...8000)
+    }
+    if let directory = try reader.string("artifacts_dir") {
+      guard directory.hasPrefix("/") else {
+        throw .invalidParams("\(reader.path(of: "artifacts_dir")) must be an absolute path.")
+      }
+      images.artifactsDirectory = directory
     }
     if let sharedReader = try reader.object("shared_state") {
       if let unknown = sharedReader.object.keys.first(where: { $0 != "postgres_url" }) {
@@ -123,6 +140,7 @@ extension ProviderConfiguration {
 extension ProviderSettings {
   static let memberNames = [
     "api_key", "base_url", "default_model", "max_concurrency", "requests_per_minute", "timeout_seconds",
+    "vision_model", "image_model",
   ]
 
   /// Reads one provider's settings object (`providers.<id>` in `initialize` or the config file).
@@ -150,6 +168,7 @@ extension ProviderSettings {
       defaultModel: try reader.string("default_model"),
       maxConcurrency: try reader.int("max_concurrency", in: Self.maxConcurrencyRange),
       requestsPerMinute: try reader.int("requests_per_minute", in: Self.requestsPerMinuteRange),
-      timeoutSeconds: try reader.double("timeout_seconds", in: Self.timeoutRange, unit: "seconds"))
+      timeoutSeconds: try reader.double("timeout_seconds", in: Self.timeoutRange, unit: "seconds"),
+      visionModel: try reader.string("vision_model"), imageModel: try reader.string("image_model"))
   }
 }

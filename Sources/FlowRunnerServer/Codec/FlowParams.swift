@@ -42,6 +42,9 @@ enum FlowParams {
     if let outputs = try reader.string("terminal_outputs", oneOf: RunOptions.TerminalOutputs.allCases.map(\.rawValue)) {
       options.terminalOutputs = RunOptions.TerminalOutputs(rawValue: outputs) ?? options.terminalOutputs
     }
+    if let images = try reader.string("images", oneOf: RunOptions.ImageDelivery.allCases.map(\.rawValue)) {
+      options.images = RunOptions.ImageDelivery(rawValue: images) ?? options.images
+    }
     return options
   }
 

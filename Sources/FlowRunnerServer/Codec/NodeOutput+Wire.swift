@@ -9,11 +9,7 @@ public enum NodeOutputWire {
     var output = NodeOutput()
     output.text = object["text"]?.stringValue
     output.personas = object["personas"]?.arrayValue?.compactMap(\.objectValue)
-    if let image = object["image"]?.objectValue {
-      output.image = ImageData(
-        mimeType: image["mime_type"]?.stringValue ?? "application/octet-stream", base64: image["base64"]?.stringValue,
-        url: image["url"]?.stringValue, width: image["width"]?.intValue, height: image["height"]?.intValue)
-    }
+    if let image = object["image"]?.objectValue { output.image = ImageWire.decode(image) }
     return output
   }
 
@@ -22,14 +18,7 @@ public enum NodeOutputWire {
     var object = JSONObject()
     if let text = output.text { object["text"] = .string(text) }
     if let personas = output.personas { object["personas"] = .array(personas.map(JSONValue.object)) }
-    if let image = output.image {
-      var imageObject: JSONObject = ["mime_type": .string(image.mimeType)]
-      if let base64 = image.base64 { imageObject["base64"] = .string(base64) }
-      if let url = image.url { imageObject["url"] = .string(url) }
-      if let width = image.width { imageObject["width"] = .int(width) }
-      if let height = image.height { imageObject["height"] = .int(height) }
-      object["image"] = .object(imageObject)
-    }
+    if let image = output.image { object["image"] = ImageWire.encode(image) }
     if let model = output.model {
       object["model"] = [
         "provider_id": .string(model.providerID), "model": .string(model.model), "source": .string(model.source.rawValue),
