@@ -131,7 +131,7 @@ let package = Package(
     .testTarget(
       name: "EndToEndTests",
       dependencies: [
-        "JSON", "JSONRPC", "FlowRunnerTestSupport", "FakeProvider", "FlowPersistence", "flowrunner",
+        "JSON", "JSONRPC", "FlowRunnerTestSupport", "FakeProvider", "FlowPersistence", "FlowImages", "flowrunner",
         .product(name: "GRDB", package: "GRDB.swift"),
       ]
     ),
