@@ -61,7 +61,7 @@ let package = Package(
       name: "FlowPersistence",
       dependencies: [
         "FlowExecution", "Signals", .product(name: "GRDB", package: "GRDB.swift"),
-        .product(name: "PostgresNIO", package: "postgres-nio"), log,
+        .product(name: "PostgresNIO", package: "postgres-nio"), nioCore, log,
       ]
     ),
 

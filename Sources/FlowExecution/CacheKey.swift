@@ -32,11 +32,30 @@ public struct CacheKey: Sendable, Hashable, CustomStringConvertible {
     ]
     if let temperature = request.temperature { fields["temperature"] = .double(temperature) }
     if let maxTokens = request.maxTokens { fields["max_tokens"] = .int(maxTokens) }
-    let canonical = Self.canonical(.object(fields))
-    hex = SHA256.hash(data: canonical).map { byte in
+    hex = Self.digest(.object(fields))
+  }
+
+  /// SHA-256 of the canonical JSON of `value`, as hex.
+  static func digest(_ value: JSONValue) -> String {
+    SHA256.hash(data: canonical(value)).map { byte in
       let digits = Array("0123456789abcdef".utf8)
       return String(decoding: [digits[Int(byte >> 4)], digits[Int(byte & 0x0f)]], as: UTF8.self)
     }.joined()
+  }
+
+  /// The key of an image generation: the request's prompt and parameters in place of messages.
+  public init(
+    nodeType: String, executorVersion: String, template: String, providerID: String, imageRequest: ImageGenerationRequest
+  ) {
+    var fields: JSONObject = [
+      "node_type": .string(nodeType), "executor_version": .string(executorVersion), "template": .string(template),
+      "provider_id": .string(providerID), "model": .string(imageRequest.model), "prompt": .string(imageRequest.prompt),
+    ]
+    if let width = imageRequest.width { fields["width"] = .int(width) }
+    if let height = imageRequest.height { fields["height"] = .int(height) }
+    if let seed = imageRequest.seed { fields["seed"] = .int(seed) }
+    if let negative = imageRequest.negativePrompt { fields["negative_prompt"] = .string(negative) }
+    hex = Self.digest(.object(fields))
   }
 
   public var description: String { hex }

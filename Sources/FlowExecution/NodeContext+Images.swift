@@ -100,9 +100,12 @@ extension NodeContext {
   /// Resolves the node's image model, asks it for an image of `request`'s prompt and size, and
   /// checks what comes back is an image within the limits. The output holds the image
   /// (written to `artifacts_dir` with `options.images: "file"`).
-  public func generateImage(prompt: String, width: Int?, height: Int?, seed: Int?, negativePrompt: String?)
-    async throws -> NodeOutput
-  {
+  /// With the engine's cache, an image stored under the same key (template, provider, model,
+  /// prompt and parameters) answers instead of a call; `use` and `refresh` store what the call
+  /// returns. `template` names the prompt template and its version.
+  public func generateImage(
+    prompt: String, width: Int?, height: Int?, seed: Int?, negativePrompt: String?, template: String
+  ) async throws -> NodeOutput {
     let choice = try ModelResolver.resolve(
       node: node, flowProviderID: flowProviderID, services: services, use: .imageGeneration)
     guard let generator = services.clients.imageGenerator(for: choice.providerID) else {
@@ -117,6 +120,22 @@ extension NodeContext {
     }
     let request = ImageGenerationRequest(
       model: choice.model, prompt: prompt, width: width, height: height, seed: seed, negativePrompt: negativePrompt)
+    var key: CacheKey?
+    // `echo` answers offline and costs nothing: it is never cached.
+    if let cache = services.cache, options.cache != .off, choice.providerID != ModelResolver.dryRunProvider {
+      let cacheKey = CacheKey(
+        nodeType: node.type, executorVersion: executorVersion, template: template, providerID: choice.providerID,
+        imageRequest: request)
+      key = cacheKey
+      if options.cache == .use, let cached = await cache.lookup(cacheKey)?.image {
+        let image = ImageValue(
+          mimeType: cached.mimeType, width: cached.width, height: cached.height, data: cached.bytes,
+          byteCount: cached.bytes.count, sha256: cached.sha256)
+        var output = NodeOutput(image: try deliver(image), model: choice)
+        output.cacheKey = cacheKey.hex
+        return output
+      }
+    }
     let nodeID = node.id
     let emit = self.emit
     let meter = self.meter
@@ -135,6 +154,14 @@ extension NodeContext {
         httpStatus: error.httpStatus, retryable: error.retryable)
     }
     let image = try describe(generated.bytes, providerID: choice.providerID)
+    if let key, let cache = services.cache, let data = image.data {
+      await cache.store(
+        key,
+        ResponseCache.Entry(
+          text: "", nodeType: node.type,
+          image: ResponseCache.CachedImage(
+            mimeType: image.mimeType, width: image.width, height: image.height, sha256: image.sha256, bytes: data)))
+    }
     return NodeOutput(image: try deliver(image), model: choice)
   }
 

@@ -16,7 +16,10 @@ public final class ResponseCache: Sendable {
     public var outputTokens: Int?
 
     /// An entry.
-    public init(text: String, inputTokens: Int? = nil, outputTokens: Int? = nil, nodeType: String) {
+    public init(
+      text: String, inputTokens: Int? = nil, outputTokens: Int? = nil, nodeType: String, image: CachedImage? = nil
+    ) {
+      self.image = image
       self.text = text
       self.inputTokens = inputTokens
       self.outputTokens = outputTokens
@@ -24,7 +27,33 @@ public final class ResponseCache: Sendable {
     }
     /// The node type that produced it (for `cache.clear {node_type}`).
     public var nodeType: String
-    var bytes: Int { text.utf8.count + nodeType.utf8.count + 160 }
+    /// A generated image (for `imageGenerator`; `text` is then empty). Stores keep images by
+    /// their digest, once, however many entries name them.
+    public var image: CachedImage?
+    var bytes: Int { text.utf8.count + nodeType.utf8.count + (image?.bytes.count ?? 0) + 160 }
+  }
+
+  /// An image in a cache entry.
+  public struct CachedImage: Sendable, Hashable {
+    /// Its MIME type.
+    public var mimeType: String
+    /// Pixel width.
+    public var width: Int
+    /// Pixel height.
+    public var height: Int
+    /// 64 hex digits of the SHA-256 of `bytes`.
+    public var sha256: String
+    /// The encoded image.
+    public var bytes: [UInt8]
+
+    /// An image.
+    public init(mimeType: String, width: Int, height: Int, sha256: String, bytes: [UInt8]) {
+      self.mimeType = mimeType
+      self.width = width
+      self.height = height
+      self.sha256 = sha256
+      self.bytes = bytes
+    }
   }
 
   /// Counters for `cache.stats`.

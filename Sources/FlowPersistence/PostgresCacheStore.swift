@@ -1,4 +1,5 @@
 import FlowExecution
+import NIOCore
 import PostgresNIO
 import Signals
 
@@ -27,9 +28,20 @@ public final class PostgresCacheStore: SharedCacheStore {
     let hex = key.hex
     return await database.perform("read") { client -> ResponseCache.Entry? in
       let rows = try await client.query(
-        "SELECT node_type, text, input_tokens, output_tokens FROM flowrunner_cache WHERE key = \(hex)")
-      for try await (nodeType, text, input, output) in rows.decode((String, String, Int?, Int?).self) {
-        return ResponseCache.Entry(text: text, inputTokens: input, outputTokens: output, nodeType: nodeType)
+        """
+        SELECT e.node_type, e.text, e.input_tokens, e.output_tokens, e.image_sha256, i.mime_type, i.width, i.height, i.bytes
+        FROM flowrunner_cache e LEFT JOIN flowrunner_cache_images i ON i.sha256 = e.image_sha256 WHERE e.key = \(hex)
+        """)
+      for try await (nodeType, text, input, output, digest, mimeType, width, height, bytes) in rows.decode(
+        (String, String, Int?, Int?, String?, String?, Int?, Int?, ByteBuffer?).self)
+      {
+        var image: ResponseCache.CachedImage?
+        if let digest {
+          guard let mimeType, let width, let height, let bytes else { return nil }
+          image = ResponseCache.CachedImage(
+            mimeType: mimeType, width: width, height: height, sha256: digest, bytes: Array(bytes.readableBytesView))
+        }
+        return ResponseCache.Entry(text: text, inputTokens: input, outputTokens: output, nodeType: nodeType, image: image)
       }
       return nil
     } ?? nil
@@ -45,12 +57,24 @@ public final class PostgresCacheStore: SharedCacheStore {
       return true
     }
     _ = await database.perform("write") { [maxEntries] client in
+      if let image = entry.image {
+        // Stored once by digest, however many entries (and engines) name it.
+        let bytes = ByteBuffer(bytes: image.bytes)
+        try await client.query(
+          """
+          INSERT INTO flowrunner_cache_images (sha256, mime_type, width, height, bytes)
+          VALUES (\(image.sha256), \(image.mimeType), \(image.width), \(image.height), \(bytes))
+          ON CONFLICT (sha256) DO NOTHING
+          """)
+      }
+      let digest = entry.image?.sha256
       try await client.query(
         """
-        INSERT INTO flowrunner_cache (key, node_type, text, input_tokens, output_tokens, used_at)
-        VALUES (\(hex), \(entry.nodeType), \(entry.text), \(entry.inputTokens), \(entry.outputTokens), now())
+        INSERT INTO flowrunner_cache (key, node_type, text, input_tokens, output_tokens, used_at, image_sha256)
+        VALUES (\(hex), \(entry.nodeType), \(entry.text), \(entry.inputTokens), \(entry.outputTokens), now(), \(digest))
         ON CONFLICT (key) DO UPDATE SET node_type = EXCLUDED.node_type, text = EXCLUDED.text,
-          input_tokens = EXCLUDED.input_tokens, output_tokens = EXCLUDED.output_tokens, used_at = now()
+          input_tokens = EXCLUDED.input_tokens, output_tokens = EXCLUDED.output_tokens, used_at = now(),
+          image_sha256 = EXCLUDED.image_sha256
         """)
       if prune {
         try await client.query(
@@ -58,6 +82,7 @@ public final class PostgresCacheStore: SharedCacheStore {
           DELETE FROM flowrunner_cache WHERE key IN (
             SELECT key FROM flowrunner_cache ORDER BY used_at DESC OFFSET \(maxEntries))
           """)
+        try await PostgresSchema.deleteOrphanImages(client)
       }
     }
   }
@@ -73,6 +98,7 @@ public final class PostgresCacheStore: SharedCacheStore {
       }
       var removed = 0
       for try await _ in rows { removed += 1 }
+      try await PostgresSchema.deleteOrphanImages(client)
       return removed
     } ?? 0
   }
@@ -123,5 +149,25 @@ enum PostgresSchema {
       )
       """)
     try await client.query("CREATE INDEX IF NOT EXISTS flowrunner_cache_used_at ON flowrunner_cache (used_at)")
+    try await client.query("ALTER TABLE flowrunner_cache ADD COLUMN IF NOT EXISTS image_sha256 TEXT")
+    try await client.query(
+      """
+      CREATE TABLE IF NOT EXISTS flowrunner_cache_images (
+        sha256 TEXT PRIMARY KEY,
+        mime_type TEXT NOT NULL,
+        width INTEGER NOT NULL,
+        height INTEGER NOT NULL,
+        bytes BYTEA NOT NULL
+      )
+      """)
+  }
+
+  /// Deletes the images no entry names any more.
+  static func deleteOrphanImages(_ client: PostgresClient) async throws {
+    try await client.query(
+      """
+      DELETE FROM flowrunner_cache_images WHERE sha256 NOT IN (
+        SELECT image_sha256 FROM flowrunner_cache WHERE image_sha256 IS NOT NULL)
+      """)
   }
 }

@@ -49,7 +49,19 @@ public final class SQLiteCacheStore: PersistentCacheStore {
               used_at INTEGER NOT NULL
             );
             CREATE INDEX IF NOT EXISTS cache_entries_used_at ON cache_entries (used_at);
+            CREATE TABLE IF NOT EXISTS cache_images (
+              sha256 TEXT PRIMARY KEY NOT NULL,
+              mime_type TEXT NOT NULL,
+              width INTEGER NOT NULL,
+              height INTEGER NOT NULL,
+              bytes BLOB NOT NULL
+            );
             """)
+        // Files from before images: entries gain the digest of their image.
+        let columns = try Row.fetchAll(db, sql: "PRAGMA table_info(cache_entries)").map { $0["name"] as String }
+        if !columns.contains("image_sha256") {
+          try db.execute(sql: "ALTER TABLE cache_entries ADD COLUMN image_sha256 TEXT")
+        }
         return try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM cache_entries") ?? 0
       }
       return SQLiteCacheStore(path: path, pool: pool, maxEntries: maxEntries, count: count, logger: logger)
@@ -69,12 +81,24 @@ public final class SQLiteCacheStore: PersistentCacheStore {
     attempt("read") {
       try pool.read { db in
         try Row.fetchOne(
-          db, sql: "SELECT node_type, text, input_tokens, output_tokens FROM cache_entries WHERE key = ?",
+          db,
+          sql: """
+            SELECT e.node_type, e.text, e.input_tokens, e.output_tokens, e.image_sha256,
+              i.mime_type, i.width, i.height, i.bytes
+            FROM cache_entries e LEFT JOIN cache_images i ON i.sha256 = e.image_sha256 WHERE e.key = ?
+            """,
           arguments: [key.hex]
-        ).map { row in
-          ResponseCache.Entry(
+        ).flatMap { row -> ResponseCache.Entry? in
+          var image: ResponseCache.CachedImage?
+          if let digest = row["image_sha256"] as String? {
+            // An entry whose image is gone is no entry.
+            guard let bytes = row["bytes"] as Data? else { return nil }
+            image = ResponseCache.CachedImage(
+              mimeType: row["mime_type"], width: row["width"], height: row["height"], sha256: digest, bytes: [UInt8](bytes))
+          }
+          return ResponseCache.Entry(
             text: row["text"], inputTokens: row["input_tokens"], outputTokens: row["output_tokens"],
-            nodeType: row["node_type"])
+            nodeType: row["node_type"], image: image)
         }
       }
     } ?? nil
@@ -87,12 +111,20 @@ public final class SQLiteCacheStore: PersistentCacheStore {
       try pool.write { db in
         let believed = entryCount.withLock { $0 }
         let existed = try Int.fetchOne(db, sql: "SELECT 1 FROM cache_entries WHERE key = ?", arguments: [key.hex]) != nil
+        if let image = entry.image {
+          // Stored once by digest, however many entries name it.
+          try db.execute(
+            sql: "INSERT OR IGNORE INTO cache_images (sha256, mime_type, width, height, bytes) VALUES (?, ?, ?, ?, ?)",
+            arguments: [image.sha256, image.mimeType, image.width, image.height, Data(image.bytes)])
+        }
         try db.execute(
           sql: """
-            INSERT OR REPLACE INTO cache_entries (key, node_type, text, input_tokens, output_tokens, used_at)
-            VALUES (?, ?, ?, ?, ?, ?)
+            INSERT OR REPLACE INTO cache_entries (key, node_type, text, input_tokens, output_tokens, used_at, image_sha256)
+            VALUES (?, ?, ?, ?, ?, ?, ?)
             """,
-          arguments: [key.hex, entry.nodeType, entry.text, entry.inputTokens, entry.outputTokens, now])
+          arguments: [
+            key.hex, entry.nodeType, entry.text, entry.inputTokens, entry.outputTokens, now, entry.image?.sha256,
+          ])
         let count = believed + (existed ? 0 : 1)
         guard count > maxEntries else {
           entryCount.withLock { $0 = count }
@@ -106,6 +138,7 @@ public final class SQLiteCacheStore: PersistentCacheStore {
             """,
           arguments: [count - maxEntries])
         entryCount.withLock { $0 = max(0, count - db.changesCount) }
+        try Self.deleteOrphanImages(db)
       }
     }
   }
@@ -119,11 +152,26 @@ public final class SQLiteCacheStore: PersistentCacheStore {
           try db.execute(sql: "DELETE FROM cache_entries")
         }
         let removed = db.changesCount
+        try Self.deleteOrphanImages(db)
         let remaining = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM cache_entries") ?? 0
         entryCount.withLock { $0 = remaining }
         return removed
       }
     } ?? 0
+  }
+
+  /// Images no entry names any more.
+  static func deleteOrphanImages(_ db: Database) throws {
+    try db.execute(
+      sql: """
+        DELETE FROM cache_images WHERE sha256 NOT IN (
+          SELECT image_sha256 FROM cache_entries WHERE image_sha256 IS NOT NULL)
+        """)
+  }
+
+  /// How many images the file holds (each once).
+  public var imageCount: Int {
+    attempt("read") { try pool.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM cache_images") ?? 0 } } ?? 0
   }
 
   public var count: Int {

@@ -325,7 +325,8 @@ struct ImageEndToEndTests {
 
     // A server that accepts the connection and never answers: cancelling the run ends it at once.
     let silent = try SilentListener()
-    guard case .object(var stuck) = Self.describeFlow(provider: "mistral", image: .string("http://127.0.0.1:\(silent.port)/a.png"))
+    guard
+      case .object(var stuck) = Self.describeFlow(provider: "mistral", image: .string("http://127.0.0.1:\(silent.port)/a.png"))
     else { return }
     stuck["run_id"] = "stuck"
     _ = try await JournalEndToEndTests.answer(allowing, "execution.start", id: 3, params: .object(stuck))
@@ -341,6 +342,33 @@ struct ImageEndToEndTests {
     #expect(ContinuousClock.now - begin < .seconds(2))
     await allowing.finish()
     silent.close()
+    await server.stop()
+  }
+
+  @Test("a generated image is cached: the same node again is a hit, also on a new engine over the cache file")
+  func cachedImages() async throws {
+    let directory = try JournalEndToEndTests.directory()
+    defer { try? FileManager.default.removeItem(at: directory) }
+    let settings: JSONObject = ["cache": ["path": .string(directory.appendingPathComponent("cache.sqlite").path)]]
+    let server = try await FakeProviderServer.start()
+    let peer = try await Self.engine(server, providers: ["huggingface"], settings: settings)
+    let flow = Self.generateFlow(provider: "huggingface", prompt: "a cached harbour", data: ["seed": 3])
+    let first = try await Self.run(peer, flow, id: 1)
+    let second = try await Self.run(peer, flow, id: 2)
+    #expect(server.requests.count == 1)
+    let hit = try #require(Self.completion(second, "g"))
+    #expect(hit["cached"] == true && hit["cache_key"]?.stringValue?.count == 64)
+    #expect(hit["output"]?["image"] == Self.completion(first, "g")?["output"]?["image"])
+    // Another seed is another key.
+    _ = try await Self.run(peer, Self.generateFlow(provider: "huggingface", prompt: "a cached harbour", data: ["seed": 4]), id: 3)
+    #expect(server.requests.count == 2)
+    await peer.finish()
+    let restarted = try await Self.engine(server, providers: ["huggingface"], settings: settings)
+    let third = try await Self.run(restarted, flow, id: 1)
+    #expect(Self.completion(third, "g")?["cached"] == true)
+    #expect(Self.completion(third, "g")?["output"]?["image"] == Self.completion(first, "g")?["output"]?["image"])
+    #expect(server.requests.count == 2)
+    await restarted.finish()
     await server.stop()
   }
 

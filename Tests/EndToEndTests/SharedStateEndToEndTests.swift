@@ -17,6 +17,12 @@ struct SharedStateEndToEndTests {
     return peer
   }
 
+  static func imageEngine(_ server: FakeProviderServer, url: String) async throws -> ProcessPeer {
+    let peer = try ProcessPeer(options: PeerOptions(environment: providerEnvironment("huggingface", server: server, key: "sk-s")))
+    try await peer.initialize(params: ["shared_state": ["postgres_url": .string(url)]])
+    return peer
+  }
+
   static func run(_ peer: ProcessPeer, tag: String, id: Int) async throws -> [JSONValue] {
     guard case .object(var flow) = CacheEndToEndTests.flow(count: 1, tag: tag) else { return [] }
     flow["run_id"] = .string("shared-\(id)")
@@ -49,7 +55,17 @@ struct SharedStateEndToEndTests {
     #expect(cleared["result"]?["removed"] == 1)
     let third = try await Self.engine(server, url: database.url)
     #expect(Self.cached(try await Self.run(third, tag: " shared", id: 1)) == false)
-    for peer in [first, second, third] { await peer.finish() }
+    // Images are shared too, stored once by digest.
+    let image = ImageEndToEndTests.generateFlow(provider: "huggingface", prompt: "a shared picture")
+    let painter = try await Self.imageEngine(server, url: database.url)
+    let painted = try await ImageEndToEndTests.run(painter, image, id: 1)
+    let viewer = try await Self.imageEngine(server, url: database.url)
+    let seen = try await ImageEndToEndTests.run(viewer, image, id: 1)
+    #expect(ImageEndToEndTests.completion(seen, "g")?["cached"] == true)
+    #expect(
+      ImageEndToEndTests.completion(seen, "g")?["output"]?["image"]
+        == ImageEndToEndTests.completion(painted, "g")?["output"]?["image"])
+    for peer in [first, second, third, painter, viewer] { await peer.finish() }
     await server.stop()
     await database.remove()
   }

@@ -44,4 +44,26 @@ struct SQLiteCacheStoreTests {
     #expect(reopened.remove(nodeType: nil) == 2)
     #expect(try SQLiteCacheStore.integrityCheck(path: path) == ["ok"])
   }
+
+  @Test("images are stored once by digest, whatever number of entries name them, and go with the last of them")
+  func imagesByDigest() throws {
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("flowrunner-store-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: directory) }
+    let path = directory.appendingPathComponent("cache.sqlite").path
+    let store = try #require(SQLiteCacheStore.open(path: path, maxEntries: 10, logger: Logger(label: "test")))
+    let picture = ResponseCache.CachedImage(
+      mimeType: "image/png", width: 2, height: 1, sha256: String(repeating: "ab", count: 32), bytes: [1, 2, 3, 4])
+    store.save(Self.key(1), ResponseCache.Entry(text: "", nodeType: "imageGenerator", image: picture))
+    store.save(Self.key(2), ResponseCache.Entry(text: "", nodeType: "imageGenerator", image: picture))
+    store.save(Self.key(3), Self.entry("text only"))
+    #expect(store.count == 3 && store.imageCount == 1)
+    let loaded = try #require(store.load(Self.key(2)))
+    #expect(loaded.image == picture && loaded.text.isEmpty)
+    #expect(store.load(Self.key(3))?.image == nil)
+    _ = store.remove(nodeType: "translator")
+    #expect(store.imageCount == 1)
+    #expect(store.remove(nodeType: "imageGenerator") == 2)
+    #expect(store.imageCount == 0)
+  }
 }

@@ -21,7 +21,8 @@ extension NodeKit {
       let data = context.node.data
       return try await context.generateImage(
         prompt: prompt, width: data["width"]?.intValue, height: data["height"]?.intValue, seed: data["seed"]?.intValue,
-        negativePrompt: data["negativePrompt"]?.stringValue)
+        negativePrompt: data["negativePrompt"]?.stringValue,
+        template: "\(ImageGeneratorPrompt.identity.name)@\(ImageGeneratorPrompt.identity.version)")
     },
     modelDefault: ModelDefault(providerID: "huggingface", model: "black-forest-labs/FLUX.1-schnell"),
     templates: [ImageGeneratorPrompt.identity])

@@ -14,13 +14,8 @@ export type Persona = {
   [key: string]: string;
 };
 
-export type Image = {
-  mime_type: string;
-  base64?: string;
-  url?: string;
-  width?: number;
-  height?: number;
-};
+/** An image: base64 when delivered inline (options.images "inline"), path when written under artifacts_dir ("file"). */
+export type Image = unknown | unknown;
 
 export type ModelChoice = {
   provider_id: string;
@@ -113,6 +108,7 @@ export type RunOptions = {
   timeout_seconds?: number;
   events?: "all" | "nodes" | "terminal";
   terminal_outputs?: "all" | "sinks" | "none";
+  images?: "inline" | "file";
   [key: string]: unknown;
 };
 
@@ -138,6 +134,8 @@ export type ProviderSettings = {
   max_concurrency?: number;
   requests_per_minute?: number;
   timeout_seconds?: number;
+  vision_model?: string;
+  image_model?: string;
 };
 
 export type InitializeParams = {
@@ -164,6 +162,18 @@ export type InitializeParams = {
     max_run_output_bytes?: number;
     max_remembered_bytes?: number;
   };
+  journal?: {
+    path?: string;
+    max_runs?: number;
+  };
+  shared_state?: {
+    postgres_url?: string;
+  };
+  images?: {
+    allow_private_networks?: boolean;
+    max_side?: number;
+  };
+  artifacts_dir?: string;
 } | null;
 
 export type ProviderEntry = {
