@@ -150,6 +150,13 @@ if Context.environment["FLOWRUNNER_FUZZ"] == "params" {
   )
 }
 
+// The libFuzzer target over the image wrapper: built only by `Fuzz/run.sh images`.
+if Context.environment["FLOWRUNNER_FUZZ"] == "images" {
+  package.targets.append(
+    .executableTarget(name: "flowrunner-images-fuzz", dependencies: ["FlowImages"], path: "Fuzz/ImageFuzzer")
+  )
+}
+
 for target in package.targets where target.type != .system {
   target.swiftSettings = (target.swiftSettings ?? []) + strictSettings
 }

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Builds a libFuzzer target and runs it for a bounded time.
-# Usage: Fuzz/run.sh [seconds=600] [frames|params] [extra libFuzzer flags...]
+# Usage: Fuzz/run.sh [seconds=600] [frames|params|images] [extra libFuzzer flags...]
 #   frames  the JSON-RPC input layer: framing, the JSON parser, envelopes, SSE (default)
 #   params  execution.start / flow.validate / initialize params: decoding and validation
+#   images  the image wrapper: headers, EXIF, decoding on libjpeg-turbo and libpng, downscaling
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds="${1:-600}"
@@ -35,7 +36,7 @@ frames)
   exec "$out/frame-fuzzer" Fuzz/corpus-work Fixtures/fuzz-corpus \
     -max_total_time="$seconds" -max_len=4096 -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 "$@"
   ;;
-params)
+params | images)
   # The package's own modules, built with AddressSanitizer and coverage, and libFuzzer's driver
   # linked in without its main (the target calls LLVMFuzzerRunDriver itself).
   out=.build-fuzz-params
@@ -45,15 +46,24 @@ params)
     echo "libclang_rt.fuzzer_no_main is not in this toolchain ($resource_dir/../clang)" >&2
     exit 1
   fi
-  FLOWRUNNER_FUZZ=params swift build -c release --build-path "$out" --product flowrunner-params-fuzz \
+  [[ "$target" == images ]] && out=.build-fuzz-images
+  # C code (the image codecs' wrapper) is instrumented too; the system's libjpeg and libpng are not.
+  FLOWRUNNER_FUZZ="$target" swift build -c release --build-path "$out" --product "flowrunner-$target-fuzz" \
     --sanitize address -Xswiftc -sanitize-coverage=edge,trace-cmp,inline-8bit-counters,pc-table \
+    -Xcc -fsanitize-coverage=edge,trace-cmp,inline-8bit-counters,pc-table \
     -Xlinker "$driver" -Xlinker -lstdc++ 2> >(grep -v "Cannot export local symbol" >&2)
-  mkdir -p Fuzz/corpus-params-work
-  exec "$out/release/flowrunner-params-fuzz" Fuzz/corpus-params-work Fixtures/fuzz-corpus-params \
-    -max_total_time="$seconds" -max_len=4096 -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 "$@"
+  mkdir -p "Fuzz/corpus-$target-work"
+  if [[ "$target" == images && -z "$(ls -A Fixtures/fuzz-corpus-images 2> /dev/null)" ]]; then
+    mkdir -p Fixtures/fuzz-corpus-images
+    "$out/release/flowrunner-images-fuzz" --write-seeds Fixtures/fuzz-corpus-images
+  fi
+  max_len=4096
+  [[ "$target" == images ]] && max_len=65536
+  exec "$out/release/flowrunner-$target-fuzz" "Fuzz/corpus-$target-work" "Fixtures/fuzz-corpus-$target" \
+    -max_total_time="$seconds" -max_len="$max_len" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 "$@"
   ;;
 *)
-  echo "unknown fuzz target '$target'; use frames or params" >&2
+  echo "unknown fuzz target '$target'; use frames, params or images" >&2
   exit 2
   ;;
 esac

@@ -49,14 +49,20 @@ extension NodeContext {
   /// `bytes` made ready for the vision model of `providerID`: upright, scaled to fit the
   /// `max_side` setting, re-encoded (or passed through where the provider takes the format).
   public func visionImage(_ bytes: [UInt8], providerID: String) throws(NodeError) -> ChatImage {
-    let passThrough = Set(
-      (ProviderDescriptor.named(providerID)?.visionPassThrough ?? []).compactMap(ImageFormat.init(rawValue:)))
+    let descriptor = ProviderDescriptor.named(providerID)
+    let passThrough = Set((descriptor?.visionPassThrough ?? []).compactMap(ImageFormat.init(rawValue:)))
+    let prepared: EncodedImage
     do {
-      let prepared = try VisionImage.prepare(bytes, limits: services.images.limits, passThrough: passThrough)
-      return ChatImage(mimeType: prepared.format.mimeType, bytes: prepared.bytes, sha256: prepared.sha256)
+      prepared = try VisionImage.prepare(bytes, limits: services.images.limits, passThrough: passThrough)
     } catch {
       throw imageError(error.message)
     }
+    if let descriptor, prepared.bytes.count > descriptor.visionMaxBytes {
+      throw imageError(
+        "the image is \(prepared.bytes.count) bytes, more than the \(descriptor.visionMaxBytes) \(providerID) takes; send a smaller one, or a PNG or JPEG the engine can scale"
+      )
+    }
+    return ChatImage(mimeType: prepared.format.mimeType, bytes: prepared.bytes, sha256: prepared.sha256)
   }
 
   /// An `image_error` of this node.
@@ -137,6 +143,8 @@ extension NodeContext {
       }
     }
     let nodeID = node.id
+    let nodeType = node.type
+    let limits = services.images.limits
     let emit = self.emit
     let meter = self.meter
     let observer = CallObserver(
@@ -144,31 +152,50 @@ extension NodeContext {
       onRetry: { attempt, reason in
         emit(.nodeStatus(nodeID: nodeID, status: .retrying, reason: reason, attempt: attempt))
       })
-    let generated: GeneratedImage
+    // The image is checked inside the call, so only an image the engine can use is stored
+    // and shared; identical generations in flight at once (any runs) make one request.
+    let call: @Sendable () async throws(ProviderError) -> ImageValue = { () async throws(ProviderError) -> ImageValue in
+      let generated = try await generator.generateImage(request, observer: observer)
+      do throws(NodeError) {
+        return try Self.checkedImage(generated.bytes, providerID: choice.providerID, limits: limits)
+      } catch {
+        throw ProviderError(
+          code: error.code.rawValue, message: error.message, providerID: choice.providerID, httpStatus: error.httpStatus,
+          retryable: false)
+      }
+    }
+    let image: ImageValue
+    var source = ResponseCache.Source.called
     do {
-      generated = try await generator.generateImage(request, observer: observer)
-    } catch {
+      if let key, let cache = services.cache {
+        (image, source) = try await cache.sharedCall(key, call: call) { image in
+          image.data.map { data in
+            ResponseCache.Entry(
+              text: "", nodeType: nodeType,
+              image: ResponseCache.CachedImage(
+                mimeType: image.mimeType, width: image.width, height: image.height, sha256: image.sha256, bytes: data))
+          }
+        }
+      } else {
+        image = try await call()
+      }
+    } catch let error as ProviderError {
       try Task.checkCancellation()
       throw NodeError(
         NodeError.Code(rawValue: error.code) ?? .internalError, error.message, providerID: error.providerID,
         httpStatus: error.httpStatus, retryable: error.retryable)
     }
-    let image = try describe(generated.bytes, providerID: choice.providerID)
-    if let key, let cache = services.cache, let data = image.data {
-      await cache.store(
-        key,
-        ResponseCache.Entry(
-          text: "", nodeType: node.type,
-          image: ResponseCache.CachedImage(
-            mimeType: image.mimeType, width: image.width, height: image.height, sha256: image.sha256, bytes: data)))
+    if source == .shared, let key {
+      var output = NodeOutput(image: try deliver(image), model: choice)
+      output.cacheKey = key.hex
+      return output
     }
     return NodeOutput(image: try deliver(image), model: choice)
   }
 
   /// The image value for provider-returned bytes, after checking they are an image the engine
   /// can describe, within the limits.
-  func describe(_ bytes: [UInt8], providerID: String) throws(NodeError) -> ImageValue {
-    let limits = services.images.limits
+  static func checkedImage(_ bytes: [UInt8], providerID: String, limits: ImageLimits) throws(NodeError) -> ImageValue {
     guard bytes.count <= limits.maxBytes else {
       throw NodeError(
         .providerBadResponse, "\(providerID): the generated image is \(bytes.count) bytes, more than \(limits.maxBytes).",

@@ -75,9 +75,10 @@ public final class ResponseCache: Sendable {
     case shared
   }
 
-  /// What a waiter receives: the call's outcome, and which waiter started the call.
+  /// What a waiter receives: the call's outcome (a chat reply or an image, as the key's caller
+  /// asked for), and which waiter started the call.
   private struct Delivery: Sendable {
-    var outcome: Result<ChatResponse, ProviderError>
+    var outcome: Result<any Sendable, ProviderError>
     var starter: Int
   }
 
@@ -214,6 +215,19 @@ public final class ResponseCache: Sendable {
     _ key: CacheKey, nodeType: String, stores: Bool,
     call: @escaping @Sendable () async throws(ProviderError) -> ChatResponse
   ) async throws -> (ChatResponse, Source) {
+    try await sharedCall(key, call: call) { response in
+      guard stores else { return nil }
+      return Entry(
+        text: response.text, inputTokens: response.inputTokens, outputTokens: response.outputTokens, nodeType: nodeType)
+    }
+  }
+
+  /// ``shared(_:nodeType:stores:call:)`` for any kind of reply: `entry` turns a successful one
+  /// into what is stored (`nil`: nothing).
+  public func sharedCall<Value: Sendable>(
+    _ key: CacheKey, call: @escaping @Sendable () async throws(ProviderError) -> Value,
+    entry: @escaping @Sendable (Value) -> Entry?
+  ) async throws -> (Value, Source) {
     let waiter = state.withLock { state -> Int in
       state.nextWaiter += 1
       return state.nextWaiter
@@ -235,13 +249,16 @@ public final class ResponseCache: Sendable {
         }
         guard starts else { return }
         let task = Task {
-          let outcome: Result<ChatResponse, ProviderError>
+          let outcome: Result<any Sendable, ProviderError>
+          var stored: Entry?
           do throws(ProviderError) {
-            outcome = .success(try await call())
+            let value = try await call()
+            stored = entry(value)
+            outcome = .success(value)
           } catch {
             outcome = .failure(error)
           }
-          await self.finish(key, starter: waiter, nodeType: nodeType, stores: stores, outcome)
+          await self.finish(key, starter: waiter, storing: stored, outcome)
         }
         let cancelledMeanwhile = state.withLock { state -> Bool in
           guard state.flights[key.hex]?.starter == waiter else { return true }
@@ -254,22 +271,21 @@ public final class ResponseCache: Sendable {
       leave(key, waiter: waiter)
     }
     switch delivery.outcome {
-    case .success(let response): return (response, delivery.starter == waiter ? .called : .shared)
+    case .success(let reply):
+      // Callers of one key ask for one kind of reply (the key covers the node type and template).
+      guard let value = reply as? Value else { throw CancellationError() }
+      return (value, delivery.starter == waiter ? .called : .shared)
     case .failure(let error): throw error
     }
   }
 
   /// Hands the outcome to every waiter and stores a success.
   private func finish(
-    _ key: CacheKey, starter: Int, nodeType: String, stores: Bool, _ outcome: Result<ChatResponse, ProviderError>
+    _ key: CacheKey, starter: Int, storing entry: Entry?, _ outcome: Result<any Sendable, ProviderError>
   ) async {
     // A call cancelled because no one waits any more is not stored, whatever it returned.
-    if stores, !Task.isCancelled, case .success(let response) = outcome {
-      await store(
-        key,
-        Entry(
-          text: response.text, inputTokens: response.inputTokens, outputTokens: response.outputTokens,
-          nodeType: nodeType))
+    if let entry, !Task.isCancelled, case .success = outcome {
+      await store(key, entry)
     }
     let waiters = state.withLock { state -> [Waiter] in
       guard state.flights[key.hex]?.starter == starter, let flight = state.flights.removeValue(forKey: key.hex) else {

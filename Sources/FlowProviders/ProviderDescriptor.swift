@@ -33,6 +33,8 @@ public struct ProviderDescriptor: Sendable, Hashable {
   /// Image formats its vision models take as they are (JPEG and PNG always; others are
   /// refused with what to do).
   public var visionPassThrough: Set<String>
+  /// The largest image its vision models take, in bytes (Anthropic: 5 MB).
+  public var visionMaxBytes: Int { kind == .anthropic ? 5_000_000 : 20_000_000 }
 
   /// The image-generation APIs.
   public enum ImageAPI: String, Sendable, Hashable {

@@ -24,6 +24,15 @@ struct FakeProviderCommand: AsyncParsableCommand {
         fake-no-usage          answers without token usage
         fake-whole-body        one JSON body even to a streamed request
         fake-sse-body          an event stream even to a plain request
+
+      Image generation (Hugging Face text-to-image, GLM CogView) answers a small PNG drawn from the prompt; in the prompt:
+
+        fake-image-json        Hugging Face: {"data":[{"b64_json"}]}
+        fake-image-url         Hugging Face: {"images":[{"url"}]}, fetched from this server
+        fake-image-truncated   the PNG cut in half
+        fake-image-huge        a PNG whose header says 40000x40000
+        fake-image-404         a URL that answers 404
+        fake-image-text        HTTP 200 with an HTML page
       """)
 
   @Option(help: "The port to listen on (0: a free port).")

@@ -38,6 +38,9 @@ struct RunCommand: AsyncParsableCommand {
   @Flag(help: "Print the notification stream as NDJSON on stdout instead of the final outputs.")
   var json = false
 
+  @Option(help: "Write the run's images to this directory (as <sha256>.png|jpg) instead of inlining them.")
+  var imagesDir: String?
+
   @OptionGroup var common: CommonOptions
 
   /// The flags are checked exactly as the file's `options` are.
@@ -63,6 +66,12 @@ struct RunCommand: AsyncParsableCommand {
     if let trigger { file.flow.triggerNodeID = trigger }
     if let maxConcurrency { file.options.maxConcurrency = maxConcurrency }
     if let timeout { file.options.timeoutSeconds = timeout }
+    var images = settings.images.imageSettings
+    if let imagesDir {
+      file.options.images = .file
+      images.artifactsDirectory =
+        imagesDir.hasPrefix("/") ? imagesDir : FileManager.default.currentDirectoryPath + "/" + imagesDir
+    }
     let validation = file.validate()
     guard validation.isValid else {
       let error = ExecutionStartMethod.invalidFlowError(validation.issues)
@@ -79,7 +88,8 @@ struct RunCommand: AsyncParsableCommand {
     let kits = NodeKits.standard
     let runs = RunManager(executors: kits.executors, sink: reporter)
     let services = kits.services(
-      providers: settings.providers, modelDefaults: settings.modelDefaults, limits: settings.limits.runLimits)
+      providers: settings.providers, modelDefaults: settings.modelDefaults, limits: settings.limits.runLimits,
+      images: images)
     let prepared = try runs.prepare(validation, options: file.options, services: services)
     let interrupts = InterruptHandler { _ = try? runs.cancel(prepared.runID) }
     runs.start(prepared)
@@ -105,6 +115,10 @@ struct RunCommand: AsyncParsableCommand {
       if finals.count > 1 { print("# \(nodeID)") }
       if let text = output.text, output.personas == nil, output.image == nil {
         print(text)
+      } else if let image = output.image, output.text == nil, output.personas == nil {
+        // An image: where it was written, or what it is (--images-dir writes it).
+        let described = "\(image.mimeType) \(image.width)x\(image.height), \(image.byteCount) bytes, sha256 \(image.sha256)"
+        print(image.path.map { "\($0) (\(described))" } ?? "\(described); --images-dir DIR writes it to a file")
       } else {
         print(NodeOutputWire.encode(output))
       }

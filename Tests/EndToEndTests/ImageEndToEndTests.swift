@@ -166,6 +166,17 @@ struct ImageEndToEndTests {
       #expect(error?["code"] == "provider_bad_response", "\(marker): \(String(describing: error))")
       #expect(error?["message"]?.stringValue?.contains(expected) == true, "\(marker): \(String(describing: error))")
     }
+    // Provider errors on the image endpoint: the real error body, no retry for 400, retries for 503.
+    let before = server.requests.count
+    let rejected = try await Self.run(peer, Self.generateFlow(provider: "huggingface", prompt: "x fake-status=400"), id: 5)
+    #expect(Self.failure(rejected, "g")?["code"] == "provider_http_error")
+    #expect(Self.failure(rejected, "g")?["http_status"] == 400)
+    #expect(server.requests.count == before + 1)
+    let unavailable = try await Self.run(
+      peer, Self.generateFlow(provider: "huggingface", prompt: "x fake-status=503 fake-retry-after=0"), id: 6)
+    #expect(Self.failure(unavailable, "g")?["http_status"] == 503)
+    #expect(unavailable.filter { $0["params"]?["status"] == "retrying" }.count == 3)
+    #expect(server.requests.count == before + 5)
     // Still serving.
     let ok = try await Self.run(peer, Self.generateFlow(provider: "huggingface", prompt: "fine"), id: 9)
     #expect(ok.last?["method"] == "execution.completed")
@@ -368,6 +379,21 @@ struct ImageEndToEndTests {
     #expect(Self.completion(third, "g")?["cached"] == true)
     #expect(Self.completion(third, "g")?["output"]?["image"] == Self.completion(first, "g")?["output"]?["image"])
     #expect(server.requests.count == 2)
+    // Identical generations in flight at once share one request.
+    let requests = server.requests.count
+    var nodes: [JSONValue] = []
+    var edges: [JSONValue] = []
+    for index in 0..<4 {
+      nodes.append(["id": .string("p\(index)"), "type": "initialPrompt", "data": ["text": "together fake-latency-ms=300"]])
+      nodes.append(["id": .string("g\(index)"), "type": "imageGenerator", "data": ["providerId": "huggingface"]])
+      edges.append(["source": .string("p\(index)"), "target": .string("g\(index)")])
+    }
+    let together = try await Self.run(
+      restarted, ["flow_id": "together", "nodes": .array(nodes), "edges": .array(edges)], id: 2)
+    #expect(server.requests.count == requests + 1)
+    let completions = (0..<4).compactMap { Self.completion(together, "g\($0)") }
+    #expect(completions.filter { $0["cached"] == true }.count == 3)
+    #expect(Set(completions.compactMap { $0["output"]?["image"]?["sha256"]?.stringValue }).count == 1)
     await restarted.finish()
     await server.stop()
   }

@@ -31,6 +31,23 @@ struct RunCommandTests {
     #expect(peer.output.frameErrors.isEmpty)
   }
 
+  @Test("run --images-dir writes the final image to a file and prints where; without it, what the image is")
+  func runImages() async throws {
+    let directory = try JournalEndToEndTests.directory()
+    defer { try? FileManager.default.removeItem(at: directory) }
+    let written = try ProcessPeer(arguments: ["run", path("flows/scene-generate.json"), "--images-dir", directory.path])
+    #expect(try await written.waitForExit(timeout: .seconds(20)) == 0)
+    try await written.output.waitUntilClosed()
+    let line = String(decoding: written.output.rawOutput, as: UTF8.self)
+    let files = try FileManager.default.contentsOfDirectory(atPath: directory.path).filter { $0.hasSuffix(".png") }
+    #expect(files.count == 1)
+    #expect(line.hasPrefix(directory.path + "/" + (files.first ?? "?")) && line.contains("image/png 48x64"), "\(line)")
+    let described = try ProcessPeer(arguments: ["run", path("flows/scene-generate.json")])
+    #expect(try await described.waitForExit(timeout: .seconds(20)) == 0)
+    try await described.output.waitUntilClosed()
+    #expect(String(decoding: described.output.rawOutput, as: UTF8.self).contains("--images-dir DIR writes it"))
+  }
+
   @Test("run and validate refuse an invalid flow with its issues and exit 1")
   func invalid() async throws {
     for command in ["run", "validate"] {

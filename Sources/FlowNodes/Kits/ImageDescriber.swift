@@ -24,7 +24,7 @@ extension NodeKit {
       let notes = context.node.data["notes"]?.stringValue
       return try await context.callProvider(ImageDescriber.describe(image, notes: notes), use: .vision)
     },
-    modelDefault: ModelDefault(providerID: "mistral", model: "pixtral-12b-latest"),
+    modelDefault: ModelDefault(providerID: "glm", model: "glm-4v-flash"),
     templates: [ImageDescriber.identity])
 }
 
