@@ -242,15 +242,18 @@ struct CacheEndToEndTests {
 
   @Test(
     "a cache file that cannot be used is one warning; the engine serves with the cache in memory",
-    arguments: ["not-a-database", "missing-directory"])
+    arguments: ["not-a-database", "missing-directory", "read-only-filesystem"])
   func unusableCacheFile(kind: String) async throws {
     let directory = FileManager.default.temporaryDirectory.appendingPathComponent("flowrunner-cache-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(at: directory) }
     var path = directory.appendingPathComponent("cache.sqlite").path
-    if kind == "not-a-database" {
+    switch kind {
+    case "not-a-database":
       try Data(String(repeating: "this is not SQLite\n", count: 500).utf8).write(to: URL(fileURLWithPath: path))
-    } else {
+    case "read-only-filesystem":
+      path = "/proc/flowrunner-cache-\(UUID().uuidString).sqlite"  // nothing, not even root, creates files there
+    default:
       path = directory.appendingPathComponent("no/such/directory/cache.sqlite").path
     }
     let (server, peer) = try await Self.engineOnFakeProvider(settings: ["cache": ["path": .string(path)]])

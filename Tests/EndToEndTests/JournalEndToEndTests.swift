@@ -182,7 +182,7 @@ struct JournalEndToEndTests {
 
   @Test(
     "a journal file that cannot be used is one warning; the engine serves and remembers runs in memory",
-    arguments: ["not-a-database", "missing-directory", "under-a-file", "locked"])
+    arguments: ["not-a-database", "missing-directory", "under-a-file", "locked", "read-only-filesystem"])
   func unusableJournal(kind: String) async throws {
     let directory = try Self.directory()
     defer { try? FileManager.default.removeItem(at: directory) }
@@ -193,6 +193,8 @@ struct JournalEndToEndTests {
       try Data(String(repeating: "this is not SQLite\n", count: 500).utf8).write(to: URL(fileURLWithPath: path))
     case "missing-directory":
       path = directory.appendingPathComponent("no/such/directory/journal.sqlite").path
+    case "read-only-filesystem":
+      path = "/proc/flowrunner-journal-\(UUID().uuidString).sqlite"  // nothing, not even root, creates files there
     case "under-a-file":
       try Data("x".utf8).write(to: directory.appendingPathComponent("plain"))
       path = directory.appendingPathComponent("plain/journal.sqlite").path
@@ -256,5 +258,50 @@ struct JournalEndToEndTests {
     #expect(server.requests.count == calls)
     try await Self.stop(peer)
     await server.stop()
+  }
+
+  @Test("kill -9 in a loop while many runs write the journal: the file stays sound and the next engine lists every run")
+  func killLoop() async throws {
+    let directory = try Self.directory()
+    defer { try? FileManager.default.removeItem(at: directory) }
+    let path = directory.appendingPathComponent("journal.sqlite").path
+    let settings: JSONValue = ["journal": ["path": .string(path)]]
+    var started: [String] = []
+    for round in 0..<4 {
+      let peer = try ProcessPeer()
+      try await peer.initialize(params: settings)
+      var script: [UInt8] = []
+      for index in 0..<30 {
+        let runID = "kl\(round)-\(index)"
+        started.append(runID)
+        script += lspFrame(
+          requestBody("execution.start", id: .int(100 + index), params: try Self.flow("long-chain", runID: runID)))
+      }
+      try peer.send(script)
+      var seen = 0
+      while seen < 200 + round * 150 {
+        _ = try await peer.next(timeout: .seconds(20))
+        seen += 1
+      }
+      kill(peer.processID, SIGKILL)
+      _ = try await peer.waitForExit(timeout: .seconds(5))
+      await peer.finish()
+      #expect(try RunJournal.integrityCheck(path: path) == ["ok"])
+    }
+    let reader = try ProcessPeer()
+    try await reader.initialize(params: settings)
+    let listed = try await Self.answer(reader, "execution.list", id: 1)
+    let runs = try #require(listed["result"]?["runs"]?.arrayValue)
+    let ids = Set(runs.compactMap { $0["run_id"]?.stringValue })
+    // Every run whose start reached the journal is listed, ended one way or the other.
+    #expect(ids.isSubset(of: Set(started)) && ids.count >= 4)
+    #expect(runs.allSatisfy { $0["state"] == "completed" || $0["state"] == "failed" })
+    for run in runs.prefix(5) {
+      let replay = try await Self.events(reader, run["run_id"]?.stringValue ?? "", id: 2)
+      let events = try #require(replay["result"]?["events"]?.arrayValue)
+      #expect(events.first?["method"] == "execution.started")
+      #expect(events.enumerated().allSatisfy { $0.element["params"]?["seq"] == .int($0.offset + 1) })
+    }
+    await reader.finish()
   }
 }
