@@ -16,6 +16,8 @@ public struct ExecutionServices: Sendable {
   public var cache: ResponseCache?
   /// How images are taken in and written out.
   public var images: ImageSettings
+  /// The run's budget and quota, when it has any.
+  public var gate: RunGate?
 
   /// Services with the given parts.
   public init(

@@ -147,11 +147,15 @@ extension NodeContext {
     let limits = services.images.limits
     let emit = self.emit
     let meter = self.meter
+    let gated =
+      choice.providerID == ModelResolver.dryRunProvider
+      ? nil : services.gate.map { $0.call(nodeID: nodeID, providerID: choice.providerID, estimate: 0, emit: emit) }
     let observer = CallObserver(
       onAttempt: { _ in meter.recordCall() },
       onRetry: { attempt, reason in
         emit(.nodeStatus(nodeID: nodeID, status: .retrying, reason: reason, attempt: attempt))
-      })
+      },
+      admit: Self.admission(gated))
     // The image is checked inside the call, so only an image the engine can use is stored
     // and shared; identical generations in flight at once (any runs) make one request.
     let call: @Sendable () async throws(ProviderError) -> ImageValue = { () async throws(ProviderError) -> ImageValue in

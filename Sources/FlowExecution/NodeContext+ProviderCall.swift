@@ -40,7 +40,16 @@ extension NodeContext {
     if let deltas {
       onDelta = { attempt, text in deltas.add(attempt: attempt, text: text) }
     }
-    let observer = CallObserver(onAttempt: { _ in meter.recordCall() }, onRetry: onRetry, onDelta: onDelta)
+    // Echo costs nothing: budgets and quotas count real provider calls only.
+    let gated =
+      choice.providerID == ModelResolver.dryRunProvider
+      ? nil
+      : services.gate.map {
+        $0.call(nodeID: nodeID, providerID: choice.providerID, estimate: request.estimatedTokens, emit: emit)
+      }
+    let observer = CallObserver(
+      onAttempt: { _ in meter.recordCall() }, onRetry: onRetry, onDelta: onDelta,
+      admit: Self.admission(gated))
     let call: @Sendable () async throws(ProviderError) -> ChatResponse = {
       try await client.complete(request, observer: observer)
     }
@@ -70,6 +79,7 @@ extension NodeContext {
       deltas?.flush()
     } catch let error as ProviderError {
       deltas?.flush()
+      await gated?.finish(tokens: 0)
       try Task.checkCancellation()
       throw NodeError(
         NodeError.Code(rawValue: error.code) ?? .internalError, error.message, providerID: error.providerID,
@@ -86,6 +96,7 @@ extension NodeContext {
     let usage =
       response.reportsUsage
       ? TokenUsage(inputTokens: response.inputTokens ?? 0, outputTokens: response.outputTokens ?? 0) : nil
+    await gated?.finish(tokens: usage.map { $0.inputTokens.addingReportingOverflow($0.outputTokens).partialValue })
     return NodeOutput(text: response.text.trimmingWhitespace(), model: choice, usage: usage)
   }
 

@@ -11,6 +11,8 @@ public struct NodeError: Error, Sendable, Hashable {
     case missingInput = "missing_input"
     case invalidData = "invalid_data"
     case imageError = "image_error"
+    case quotaExceeded = "quota_exceeded"
+    case budgetExceeded = "budget_exceeded"
     case outputTooLarge = "output_too_large"
     case internalError = "internal_error"
   }

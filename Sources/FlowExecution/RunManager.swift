@@ -73,7 +73,8 @@ public final class RunManager: Sendable {
       state.nextRecord += 1
       let record = RunRecord(
         runID: runID, flowID: index.flow.flowID, nodeIDs: nodeIDs, nodeIndices: plan.nodes, board: board,
-        serial: state.nextRecord, detail: options.events, terminalOutputNodes: terminalOutputNodes)
+        serial: state.nextRecord, detail: options.events, terminalOutputNodes: terminalOutputNodes,
+        quotaKey: options.quotaKey)
       state.live[runID] = record
       return .success((runID, record))
     }
@@ -162,8 +163,8 @@ public final class RunManager: Sendable {
   }
 
   /// Live runs (most recent first), then remembered ended runs (most recently ended first),
-  /// those in `state` only when it is given, at most `limit`.
-  public func list(state wanted: RunState? = nil, limit: Int = .max) -> [RunSummary] {
+  /// those in `state` (and of `quotaKey`) only when it is given, at most `limit`.
+  public func list(state wanted: RunState? = nil, quotaKey: String? = nil, limit: Int = .max) -> [RunSummary] {
     let (live, ended) = state.withLock { state in
       (state.live.values.sorted { $0.serial > $1.serial }, state.endedOrder.reversed().compactMap { state.ended[$0] })
     }
@@ -173,13 +174,16 @@ public final class RunManager: Sendable {
     let running = liveSummaries.filter { $0.state == .running }
     let justEnded = liveSummaries.filter { $0.state != .running }
     var summaries: [RunSummary] = []
-    for summary in running + justEnded where wanted == nil || summary.state == wanted {
+    for summary in running + justEnded
+    where (wanted == nil || summary.state == wanted) && (quotaKey == nil || summary.quotaKey == quotaKey) {
       guard summaries.count < limit else { return summaries }
       summaries.append(summary)
     }
     for record in ended where summaries.count < limit {
       let summary = record.summary
-      if wanted == nil || summary.state == wanted { summaries.append(summary) }
+      if (wanted == nil || summary.state == wanted) && (quotaKey == nil || summary.quotaKey == quotaKey) {
+        summaries.append(summary)
+      }
     }
     return summaries
   }

@@ -1,3 +1,5 @@
+import FlowProviders
+
 /// `execution.start` options.
 public struct RunOptions: Sendable, Hashable {
   /// How the server-side cache is used.
@@ -47,6 +49,13 @@ public struct RunOptions: Sendable, Hashable {
   public var terminalOutputs: TerminalOutputs = .all
   /// How output images are delivered.
   public var images: ImageDelivery = .inline
+  /// The backend's user the run counts against (`quota_key`).
+  public var quotaKey: String?
+  /// The run's spending limits (`options.budget`).
+  public var budget = RunBudget()
+  /// Run-scoped provider settings (`options.providers`): keys, base URLs and default models
+  /// for this run only. Never logged, echoed, journaled or part of a cache key.
+  public var providers = ProviderConfiguration()
   /// The id the client chose for the run (`execution.start`'s `run_id`); `nil`: the engine
   /// chooses one.
   public var runID: String?

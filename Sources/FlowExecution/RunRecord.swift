@@ -13,6 +13,8 @@ final class RunRecord: Sendable {
   /// Which events are sent, and which outputs the terminal one keeps (`nil`: all).
   let detail: RunOptions.EventDetail
   let terminalOutputNodes: Set<String>?
+  /// The quota key the run counts against.
+  let quotaKey: String?
   private let createdAt = ContinuousClock.now
 
   private struct State {
@@ -36,8 +38,9 @@ final class RunRecord: Sendable {
 
   init(
     runID: String, flowID: String, nodeIDs: [String], nodeIndices: [Int], board: NodeStatusBoard, serial: Int,
-    detail: RunOptions.EventDetail = .all, terminalOutputNodes: Set<String>? = nil
+    detail: RunOptions.EventDetail = .all, terminalOutputNodes: Set<String>? = nil, quotaKey: String? = nil
   ) {
+    self.quotaKey = quotaKey
     self.runID = runID
     self.flowID = flowID
     self.nodeIDs = nodeIDs
@@ -96,7 +99,7 @@ final class RunRecord: Sendable {
     state.withLock { state in
       RunSummary(
         runID: runID, flowID: flowID, state: state.runState, total: nodeIDs.count, done: state.done,
-        durationMS: state.durationMS ?? (ContinuousClock.now - createdAt).milliseconds)
+        durationMS: state.durationMS ?? (ContinuousClock.now - createdAt).milliseconds, quotaKey: quotaKey)
     }
   }
 

@@ -2,13 +2,13 @@ import FlowGraph
 
 /// A node's status in `execution.node.status` and `execution.status`.
 public enum NodeStatus: String, Sendable {
-  case pending, running, retrying, completed, failed, skipped, cancelled
+  case pending, running, retrying, waiting, completed, failed, skipped, cancelled
 
   /// Whether the node has ended.
   public var isTerminal: Bool {
     switch self {
     case .completed, .failed, .skipped, .cancelled: true
-    case .pending, .running, .retrying: false
+    case .pending, .running, .retrying, .waiting: false
     }
   }
 }

@@ -56,9 +56,14 @@ public struct RunSummary: Sendable, Hashable {
   public var done: Int
   /// Time since the run was created, or its whole duration once ended.
   public var durationMS: Int
+  /// The quota key the run counts against, if it has one.
+  public var quotaKey: String?
 
   /// A run's summary.
-  public init(runID: String, flowID: String, state: RunState, total: Int, done: Int, durationMS: Int) {
+  public init(
+    runID: String, flowID: String, state: RunState, total: Int, done: Int, durationMS: Int, quotaKey: String? = nil
+  ) {
+    self.quotaKey = quotaKey
     self.runID = runID
     self.flowID = flowID
     self.state = state

@@ -32,6 +32,12 @@ enum JournalSchema {
     CREATE INDEX IF NOT EXISTS journal_events_run ON journal_events (run, first_seq);
     """
 
+  /// Adds what later versions added to an older file's tables.
+  static func migrate(_ db: Database) throws {
+    let columns = try Row.fetchAll(db, sql: "PRAGMA table_info(journal_runs)").map { $0["name"] as String }
+    if !columns.contains("quota_key") { try db.execute(sql: "ALTER TABLE journal_runs ADD COLUMN quota_key TEXT") }
+  }
+
   /// Whether a process with this id is alive on this machine.
   static func isAlive(_ pid: Int64) -> Bool {
     guard let pid = Int32(exactly: pid), pid > 0 else { return false }
@@ -56,7 +62,8 @@ enum JournalSchema {
   /// Writes merged batches in the caller's transaction; returns the row ids of the runs still
   /// open afterwards.
   static func write(
-    _ batches: [JournalBatch], rowIDs: [String: Int64], processID: Int64, maxRuns: Int, _ db: Database
+    _ batches: [JournalBatch], rowIDs: [String: Int64], quotaKeys: [String: String] = [:], processID: Int64,
+    maxRuns: Int, _ db: Database
   ) throws -> [String: Int64] {
     var rowIDs = rowIDs
     var anyEnded = false
@@ -65,10 +72,10 @@ enum JournalSchema {
         try forget(runID: batch.runID, db)
         try db.execute(
           sql: """
-            INSERT INTO journal_runs (run_id, flow_id, state, total, done, started_at, last_seq, pid)
-            VALUES (?, ?, 'running', ?, 0, ?, 0, ?)
+            INSERT INTO journal_runs (run_id, flow_id, state, total, done, started_at, last_seq, pid, quota_key)
+            VALUES (?, ?, 'running', ?, 0, ?, 0, ?, ?)
             """,
-          arguments: [batch.runID, start.flowID, start.total, start.startedAt, processID])
+          arguments: [batch.runID, start.flowID, start.total, start.startedAt, processID, quotaKeys[batch.runID]])
         rowIDs[batch.runID] = db.lastInsertedRowID
       }
       // A run not journaled from its start (the journal opened while it ran) is left out.

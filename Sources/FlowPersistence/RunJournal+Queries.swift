@@ -6,7 +6,9 @@ extension RunJournal {
   /// The journal's runs, except `excluded` (those the engine holds itself): runs still going
   /// in other engines first, then ended runs, most recently ended first; those in `wanted` only
   /// when it is given, at most `limit`. A run whose engine is gone without ending it is failed.
-  public func runs(state wanted: RunState?, limit: Int, excluding excluded: Set<String>) async -> [RunSummary] {
+  public func runs(state wanted: RunState?, quotaKey: String? = nil, limit: Int, excluding excluded: Set<String>) async
+    -> [RunSummary]
+  {
     await flush()
     let now = Self.now()
     return await reading { [processID] db in
@@ -14,7 +16,7 @@ extension RunJournal {
       let rows = try Row.fetchCursor(
         db,
         sql: """
-          SELECT run_id, flow_id, state, total, done, duration_ms, started_at, ended_at, pid FROM journal_runs
+          SELECT run_id, flow_id, state, total, done, duration_ms, started_at, ended_at, pid, quota_key FROM journal_runs
           ORDER BY ended_at IS NOT NULL, ended_at DESC, id DESC
           """)
       while summaries.count < limit, let row = try rows.next() {
@@ -30,11 +32,12 @@ extension RunJournal {
             duration = max(0, now - startedAt)
           }
         }
-        guard wanted == nil || wanted == state else { continue }
+        let key: String? = row["quota_key"]
+        guard wanted == nil || wanted == state, quotaKey == nil || quotaKey == key else { continue }
         summaries.append(
           RunSummary(
             runID: runID, flowID: row["flow_id"], state: state, total: row["total"], done: row["done"],
-            durationMS: Int(duration)))
+            durationMS: Int(duration), quotaKey: key))
       }
       return summaries
     } ?? []

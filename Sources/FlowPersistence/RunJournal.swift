@@ -40,6 +40,8 @@ public final class RunJournal: Sendable {
     var readFailed = false
     /// Passes have been written since the last checkpoint.
     var unCheckpointed = false
+    /// Quota keys of runs whose row is not written yet.
+    var quotaKeys: [String: String] = [:]
   }
 
   private init(path: String, pool: DatabasePool, maxRuns: Int, logger: Logger) {
@@ -65,6 +67,7 @@ public final class RunJournal: Sendable {
       let pool = try DatabasePool(path: path, configuration: configuration)
       try pool.write { db in
         try db.execute(sql: JournalSchema.create)
+        try JournalSchema.migrate(db)
         try JournalSchema.closeOrphans(db, now: RunJournal.now())
       }
       return RunJournal(path: path, pool: pool, maxRuns: max(maxRuns, 1), logger: logger)
@@ -90,6 +93,11 @@ public final class RunJournal: Sendable {
       return true
     }
     if startWriter { Task { await drain() } }
+  }
+
+  /// Records the quota key of a run about to start, for its row.
+  public func noteQuotaKey(_ key: String, for runID: String) {
+    writer.withLock { $0.quotaKeys[runID] = key }
   }
 
   /// Suspends until every batch handed over before has been written (or dropped by a fault).
@@ -123,7 +131,7 @@ public final class RunJournal: Sendable {
   private func drain() async {
     while true {
       try? await Task.sleep(for: Self.gathering)
-      let next = writer.withLock { state -> ([JournalBatch], [String: Int64])? in
+      let next = writer.withLock { state -> ([JournalBatch], [String: Int64], [String: String])? in
         guard !state.pending.isEmpty, !state.broken else {
           state.draining = false
           state.pending = []
@@ -133,16 +141,22 @@ public final class RunJournal: Sendable {
         }
         state.unCheckpointed = true
         defer { state.pending = [] }
-        return (state.pending, state.rowIDs)
+        // The keys of the runs starting in this pass go with them.
+        var keys: [String: String] = [:]
+        for batch in state.pending where batch.start != nil {
+          if let key = state.quotaKeys.removeValue(forKey: batch.runID) { keys[batch.runID] = key }
+        }
+        return (state.pending, state.rowIDs, keys)
       }
-      guard let (batches, rowIDs) = next else {
+      guard let (batches, rowIDs, quotaKeys) = next else {
         await checkpointIfIdle()
         return
       }
       let merged = Self.merge(batches)
       do {
         let updated = try await pool.write { [maxRuns, processID] db in
-          try JournalSchema.write(merged, rowIDs: rowIDs, processID: processID, maxRuns: maxRuns, db)
+          try JournalSchema.write(
+            merged, rowIDs: rowIDs, quotaKeys: quotaKeys, processID: processID, maxRuns: maxRuns, db)
         }
         writer.withLock { $0.rowIDs = updated }
       } catch {

@@ -111,12 +111,17 @@ public struct CallObserver: Sendable {
   public var onRetry: @Sendable (_ attempt: Int, _ reason: String) -> Void
   /// Streamed text of an attempt; when set, the call streams. A new attempt restarts the text.
   public var onDelta: (@Sendable (_ attempt: Int, _ text: String) -> Void)?
+  /// Asked before every HTTP attempt (retries too): it may wait (a rate quota) or refuse with
+  /// an error that ends the call without a retry (a budget or quota spent).
+  public var admit: (@Sendable (_ attempt: Int) async throws(ProviderError) -> Void)?
 
   /// An observer; by default it hears nothing and the call does not stream.
   public init(
     onAttempt: @escaping @Sendable (Int) -> Void = { _ in }, onRetry: @escaping @Sendable (Int, String) -> Void = { _, _ in },
-    onDelta: (@Sendable (Int, String) -> Void)? = nil
+    onDelta: (@Sendable (Int, String) -> Void)? = nil,
+    admit: (@Sendable (Int) async throws(ProviderError) -> Void)? = nil
   ) {
+    self.admit = admit
     self.onAttempt = onAttempt
     self.onRetry = onRetry
     self.onDelta = onDelta

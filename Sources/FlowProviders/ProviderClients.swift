@@ -8,12 +8,15 @@ public final class ProviderClients: Sendable {
   private let retry: RetryPolicy
   private let idleTimeout: Double
   private let clients = Locked<[String: any ChatProvider]>(["echo": EchoProvider()])
+  private let registry: ProviderClientRegistry?
 
-  /// Clients for these settings.
+  /// Clients for these settings; with a `registry`, clients are shared with every other set of
+  /// settings that agrees on the provider's key, endpoint and limits.
   public init(
     configuration: ProviderConfiguration, transport: HTTPTransport = .shared, retry: RetryPolicy = RetryPolicy(),
-    idleTimeout: Double = 30
+    idleTimeout: Double = 30, registry: ProviderClientRegistry? = nil
   ) {
+    self.registry = registry
     self.configuration = configuration
     self.transport = transport
     self.retry = retry
@@ -30,11 +33,16 @@ public final class ProviderClients: Sendable {
   public func client(for providerID: String) -> (any ChatProvider)? {
     clients.withLock { clients in
       if let client = clients[providerID] { return client }
-      guard let descriptor = ProviderDescriptor.named(providerID),
-        let client = HTTPChatProvider(
-          descriptor: descriptor, settings: configuration.effectiveSettings(for: descriptor), transport: transport,
-          retry: retry, idleTimeout: idleTimeout)
-      else { return nil }
+      guard let descriptor = ProviderDescriptor.named(providerID) else { return nil }
+      let settings = configuration.effectiveSettings(for: descriptor)
+      let make = { () -> (any ChatProvider)? in
+        HTTPChatProvider(
+          descriptor: descriptor, settings: settings, transport: self.transport, retry: self.retry,
+          idleTimeout: self.idleTimeout)
+      }
+      guard let client = registry.map({ $0.client(descriptor, settings: settings, make: make) }) ?? make() else {
+        return nil
+      }
       clients[providerID] = client
       return client
     }

@@ -110,13 +110,16 @@ public struct EngineSettings: Sendable, Hashable {
   public var sharedState: SharedStateSettings
   /// Image handling (`images` and the top-level `artifacts_dir`).
   public var images: ImagesSettings
+  /// Per-user limits (`quotas`); `nil`: none configured, no limits.
+  public var quotas: QuotaSettings?
 
   /// Settings with the given parts.
   public init(
     providers: ProviderConfiguration = .init(), modelDefaults: [String: ModelDefault] = [:], cache: CacheSettings = .init(),
     limits: LimitsSettings = .init(), journal: JournalSettings = .init(), sharedState: SharedStateSettings = .init(),
-    images: ImagesSettings = .init()
+    images: ImagesSettings = .init(), quotas: QuotaSettings? = nil
   ) {
+    self.quotas = quotas
     self.images = images
     self.providers = providers
     self.modelDefaults = modelDefaults
@@ -133,6 +136,6 @@ public struct EngineSettings: Sendable, Hashable {
       modelDefaults: modelDefaults.merging(higher.modelDefaults) { _, new in new },
       cache: cache.overlaid(with: higher.cache), limits: limits.overlaid(with: higher.limits),
       journal: journal.overlaid(with: higher.journal), sharedState: sharedState.overlaid(with: higher.sharedState),
-      images: images.overlaid(with: higher.images))
+      images: images.overlaid(with: higher.images), quotas: higher.quotas ?? quotas)
   }
 }

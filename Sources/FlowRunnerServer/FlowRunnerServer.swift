@@ -64,6 +64,10 @@ public final class FlowRunnerServer: MessageHandler {
   public let runs: RunManager
   /// The run journal, once `initialize` has opened one.
   let journal = JournalSlot()
+  /// Provider clients by their settings: the connection's and every run's own keys.
+  let clientRegistry = ProviderClientRegistry()
+  /// Quota counters of this engine.
+  let quotaLedger: any QuotaLedger = LocalQuotaLedger()
 
   /// A server on a connection, with the settings from the environment and the config file.
   public init(
@@ -172,15 +176,17 @@ public final class FlowRunnerServer: MessageHandler {
     case ExecutionListMethod.method:
       let params = try ExecutionListMethod.decode(request.rawParams)
       guard let journal = journal.journal, journal.isWorking else {
-        reply.succeed(ExecutionListMethod.encode(runs.list(state: params.state, limit: params.limit)))
+        reply.succeed(
+          ExecutionListMethod.encode(runs.list(state: params.state, quotaKey: params.quotaKey, limit: params.limit)))
         return
       }
       // Live runs from memory, then the journal's, which has every ended run of this engine.
       reply.run { [runs] in
         let wantsLive = params.state == nil || params.state == .running
-        let live = wantsLive ? runs.list(state: .running, limit: params.limit) : []
+        let live = wantsLive ? runs.list(state: .running, quotaKey: params.quotaKey, limit: params.limit) : []
         let journaled = await journal.runs(
-          state: params.state, limit: params.limit - live.count, excluding: Set(live.map(\.runID)))
+          state: params.state, quotaKey: params.quotaKey, limit: params.limit - live.count,
+          excluding: Set(live.map(\.runID)))
         return ExecutionListMethod.encode(live + journaled)
       }
     case ExecutionEventsMethod.method:
@@ -211,6 +217,12 @@ public final class FlowRunnerServer: MessageHandler {
       let nodeType = try CacheClearMethod.decode(request.rawParams)
       let cache = state.withLock { $0.cache }
       reply.run { CacheClearMethod.encode(await cache?.clear(nodeType: nodeType) ?? 0) }
+    case QuotaStatusMethod.method:
+      let key = try QuotaStatusMethod.decode(request.rawParams)
+      let limits = settings.quotas?.limits(for: key)
+      reply.run { [quotaLedger] in
+        QuotaStatusMethod.encode((key, await quotaLedger.usage(key), limits))
+      }
     case NodesListMethod.method:
       _ = try NodesListMethod.decode(request.rawParams)
       reply.succeed(NodesListMethod.encode(kits.catalog))
@@ -224,8 +236,9 @@ public final class FlowRunnerServer: MessageHandler {
   /// notification. A start cancelled by `$/cancelRequest` before its answer creates no run.
   private func startExecution(_ request: Request, reply: Reply) {
     let services = self.services
+    let quotas = settings.quotas
     startsInProgress.enter()
-    reply.perform { [kits, runs, logger, startsInProgress, journal] reply throws(ResponseError) in
+    reply.perform { [kits, runs, logger, startsInProgress, journal, clientRegistry, quotaLedger] reply throws(ResponseError) in
       defer { startsInProgress.leave() }
       let params = try ExecutionStartMethod.decode(request.rawParams)
       if let runID = params.options.runID, let journal = journal.journal, await journal.contains(runID) {
@@ -233,18 +246,50 @@ public final class FlowRunnerServer: MessageHandler {
       }
       let validation = kits.validate(params.flow)
       guard !Task.isCancelled else { return }
+      let options = params.options
+      var runServices = services
+      // The run's own keys (never logged, echoed, journaled or in a cache key) get their own
+      // clients, shared only with runs that use the same key.
+      if !options.providers.settings.isEmpty {
+        let providers = services.providers.overlaid(with: options.providers)
+        runServices.providers = providers
+        runServices.clients = ProviderClients(configuration: providers, registry: clientRegistry)
+      }
+      let limits = quotas?.limits(for: options.quotaKey)
+      let quotaKey = options.quotaKey ?? ""
+      let gate = RunGate(budget: options.budget, quotaKey: options.quotaKey, limits: limits, ledger: quotaLedger)
+      if !gate.isOpen { runServices.gate = gate }
+      var holdsLiveRun = false
+      if let max = limits?.maxLiveRuns {
+        do throws(QuotaDenial) {
+          try await quotaLedger.acquireRun(quotaKey, max: max)
+          holdsLiveRun = true
+        } catch {
+          throw QuotaStatusMethod.refusal(error, key: options.quotaKey)
+        }
+      }
       let prepared: RunManager.PreparedRun
       do throws(RunStartError) {
-        prepared = try runs.prepare(validation, options: params.options, services: services)
+        prepared = try runs.prepare(validation, options: options, services: runServices)
       } catch {
+        if holdsLiveRun { await quotaLedger.releaseRun(quotaKey) }
         throw ExecutionStartMethod.error(error)
       }
+      if let key = options.quotaKey { journal.journal?.noteQuotaKey(key, for: prepared.runID) }
       guard reply.succeed(ExecutionStartMethod.encode(prepared.runID)) else {
         runs.discard(prepared)
+        if holdsLiveRun { await quotaLedger.releaseRun(quotaKey) }
         return
       }
       logger.debug("Run \(prepared.runID) of flow '\(params.flow.flowID)' started.")
       reply.afterDelivery { runs.start(prepared) }
+      if holdsLiveRun {
+        // The live run's slot is the quota's until the run has ended.
+        Task {
+          await runs.waitUntilEnded(prepared.runID)
+          await quotaLedger.releaseRun(quotaKey)
+        }
+      }
     }
   }
 
@@ -276,7 +321,7 @@ public final class FlowRunnerServer: MessageHandler {
       })
     state.withLock { state in
       state.settings = settings
-      state.clients = ProviderClients(configuration: settings.providers)
+      state.clients = ProviderClients(configuration: settings.providers, registry: clientRegistry)
       state.cache = cache
       state.sharedState = sharedState
       state.phase = .running

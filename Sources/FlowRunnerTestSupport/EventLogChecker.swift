@@ -72,6 +72,7 @@ public struct EventLogChecker {
     var outcome: [String: String] = [:]
     var completed = Set<String>()
     var running = Set<String>()
+    var waiting = Set<String>()
     var runningOrder: [String] = []
     var peak = 0
     for event in events.dropFirst().dropLast() {
@@ -100,6 +101,14 @@ public struct EventLogChecker {
         outcome[nodeID] == nil, "\(kind) after the node ended (\(outcome[nodeID] ?? "")): \(nodeID)",
         sourceLocation: sourceLocation)
       switch kind {
+      case "running" where waiting.contains(nodeID):
+        // The end of a quota wait: the node goes on running.
+        waiting.remove(nodeID)
+      case "waiting":
+        // A quota wait inside the node's run, which `running` ends.
+        #expect(running.contains(nodeID), "waiting while not running: \(nodeID)", sourceLocation: sourceLocation)
+        #expect(params["reason"] == "quota", sourceLocation: sourceLocation)
+        waiting.insert(nodeID)
       case "running":
         // Invariant 3: every dependency in the run completed first.
         for dependency in dependencies[nodeID, default: []] where inRun.contains(dependency) {
@@ -125,6 +134,7 @@ public struct EventLogChecker {
           #expect(running.contains(nodeID), "\(kind) without running: \(nodeID)", sourceLocation: sourceLocation)
         }
         running.remove(nodeID)
+        waiting.remove(nodeID)
         outcome[nodeID] = kind
         if kind == "completed" { completed.insert(nodeID) }
       case "retrying", "delta":

@@ -65,4 +65,19 @@ extension EnginePeer {
       if let method = message["method"]?.stringValue, terminals.contains(method) { return (run, other) }
     }
   }
+
+  /// Reads until every run in `runIDs` has ended; returns each run's notifications (other
+  /// messages are dropped).
+  public func collectRuns(_ runIDs: Set<String>, timeout: Duration = .seconds(20)) async throws -> [String: [JSONValue]] {
+    var runs: [String: [JSONValue]] = [:]
+    var ended = Set<String>()
+    let terminals: Set = ["execution.completed", "execution.failed", "execution.cancelled"]
+    while ended != runIDs {
+      let message = try await next(timeout: timeout)
+      guard let runID = message["params"]?["run_id"]?.stringValue, runIDs.contains(runID) else { continue }
+      runs[runID, default: []].append(message)
+      if let method = message["method"]?.stringValue, terminals.contains(method) { ended.insert(runID) }
+    }
+    return runs
+  }
 }

@@ -19,6 +19,8 @@ public struct ErrorCode: RawRepresentable, Hashable, Sendable {
   public static let serverNotInitialized = ErrorCode(rawValue: -32002)
   /// An unknown or no longer retained run id.
   public static let unknownRun = ErrorCode(rawValue: -32004)
+  /// A quota refused the request (`quota_exceeded`): `data` says which limit.
+  public static let quotaExceeded = ErrorCode(rawValue: -32005)
   /// The request was cancelled by `$/cancelRequest`.
   public static let requestCancelled = ErrorCode(rawValue: -32800)
 }

@@ -51,8 +51,11 @@ final class ProgressReporter: RunNotificationSink {
     case .nodeStatus(let nodeID, let status, let reason, let attempt):
       switch status {
       case .running:
-        state.running.append(nodeID)
+        // Again after a quota wait: still the same running node.
+        if !state.running.contains(nodeID) { state.running.append(nodeID) }
         if !interactive { lines.append(line(nodeID, "running", state: state)) }
+      case .waiting:
+        lines.append(line(nodeID, "waiting (\(reason ?? "quota"))", state: state))
       case .retrying:
         lines.append(line(nodeID, "retrying (attempt \(attempt ?? 0): \(reason ?? "?"))", state: state))
       case .skipped, .cancelled:

@@ -350,7 +350,8 @@ struct ImageEndToEndTests {
     try allowing.sendLSP(requestBody("execution.cancel", id: 4, params: ["run_id": "stuck"]))
     let (log, _) = try await allowing.collectRun("stuck", timeout: .seconds(5))
     #expect(log.last?["method"] == "execution.cancelled")
-    #expect(ContinuousClock.now - begin < .seconds(2))
+    // Far below what the wait would last (a minute, or forever), with room for a loaded machine.
+    #expect(ContinuousClock.now - begin < .seconds(10))
     await allowing.finish()
     silent.close()
     await server.stop()

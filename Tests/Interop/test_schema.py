@@ -183,6 +183,9 @@ def test_every_method_against_the_binary(flowrunner_binary):
             ("execution.list", {}),
             ("execution.events", {"run_id": "schema-run", "after_seq": 2}),
             ("execution.cancel", {"run_id": "schema-run"}),
+            ("cache.stats", None),
+            ("cache.clear", {"node_type": "translator"}),
+            ("quota.status", {"quota_key": "user-1"}),
             ("shutdown", None),
         ]
         for number, (method, params) in enumerate(follow_up, 100):

@@ -74,6 +74,8 @@ public final class HTTPChatProvider: ChatProvider {
     var number = 1
     while true {
       do {
+        // A refusal is final: it is not the provider's answer, and waiting would not change it.
+        try await observer.admit?(number)
         return try await attempt(number)
       } catch let failure as AttemptFailure {
         let error = scrubbed(failure.error)

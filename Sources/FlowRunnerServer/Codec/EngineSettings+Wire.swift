@@ -8,6 +8,7 @@ extension EngineSettings {
   /// The member names, also the positional order of `initialize` params.
   static let memberNames = [
     "client_info", "providers", "model_defaults", "cache", "limits", "journal", "shared_state", "images", "artifacts_dir",
+    "quotas",
   ]
 
   /// Reads the `initialize` params or a config file's top-level object. Messages name the
@@ -50,6 +51,9 @@ extension EngineSettings {
       if let path = journal.path, !path.hasPrefix("/") {
         throw .invalidParams("\(journalReader.path(of: "path")) must be an absolute path.")
       }
+    }
+    if let quotasReader = try reader.object("quotas") {
+      quotas = try QuotaSettings(reading: quotasReader)
     }
     if let imagesReader = try reader.object("images") {
       let known = ["allow_private_networks", "max_side"]
@@ -134,6 +138,61 @@ extension ProviderConfiguration {
       settings[key] = try ProviderSettings(reading: nested)
     }
     self.init(settings: settings)
+  }
+}
+
+extension QuotaSettings {
+  /// Reads `quotas`: `{default?, keys?: {<key>: limits}, on_store_error?}`.
+  init(reading reader: ParamsReader) throws(ResponseError) {
+    let known = ["default", "keys", "on_store_error"]
+    if let unknown = reader.object.keys.first(where: { !known.contains($0) }) {
+      throw .invalidParams("\(reader.path(of: unknown)) is not a quota setting; use one of \(known.joined(separator: ", ")).")
+    }
+    self.init()
+    if let limits = try reader.object("default") { defaultLimits = try QuotaLimits(reading: limits) }
+    if let keys = try reader.object("keys") {
+      for key in keys.object.keys {
+        guard let limits = try keys.object(key) else { continue }
+        self.keys[key] = try QuotaLimits(reading: limits)
+      }
+    }
+    if let policy = try reader.string("on_store_error", oneOf: StoreErrorPolicy.allCases.map(\.rawValue)) {
+      onStoreError = StoreErrorPolicy(rawValue: policy) ?? .open
+    }
+  }
+}
+
+extension QuotaLimits {
+  /// Reads one key's limits: `{max_live_runs?, provider_calls_per_minute?, tokens_per_day?}`.
+  init(reading reader: ParamsReader) throws(ResponseError) {
+    let known = ["max_live_runs", "provider_calls_per_minute", "tokens_per_day"]
+    if let unknown = reader.object.keys.first(where: { !known.contains($0) }) {
+      throw .invalidParams("\(reader.path(of: unknown)) is not a quota limit; use one of \(known.joined(separator: ", ")).")
+    }
+    self.init(
+      maxLiveRuns: try reader.int("max_live_runs", in: 1...1_000_000),
+      providerCallsPerMinute: try reader.int("provider_calls_per_minute", in: 1...1_000_000),
+      tokensPerDay: try reader.int("tokens_per_day", in: 1...1_000_000_000_000))
+  }
+}
+
+extension ProviderConfiguration {
+  /// Reads `options.providers`: per provider only `api_key`, `base_url` and `default_model`,
+  /// for one run. Messages never repeat a value.
+  init(runScoped reader: ParamsReader) throws(ResponseError) {
+    let allowed = ["api_key", "base_url", "default_model"]
+    for key in reader.object.keys {
+      if let nested = try reader.object(key),
+        let unknown = nested.object.keys.first(where: { !allowed.contains($0) })
+      {
+        throw .invalidParams(
+          "\(nested.path(of: unknown)) cannot be set for one run; use \(allowed.joined(separator: ", ")).")
+      }
+    }
+    try self.init(reading: reader)
+    if let echo = settings["echo"], echo.apiKey != nil || echo.baseURL != nil {
+      throw .invalidParams("\(reader.path(of: "echo")) takes no key or base URL.")
+    }
   }
 }
 

@@ -1,5 +1,6 @@
 import FlowExecution
 import FlowGraph
+import FlowProviders
 import JSON
 import JSONRPC
 
@@ -45,6 +46,18 @@ enum FlowParams {
     if let images = try reader.string("images", oneOf: RunOptions.ImageDelivery.allCases.map(\.rawValue)) {
       options.images = RunOptions.ImageDelivery(rawValue: images) ?? options.images
     }
+    if let budget = try reader.object("budget") {
+      let known = ["max_provider_calls", "max_tokens"]
+      if let unknown = budget.object.keys.first(where: { !known.contains($0) }) {
+        throw .invalidParams("\(budget.path(of: unknown)) is not a budget limit; use max_provider_calls or max_tokens.")
+      }
+      options.budget = RunBudget(
+        maxProviderCalls: try budget.int("max_provider_calls", in: 0...1_000_000_000),
+        maxTokens: try budget.int("max_tokens", in: 0...1_000_000_000_000))
+    }
+    if let providers = try reader.object("providers") {
+      options.providers = try ProviderConfiguration(runScoped: providers)
+    }
     return options
   }
 
@@ -72,6 +85,7 @@ private struct FlowScan {
     var flow = Flow(nodes: [], edges: [])
     var options = RunOptions()
     var runID: String?
+    var quotaKey: String?
     var object = try scanner.enterObject()
     while let key = (try scanner.nextMember(in: &object)) {
       switch key {
@@ -87,6 +101,12 @@ private struct FlowScan {
         if let runID, !RunOptions.isValidRunID(runID) {
           throw shape(
             "\(path).run_id must be 1 to 128 characters of letters, digits, '.', '_', ':' and '-'.")
+        }
+      case "quota_key":
+        quotaKey = try string(&scanner, "\(path).quota_key")
+        if let quotaKey, !(1...256).contains(quotaKey.utf8.count) || quotaKey.unicodeScalars.contains(where: { $0.value < 0x20 })
+        {
+          throw shape("\(path).quota_key must be 1 to 256 characters without control characters.")
         }
       case "cached_outputs":
         let value = try scanner.readValue()
@@ -106,6 +126,7 @@ private struct FlowScan {
     flow.nodes = nodes
     flow.edges = edges
     options.runID = runID
+    options.quotaKey = quotaKey
     return (flow, options)
   }
 

@@ -53,6 +53,6 @@ enum ServerMethods {
     InitializeMethod.method, ShutdownMethod.method, PingMethod.method, ExecutionStartMethod.method,
     ExecutionCancelMethod.method, ExecutionStatusMethod.method, ExecutionListMethod.method, ExecutionEventsMethod.method,
     FlowValidateMethod.method, NodesListMethod.method, ProvidersListMethod.method, CacheStatsMethod.method,
-    CacheClearMethod.method,
+    CacheClearMethod.method, QuotaStatusMethod.method,
   ]
 }

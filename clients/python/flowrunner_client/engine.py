@@ -120,12 +120,17 @@ class Engine:
         """`flow.validate`: every issue, and the plan when the flow is valid."""
         return await self.request("flow.validate", dict(flow))
 
-    async def start(self, flow: Mapping[str, Any], run_id: Optional[str] = None, **options: Any) -> Run:
+    async def start(
+        self, flow: Mapping[str, Any], run_id: Optional[str] = None, quota_key: Optional[str] = None, **options: Any
+    ) -> Run:
         """Starts a run of `flow` and returns its handle at once. `run_id` defaults to a fresh
-        one chosen here, so no event of the run can arrive before its handle exists; keyword
-        arguments go into `options` (`stream=True`, `max_concurrency=4`, `events="nodes"`, ...)."""
+        one chosen here, so no event of the run can arrive before its handle exists; `quota_key`
+        is the user the run counts against; keyword arguments go into `options` (`stream=True`,
+        `max_concurrency=4`, `events="nodes"`, `budget={"max_provider_calls": 10}`, ...)."""
         params = dict(flow)
         params["run_id"] = run_id or f"py-{uuid.uuid4().hex[:16]}"
+        if quota_key is not None:
+            params["quota_key"] = quota_key
         if options:
             params["options"] = {**params.get("options", {}), **options}
         run = Run(self, params["run_id"])
@@ -137,11 +142,15 @@ class Engine:
             raise
         return run
 
-    async def runs(self, state: Optional[str] = None, limit: Optional[int] = None) -> List[RunSummary]:
+    async def runs(
+        self, state: Optional[str] = None, limit: Optional[int] = None, quota_key: Optional[str] = None
+    ) -> List[RunSummary]:
         """`execution.list`: live runs, then remembered ended ones, most recent first."""
         params: Dict[str, Any] = {}
         if state is not None:
             params["state"] = state
+        if quota_key is not None:
+            params["quota_key"] = quota_key
         if limit is not None:
             params["limit"] = limit
         return (await self.request("execution.list", params))["runs"]
@@ -152,6 +161,10 @@ class Engine:
         if limit is not None:
             params["limit"] = limit
         return await self.request("execution.events", params)
+
+    async def quota_status(self, quota_key: str) -> Dict[str, Any]:
+        """`quota.status`: the key's counters now and its limits."""
+        return await self.request("quota.status", {"quota_key": quota_key})
 
     async def ping(self) -> None:
         await self.request("ping")

@@ -4,6 +4,7 @@ import type { Disposable, MessageConnection } from "vscode-jsonrpc";
 import type {
   ExecutionEventsResult,
   ExecutionListResult,
+  QuotaStatusResult,
   Flow,
   FlowValidateResult,
   InitializeParams,
@@ -188,8 +189,21 @@ export class FlowrunnerClient {
     return run;
   }
 
-  list(state?: "running" | "completed" | "failed" | "cancelled", limit?: number): Promise<ExecutionListResult> {
-    return this.request("execution.list", { ...(state ? { state } : {}), ...(limit ? { limit } : {}) });
+  list(
+    state?: "running" | "completed" | "failed" | "cancelled",
+    limit?: number,
+    quotaKey?: string,
+  ): Promise<ExecutionListResult> {
+    return this.request("execution.list", {
+      ...(state ? { state } : {}),
+      ...(limit ? { limit } : {}),
+      ...(quotaKey ? { quota_key: quotaKey } : {}),
+    });
+  }
+
+  /** `quota.status`: a quota key's counters now and its limits. */
+  quotaStatus(quotaKey: string): Promise<QuotaStatusResult> {
+    return this.request("quota.status", { quota_key: quotaKey });
   }
 
   events(runId: string, afterSeq = 0, limit?: number): Promise<ExecutionEventsResult> {

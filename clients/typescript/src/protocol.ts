@@ -49,7 +49,7 @@ export type RunUsage = {
 };
 
 export type NodeError = {
-  code: "provider_not_configured" | "provider_http_error" | "provider_rate_limited" | "provider_timeout" | "provider_bad_response" | "provider_network_error" | "missing_input" | "invalid_data" | "image_error" | "output_too_large" | "internal_error";
+  code: "provider_not_configured" | "provider_http_error" | "provider_rate_limited" | "provider_timeout" | "provider_bad_response" | "provider_network_error" | "missing_input" | "invalid_data" | "image_error" | "output_too_large" | "internal_error" | "quota_exceeded" | "budget_exceeded";
   message: string;
   provider_id?: string;
   http_status?: number;
@@ -109,6 +109,17 @@ export type RunOptions = {
   events?: "all" | "nodes" | "terminal";
   terminal_outputs?: "all" | "sinks" | "none";
   images?: "inline" | "file";
+  budget?: {
+    max_provider_calls?: number;
+    max_tokens?: number;
+  };
+  providers?: {
+    [key: string]: {
+      api_key?: string;
+      base_url?: string;
+      default_model?: string;
+    };
+  };
   [key: string]: unknown;
 };
 
@@ -124,6 +135,7 @@ export type Flow = {
   } | null;
   run_id?: ClientRunID | null;
   options?: RunOptions | null;
+  quota_key?: string;
   [key: string]: unknown;
 };
 
@@ -174,6 +186,21 @@ export type InitializeParams = {
     max_side?: number;
   };
   artifacts_dir?: string;
+  quotas?: {
+    default?: {
+      max_live_runs?: number;
+      provider_calls_per_minute?: number;
+      tokens_per_day?: number;
+    };
+    keys?: {
+      [key: string]: {
+        max_live_runs?: number;
+        provider_calls_per_minute?: number;
+        tokens_per_day?: number;
+      };
+    };
+    on_store_error?: "open" | "closed";
+  };
 } | null;
 
 export type ProviderEntry = {
@@ -239,7 +266,7 @@ export type ExecutionStatusResult = {
   flow_id: string;
   state: "running" | "completed" | "failed" | "cancelled";
   nodes: {
-    [key: string]: "pending" | "running" | "retrying" | "completed" | "failed" | "skipped" | "cancelled";
+    [key: string]: "pending" | "running" | "retrying" | "waiting" | "completed" | "failed" | "skipped" | "cancelled";
   };
   outputs: Outputs;
 };
@@ -247,6 +274,7 @@ export type ExecutionStatusResult = {
 export type ExecutionListParams = null | {
   state?: "running" | "completed" | "failed" | "cancelled";
   limit?: number;
+  quota_key?: string;
 } | unknown[];
 
 export type RunSummary = {
@@ -256,6 +284,7 @@ export type RunSummary = {
   total: number;
   done: number;
   duration_ms: number;
+  quota_key?: string;
 };
 
 export type ExecutionListResult = {
@@ -333,7 +362,7 @@ export type ExecutionNodeStatusParams = {
   run_id: RunID;
   seq: number;
   node_id: string;
-  status: "pending" | "running" | "retrying" | "skipped" | "cancelled";
+  status: "pending" | "running" | "retrying" | "waiting" | "skipped" | "cancelled";
   reason?: string;
   attempt?: number;
   progress?: Progress;
@@ -453,6 +482,22 @@ export type CacheClearResult = {
   removed: number;
 };
 
+export type QuotaStatusParams = {
+  quota_key: string;
+} | [string];
+
+export type QuotaStatusResult = {
+  quota_key: string;
+  live_runs: number;
+  calls_last_minute: number;
+  tokens_today: number;
+  limits: {
+    max_live_runs?: number;
+    provider_calls_per_minute?: number;
+    tokens_per_day?: number;
+  };
+};
+
 /** Each request method with its params and result. */
 export interface RequestMap {
   "cache.clear": { params: CacheClearParams; result: CacheClearResult };
@@ -467,6 +512,7 @@ export interface RequestMap {
   "nodes.list": { params: NodesListParams; result: NodesListResult };
   "ping": { params: PingParams; result: PingResult };
   "providers.list": { params: ProvidersListParams; result: ProvidersListResult };
+  "quota.status": { params: QuotaStatusParams; result: QuotaStatusResult };
   "shutdown": { params: ShutdownParams; result: ShutdownResult };
 }
 
