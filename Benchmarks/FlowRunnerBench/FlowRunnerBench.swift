@@ -41,6 +41,13 @@ enum FlowRunnerBench {
       printTable(results)
       return
     }
+    if CommandLine.arguments.contains("--quotas-only") {
+      results += try PersistenceBenchmarks.quotaOverhead(binary: binary, nodes: 10_000, pairs: 15)
+      results += try await ProviderBenchmarks.makespan(binary: binary)
+      results += try await ProviderBenchmarks.makespan(binary: binary, quotas: true)
+      printTable(results)
+      return
+    }
     if CommandLine.arguments.contains("--journal-only") {
       printTable(try PersistenceBenchmarks.journalOverhead(binary: binary, nodes: 10_000, pairs: 15))
       return
@@ -86,6 +93,8 @@ enum FlowRunnerBench {
     results += try PersistenceBenchmarks.journalOverhead(binary: binary, nodes: 10_000, pairs: 15)
     results += try await PersistenceBenchmarks.sqliteHitLatency(binary: binary)
     results += try PersistenceBenchmarks.largeCacheFile(binary: binary, entries: 100_000)
+    results += try PersistenceBenchmarks.quotaOverhead(binary: binary, nodes: 10_000, pairs: 15)
+    results += try await ProviderBenchmarks.makespan(binary: binary, quotas: true)
     printTable(results)
   }
 

@@ -22,35 +22,14 @@ enum PersistenceBenchmarks {
   static func journalOverhead(binary: String, nodes count: Int, pairs: Int) throws -> [Measurement] {
     let directory = try temporaryDirectory()
     defer { try? FileManager.default.removeItem(at: directory) }
-    let flow = GraphBenchmarks.dag(nodes: count)
-    let request = frame(JSONValue.object(["jsonrpc": "2.0", "id": 1, "method": "execution.start", "params": flow]).description)
-    func timed(_ settings: JSONValue) throws -> Double {
-      let peer = try BenchmarkPeer.initialized(binary: binary, settings: settings)
-      defer { peer.stop() }
-      let start = ContinuousClock.now
-      peer.send(request)
-      try peer.waitForTerminals(1)
-      return (ContinuousClock.now - start).seconds * 1e6 / Double(count)
-    }
-    var plain: [Double] = []
-    var journaled: [Double] = []
     var fileBytes = 0
+    let (plain, journaled, ratios) = try pairedDAG(binary: binary, nodes: count, pairs: pairs) { pair in
+      (["journal": ["path": .string(directory.appendingPathComponent("journal-\(pair).sqlite").path)]], [:])
+    }
     for pair in 0..<pairs {
       let path = directory.appendingPathComponent("journal-\(pair).sqlite").path
-      let settings: JSONValue = ["journal": ["path": .string(path)]]
-      if pair.isMultiple(of: 2) {
-        plain.append(try timed([:]))
-        journaled.append(try timed(settings))
-      } else {
-        journaled.append(try timed(settings))
-        plain.append(try timed([:]))
-      }
       fileBytes = max(fileBytes, fileSize(path) + fileSize(path + "-wal"))
     }
-    // The machine's speed drifts between pairs; the ratio within each pair does much less.
-    let ratios = zip(journaled, plain).map { $0 / $1 }.sorted()
-    plain.sort()
-    journaled.sort()
     let plainMedian = plain[plain.count / 2]
     let journaledMedian = journaled[journaled.count / 2]
     return [
@@ -67,6 +46,67 @@ enum PersistenceBenchmarks {
       Measurement(
         name: "… journal file after one \(count)-node run (with its WAL)", value: Double(fileBytes) / 1_048_576,
         unit: "MiB", target: "-"),
+    ]
+  }
+
+  /// The DAG benchmark in pairs, alternating which goes first: each run on a fresh engine,
+  /// one plain, one with the settings and start members `variant(pair)` gives. Returns both
+  /// series sorted, and the pairs' ratios sorted (the machine's speed drifts between pairs; the
+  /// ratio within a pair does much less).
+  static func pairedDAG(
+    binary: String, nodes count: Int, pairs: Int, variant: (Int) -> (settings: JSONValue, members: JSONObject)
+  ) throws -> (plain: [Double], varied: [Double], ratios: [Double]) {
+    guard case .object(let plainFlow) = GraphBenchmarks.dag(nodes: count) else { return ([], [], []) }
+    func timed(_ settings: JSONValue, _ members: JSONObject) throws -> Double {
+      var flow = plainFlow
+      for (key, value) in members.members { flow[key] = value }
+      let request = frame(
+        JSONValue.object(["jsonrpc": "2.0", "id": 1, "method": "execution.start", "params": .object(flow)]).description)
+      let peer = try BenchmarkPeer.initialized(binary: binary, settings: settings)
+      defer { peer.stop() }
+      let start = ContinuousClock.now
+      peer.send(request)
+      try peer.waitForTerminals(1)
+      return (ContinuousClock.now - start).seconds * 1e6 / Double(count)
+    }
+    var plain: [Double] = []
+    var varied: [Double] = []
+    for pair in 0..<pairs {
+      let (settings, members) = variant(pair)
+      if pair.isMultiple(of: 2) {
+        plain.append(try timed([:], [:]))
+        varied.append(try timed(settings, members))
+      } else {
+        varied.append(try timed(settings, members))
+        plain.append(try timed([:], [:]))
+      }
+    }
+    let ratios = zip(varied, plain).map { $0 / $1 }.sorted()
+    return (plain.sorted(), varied.sorted(), ratios)
+  }
+
+  /// The same pairs with every quota configured and the run under a quota key and a budget:
+  /// what the bookkeeping costs a run that calls no provider.
+  static func quotaOverhead(binary: String, nodes count: Int, pairs: Int) throws -> [Measurement] {
+    let (plain, quoted, ratios) = try pairedDAG(binary: binary, nodes: count, pairs: pairs) { _ in
+      (
+        [
+          "quotas": [
+            "default": ["max_live_runs": 4, "provider_calls_per_minute": 60, "tokens_per_day": 200_000]
+          ]
+        ],
+        ["quota_key": "bench-user", "options": ["max_concurrency": 32, "budget": ["max_provider_calls": 100]]]
+      )
+    }
+    return [
+      Measurement(
+        name: "\(count)-node DAG without quotas / with a quota key, every limit and a budget (medians of \(pairs))",
+        value: plain[plain.count / 2], unit: "µs/node", target: "-"),
+      Measurement(name: "… with them", value: quoted[quoted.count / 2], unit: "µs/node", target: "-"),
+      Measurement(
+        name:
+          "… with ÷ without, median of the \(pairs) pairs' ratios (quartiles \(String(format: "%.2f", ratios[pairs / 4])) – \(String(format: "%.2f", ratios[3 * pairs / 4])))",
+        value: ratios[pairs / 2], unit: "×", target: "<= 1.05"),
     ]
   }
 

@@ -10,7 +10,7 @@ import Signals
 public final class PostgresCacheStore: SharedCacheStore {
   private let database: PostgresSharedState
   private let maxEntries: Int
-  private let schemaReady = Locked(false)
+  private let schema = SchemaOnce()
   /// Stores since the last pruning: the oldest entries past `maxEntries` are deleted every so
   /// many stores, not on each.
   private let storesSincePrune = Locked(0)
@@ -115,13 +115,10 @@ public final class PostgresCacheStore: SharedCacheStore {
 
   /// Creates the table once per process (and again after an outage if the first try failed).
   private func ensureSchema() async -> Bool {
-    if schemaReady.withLock({ $0 }) { return true }
-    let created = await database.perform("create its tables") { client in
-      try await PostgresSchema.create(client)
+    let database = self.database
+    return await schema.ensure {
+      await database.perform("create its tables") { client in try await PostgresSchema.create(client) } != nil
     }
-    guard created != nil else { return false }
-    schemaReady.withLock { $0 = true }
-    return true
   }
 }
 

@@ -13,7 +13,7 @@ public final class PostgresSharedState: Sendable {
   public let location: String
   let client: PostgresClient
   private let runner: Task<Void, Never>
-  private let logger: Logger
+  let logger: Logger
   private let operationTimeout: Duration
   private let restAfterFailure: Duration
   private let health = Locked(Health())
@@ -98,7 +98,7 @@ public final class PostgresSharedState: Sendable {
     }
     if firstOfOutage {
       logger.warning(
-        "The shared state at \(location) failed to \(what) (\(reason)); the cache is local until the database answers again."
+        "The shared state at \(location) failed to \(what) (\(reason)); until the database answers again the cache is local and quotas follow quotas.on_store_error."
       )
     }
   }

@@ -66,8 +66,10 @@ public final class FlowRunnerServer: MessageHandler {
   let journal = JournalSlot()
   /// Provider clients by their settings: the connection's and every run's own keys.
   let clientRegistry = ProviderClientRegistry()
-  /// Quota counters of this engine.
-  let quotaLedger: any QuotaLedger = LocalQuotaLedger()
+  /// Quota counters: in the process, or shared through `shared_state.postgres_url` (set at
+  /// `initialize`).
+  private let ledger = Locked<any QuotaLedger>(LocalQuotaLedger())
+  var quotaLedger: any QuotaLedger { ledger.withLock { $0 } }
 
   /// A server on a connection, with the settings from the environment and the config file.
   public init(
@@ -220,7 +222,8 @@ public final class FlowRunnerServer: MessageHandler {
     case QuotaStatusMethod.method:
       let key = try QuotaStatusMethod.decode(request.rawParams)
       let limits = settings.quotas?.limits(for: key)
-      reply.run { [quotaLedger] in
+      let quotaLedger = self.quotaLedger
+      reply.run {
         QuotaStatusMethod.encode((key, await quotaLedger.usage(key), limits))
       }
     case NodesListMethod.method:
@@ -238,7 +241,8 @@ public final class FlowRunnerServer: MessageHandler {
     let services = self.services
     let quotas = settings.quotas
     startsInProgress.enter()
-    reply.perform { [kits, runs, logger, startsInProgress, journal, clientRegistry, quotaLedger] reply throws(ResponseError) in
+    let quotaLedger = self.quotaLedger
+    reply.perform { [kits, runs, logger, startsInProgress, journal, clientRegistry] reply throws(ResponseError) in
       defer { startsInProgress.leave() }
       let params = try ExecutionStartMethod.decode(request.rawParams)
       if let runID = params.options.runID, let journal = journal.journal, await journal.contains(runID) {
@@ -259,11 +263,10 @@ public final class FlowRunnerServer: MessageHandler {
       let quotaKey = options.quotaKey ?? ""
       let gate = RunGate(budget: options.budget, quotaKey: options.quotaKey, limits: limits, ledger: quotaLedger)
       if !gate.isOpen { runServices.gate = gate }
-      var holdsLiveRun = false
+      var ticket: String?
       if let max = limits?.maxLiveRuns {
         do throws(QuotaDenial) {
-          try await quotaLedger.acquireRun(quotaKey, max: max)
-          holdsLiveRun = true
+          ticket = try await quotaLedger.acquireRun(quotaKey, max: max)
         } catch {
           throw QuotaStatusMethod.refusal(error, key: options.quotaKey)
         }
@@ -272,22 +275,22 @@ public final class FlowRunnerServer: MessageHandler {
       do throws(RunStartError) {
         prepared = try runs.prepare(validation, options: options, services: runServices)
       } catch {
-        if holdsLiveRun { await quotaLedger.releaseRun(quotaKey) }
+        if let ticket { await quotaLedger.releaseRun(quotaKey, ticket: ticket) }
         throw ExecutionStartMethod.error(error)
       }
       if let key = options.quotaKey { journal.journal?.noteQuotaKey(key, for: prepared.runID) }
       guard reply.succeed(ExecutionStartMethod.encode(prepared.runID)) else {
         runs.discard(prepared)
-        if holdsLiveRun { await quotaLedger.releaseRun(quotaKey) }
+        if let ticket { await quotaLedger.releaseRun(quotaKey, ticket: ticket) }
         return
       }
       logger.debug("Run \(prepared.runID) of flow '\(params.flow.flowID)' started.")
       reply.afterDelivery { runs.start(prepared) }
-      if holdsLiveRun {
+      if let ticket {
         // The live run's slot is the quota's until the run has ended.
         Task {
           await runs.waitUntilEnded(prepared.runID)
-          await quotaLedger.releaseRun(quotaKey)
+          await quotaLedger.releaseRun(quotaKey, ticket: ticket)
         }
       }
     }
@@ -319,6 +322,11 @@ public final class FlowRunnerServer: MessageHandler {
       settings.journal.path.flatMap {
         RunJournal.open(path: $0, maxRuns: settings.journal.maxRuns ?? RunJournal.defaultMaxRuns, logger: logger)
       })
+    // With a shared database, quota counters are the fleet's, not this process's.
+    if let sharedState {
+      let failsOpen = settings.quotas?.onStoreError != .closed
+      ledger.withLock { $0 = PostgresQuotaLedger(database: sharedState, failsOpen: failsOpen) }
+    }
     state.withLock { state in
       state.settings = settings
       state.clients = ProviderClients(configuration: settings.providers, registry: clientRegistry)
@@ -409,6 +417,7 @@ public final class FlowRunnerServer: MessageHandler {
     if let journal = journal.journal, !(await journal.flush(timeout: timeout)) {
       logger.warning("The journal file \(journal.location) did not finish writing in time; its last notifications are lost.")
     }
+    (quotaLedger as? PostgresQuotaLedger)?.close()
     await state.withLock { $0.sharedState }?.close()
   }
 

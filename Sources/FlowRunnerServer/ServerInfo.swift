@@ -5,5 +5,5 @@ public enum ServerInfo {
   /// The engine's version.
   public static let version = "0.1.0"
   /// The version of the wire contract implemented.
-  public static let protocolVersion = "1.0"
+  public static let protocolVersion = "1.1"
 }

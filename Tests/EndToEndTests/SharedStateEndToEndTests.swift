@@ -8,7 +8,7 @@ import Testing
 /// `shared_state.postgres_url` against the built binary and a private PostgreSQL server: engines
 /// sharing cache entries, outages and bad URLs.
 @Suite(
-  "Shared state on PostgreSQL, against the built binary",
+  "Shared state on PostgreSQL, against the built binary", .serialized,
   .enabled(if: PostgresServer.binaries != nil, Comment(rawValue: PostgresServer.skipReason)))
 struct SharedStateEndToEndTests {
   static func engine(_ server: FakeProviderServer, url: String) async throws -> ProcessPeer {

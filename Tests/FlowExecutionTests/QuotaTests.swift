@@ -14,12 +14,12 @@ struct QuotaTests {
   @Test("max_live_runs: at the limit the next run is refused; a released run frees a slot; keys are apart")
   func liveRuns() async throws {
     let ledger = LocalQuotaLedger()
-    try await ledger.acquireRun("a", max: 2)
-    try await ledger.acquireRun("a", max: 2)
-    await #expect(throws: QuotaDenial(limit: "max_live_runs", max: 2)) { try await ledger.acquireRun("a", max: 2) }
-    try await ledger.acquireRun("b", max: 2)
-    await ledger.releaseRun("a")
-    try await ledger.acquireRun("a", max: 2)
+    let first = try await ledger.acquireRun("a", max: 2)
+    _ = try await ledger.acquireRun("a", max: 2)
+    await #expect(throws: QuotaDenial(limit: "max_live_runs", max: 2)) { _ = try await ledger.acquireRun("a", max: 2) }
+    _ = try await ledger.acquireRun("b", max: 2)
+    await ledger.releaseRun("a", ticket: first)
+    _ = try await ledger.acquireRun("a", max: 2)
     #expect(await ledger.usage("a").liveRuns == 2)
   }
 
@@ -27,34 +27,39 @@ struct QuotaTests {
   func callWindow() async {
     let clock = TestClock()
     let ledger = LocalQuotaLedger(clock: { clock.now.withLock { $0 } })
-    #expect(await ledger.takeCallSlot("a", perMinute: 2) == nil)
+    func admit(_ key: String = "a") async -> CallAdmission {
+      await ledger.admitCall(key, tokens: 0, perDay: nil, perMinute: 2)
+    }
+    #expect(await admit() == .admitted)
     clock.advance(10)
-    #expect(await ledger.takeCallSlot("a", perMinute: 2) == nil)
+    #expect(await admit() == .admitted)
     clock.advance(5)
-    #expect(await ledger.takeCallSlot("a", perMinute: 2) == .seconds(45))  // the first call leaves at 60 s
+    #expect(await admit() == .wait(.seconds(45)))  // the first call leaves at 60 s
     #expect(await ledger.usage("a").callsLastMinute == 2)
     clock.advance(45)
-    #expect(await ledger.takeCallSlot("a", perMinute: 2) == nil)
-    #expect(await ledger.takeCallSlot("b", perMinute: 2) == nil)
+    #expect(await admit() == .admitted)
+    #expect(await admit("b") == .admitted)
   }
 
   @Test("tokens_per_day: reserved before, corrected after, refused past the limit, and a new UTC day starts at zero")
   func tokensPerDay() async throws {
     let clock = TestClock()
     let ledger = LocalQuotaLedger(clock: { clock.now.withLock { $0 } })
-    try await ledger.reserveTokens("a", 60, perDay: 100)
-    await ledger.adjustTokens("a", by: -20)  // it used 40
-    try await ledger.reserveTokens("a", 60, perDay: 100)  // exactly at the limit
-    do {
-      try await ledger.reserveTokens("a", 1, perDay: 100)
-      Issue.record("a reservation past the limit was accepted")
-    } catch {
-      #expect(error.limit == "tokens_per_day" && error.max == 100)
-      #expect((error.retryAfterMilliseconds ?? 0) > 0 && (error.retryAfterMilliseconds ?? 0) <= 86_400_000)
+    func admit(_ tokens: Int) async -> CallAdmission {
+      await ledger.admitCall("a", tokens: tokens, perDay: 100, perMinute: nil)
     }
+    #expect(await admit(60) == .admitted)
+    await ledger.adjustTokens("a", by: -20)  // it used 40
+    #expect(await admit(60) == .admitted)  // exactly at the limit
+    guard case .refused(let denial) = await admit(1) else {
+      Issue.record("a reservation past the limit was accepted")
+      return
+    }
+    #expect(denial.limit == "tokens_per_day" && denial.max == 100)
+    #expect((denial.retryAfterMilliseconds ?? 0) > 0 && (denial.retryAfterMilliseconds ?? 0) <= 86_400_000)
     #expect(await ledger.usage("a").tokensToday == 100)
     clock.advance(86_400)
-    try await ledger.reserveTokens("a", 90, perDay: 100)
+    #expect(await admit(90) == .admitted)
     #expect(await ledger.usage("a").tokensToday == 90)
   }
 

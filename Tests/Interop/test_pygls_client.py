@@ -30,7 +30,7 @@ async def run_session(binary: str) -> tuple[int, bytes]:
     result = as_dict(await asyncio.wait_for(
         client.protocol.send_request_async("initialize", {"client_info": {"name": "pygls", "version": "2.1.1"}}), 5))
     assert result["server_info"]["name"] == "flowrunner"
-    assert result["protocol_version"] == "1.0"
+    assert result["protocol_version"] == "1.1"
     assert result["capabilities"]["framing"] == "lsp"
     client.protocol.notify("initialized", {})
 

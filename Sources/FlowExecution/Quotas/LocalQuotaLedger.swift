@@ -20,52 +20,46 @@ public final class LocalQuotaLedger: QuotaLedger {
     self.clock = clock
   }
 
-  public func acquireRun(_ key: String, max: Int) async throws(QuotaDenial) {
+  public func acquireRun(_ key: String, max: Int) async throws(QuotaDenial) -> String {
     let admitted = counters.withLock { counters -> Bool in
       guard counters[key, default: Counters()].liveRuns < max else { return false }
       counters[key, default: Counters()].liveRuns += 1
       return true
     }
     guard admitted else { throw QuotaDenial(limit: "max_live_runs", max: max) }
+    return key
   }
 
-  public func releaseRun(_ key: String) async {
+  public func releaseRun(_ key: String, ticket: String) async {
     counters.withLock { counters in
       counters[key, default: Counters()].liveRuns = Swift.max(0, counters[key, default: Counters()].liveRuns - 1)
     }
   }
 
-  public func takeCallSlot(_ key: String, perMinute: Int) async -> Duration? {
-    let now = clock()
-    return counters.withLock { counters -> Duration? in
-      var entry = counters[key, default: Counters()]
-      defer { counters[key] = entry }
-      entry.calls.removeAll { $0 <= now - 60 }
-      guard entry.calls.count >= perMinute, let oldest = entry.calls.first else {
-        entry.calls.append(now)
-        return nil
-      }
-      return .milliseconds(Int64(Swift.max(1, (oldest + 60 - now) * 1000)))
-    }
-  }
-
-  public func reserveTokens(_ key: String, _ tokens: Int, perDay: Int) async throws(QuotaDenial) {
+  public func admitCall(_ key: String, tokens: Int, perDay: Int?, perMinute: Int?) async -> CallAdmission {
     let now = clock()
     let day = Int(now / 86_400)
-    let admitted = counters.withLock { counters -> Bool in
+    return counters.withLock { counters -> CallAdmission in
       var entry = counters[key, default: Counters()]
+      defer { counters[key] = entry }
       if entry.day != day {
         entry.day = day
         entry.tokens = 0
       }
-      defer { counters[key] = entry }
-      guard entry.tokens + tokens <= perDay, entry.tokens < perDay else { return false }
-      entry.tokens += tokens
-      return true
-    }
-    guard admitted else {
-      throw QuotaDenial(
-        limit: "tokens_per_day", max: perDay, retryAfterMilliseconds: Self.millisecondsToNextDay(now: now))
+      if let perDay, entry.tokens >= perDay || entry.tokens + tokens > perDay {
+        return .refused(
+          QuotaDenial(
+            limit: "tokens_per_day", max: perDay, retryAfterMilliseconds: QuotaDenial.millisecondsToNextDay(now: now)))
+      }
+      if let perMinute {
+        entry.calls.removeAll { $0 <= now - 60 }
+        if entry.calls.count >= perMinute, let oldest = entry.calls.first {
+          return .wait(.milliseconds(Int64(Swift.max(1, (oldest + 60 - now) * 1000))))
+        }
+        entry.calls.append(now)
+      }
+      if perDay != nil { entry.tokens += tokens }
+      return .admitted
     }
   }
 

@@ -92,35 +92,38 @@ public final class GatedCall: Sendable {
   public func admit(_ attempt: Int) async throws(ProviderError) {
     try gate.spend(estimate: estimate, providerID: providerID)
     reserved.withLock { $0.budget += estimate }
-    guard let limits = gate.limits, let ledger = gate.ledger else { return }
-    if let perDay = limits.tokensPerDay {
-      do throws(QuotaDenial) {
-        try await ledger.reserveTokens(gate.quotaKey, estimate, perDay: perDay)
-      } catch {
+    guard let limits = gate.limits, let ledger = gate.ledger,
+      limits.tokensPerDay != nil || limits.providerCallsPerMinute != nil
+    else { return }
+    var waited = false
+    while true {
+      switch await ledger.admitCall(
+        gate.quotaKey, tokens: estimate, perDay: limits.tokensPerDay, perMinute: limits.providerCallsPerMinute)
+      {
+      case .admitted:
+        if limits.tokensPerDay != nil { reserved.withLock { $0.quota += estimate } }
+        if waited { emit(.nodeStatus(nodeID: nodeID, status: .running, attempt: attempt)) }
+        return
+      case .refused(let denial):
         throw ProviderError(
           code: "quota_exceeded",
           message:
-            "\(providerID): quota key '\(gate.quotaKey)' has used its \(perDay) tokens for today (tokens_per_day); it starts again at 00:00 UTC\(Self.describe(error.retryAfterMilliseconds)).",
+            "\(providerID): quota key '\(gate.quotaKey)' has used its \(denial.max) tokens for today (tokens_per_day); it starts again at 00:00 UTC\(Self.describe(denial.retryAfterMilliseconds)).",
           providerID: providerID)
-      }
-      reserved.withLock { $0.quota += estimate }
-    }
-    guard let perMinute = limits.providerCallsPerMinute else { return }
-    var waited = false
-    while let wait = await ledger.takeCallSlot(gate.quotaKey, perMinute: perMinute) {
-      if !waited {
-        emit(.nodeStatus(nodeID: nodeID, status: .waiting, reason: "quota", attempt: attempt))
-        waited = true
-      }
-      do {
-        try await Task.sleep(for: min(wait, .seconds(1)))
-      } catch {
-        throw ProviderError(
-          code: "provider_network_error", message: "\(providerID): cancelled while waiting for a quota slot.",
-          providerID: providerID)
+      case .wait(let wait):
+        if !waited {
+          emit(.nodeStatus(nodeID: nodeID, status: .waiting, reason: "quota", attempt: attempt))
+          waited = true
+        }
+        do {
+          try await Task.sleep(for: min(wait, .seconds(1)))
+        } catch {
+          throw ProviderError(
+            code: "provider_network_error", message: "\(providerID): cancelled while waiting for a quota slot.",
+            providerID: providerID)
+        }
       }
     }
-    if waited { emit(.nodeStatus(nodeID: nodeID, status: .running, attempt: attempt)) }
   }
 
   /// Settles the call: `tokens` is what it used as the provider reported it (0 for a failed

@@ -53,15 +53,19 @@ class Validation(TypedDict):
     plan: Plan
 
 
-class RunSummary(TypedDict):
-    """One entry of `execution.list`."""
-
+class _RunSummaryFields(TypedDict):
     run_id: str
     flow_id: str
     state: str
     total: int
     done: int
     duration_ms: int
+
+
+class RunSummary(_RunSummaryFields, total=False):
+    """One entry of `execution.list` (`quota_key` when the run has one)."""
+
+    quota_key: str
 
 
 class EventPage(TypedDict):

@@ -1,0 +1,106 @@
+import FakeProvider
+import FlowRunnerTestSupport
+import Foundation
+import JSON
+import JSONRPC
+import Testing
+
+/// Quota counters shared through PostgreSQL by several engines, against the built binary.
+@Suite(
+  "Quotas shared by engines on one PostgreSQL, against the built binary", .serialized,
+  .enabled(if: PostgresServer.binaries != nil, Comment(rawValue: PostgresServer.skipReason)))
+struct SharedQuotaEndToEndTests {
+  static func engine(_ server: FakeProviderServer, database: PostgresServer, quotas: JSONValue) async throws
+    -> ProcessPeer
+  {
+    let peer = try ProcessPeer(options: PeerOptions(environment: providerEnvironment("mistral", server: server, key: "sk-q")))
+    try await peer.initialize(params: ["shared_state": ["postgres_url": .string(database.url)], "quotas": quotas])
+    return peer
+  }
+
+  @Test("100 starts at once from two engines never pass one max_live_runs; the refused ones are -32005")
+  func liveRunsAcrossEngines() async throws {
+    let database = try await PostgresServer.start()
+    let server = try await FakeProviderServer.start()
+    // Closed: a database too slow to answer refuses a start rather than let it pass the limit.
+    let quotas: JSONValue = ["keys": ["fleet": ["max_live_runs": 7]], "on_store_error": "closed"]
+    let engines = [
+      try await Self.engine(server, database: database, quotas: quotas),
+      try await Self.engine(server, database: database, quotas: quotas),
+    ]
+    for (number, engine) in engines.enumerated() {
+      var script: [UInt8] = []
+      for index in 0..<50 {
+        let flow = QuotaEndToEndTests.flow(
+          count: 1, tag: "fleet", model: "fake-latency-ms=20000",
+          members: ["quota_key": "fleet", "run_id": .string("f\(number)-\(index)")])
+        script += lspFrame(requestBody("execution.start", id: .int(1000 + index), params: flow))
+      }
+      try engine.send(script)
+    }
+    var started = 0
+    var refused = 0
+    for engine in engines {
+      var answers = 0
+      while answers < 50 {
+        let message = try await engine.next(timeout: .seconds(30))
+        guard let id = message["id"]?.intValue, id >= 1000 else { continue }
+        answers += 1
+        if message["result"] != nil { started += 1 }
+        if message["error"]?["code"] == -32005 {
+          refused += 1
+          #expect(message["error"]?["data"] == ["limit": "max_live_runs", "max": 7])
+        }
+      }
+    }
+    // Never past the limit; on a quiet machine exactly at it (a loaded one may refuse more).
+    #expect(started + refused == 100)
+    #expect(started >= 1 && started <= 7, "\(started) started")
+    let status = try await JournalEndToEndTests.answer(engines[0], "quota.status", id: 1, params: ["quota_key": "fleet"])
+    #expect(status["result"]?["live_runs"] == .int(started))
+    // An engine that dies releases its runs within the lease (30 s): here, its clean exit does
+    // at once for the runs it cancels.
+    for engine in engines { await engine.finish() }
+    await server.stop()
+    await database.remove()
+  }
+
+  @Test("provider_calls_per_minute counts the calls of both engines together")
+  func callsAcrossEngines() async throws {
+    let database = try await PostgresServer.start()
+    let server = try await FakeProviderServer.start()
+    let quotas: JSONValue = ["keys": ["pair": ["provider_calls_per_minute": 3]]]
+    let first = try await Self.engine(server, database: database, quotas: quotas)
+    let second = try await Self.engine(server, database: database, quotas: quotas)
+    for (index, engine) in [first, second].enumerated() {
+      _ = try await JournalEndToEndTests.answer(
+        engine, "execution.start", id: 1,
+        params: QuotaEndToEndTests.flow(
+          count: 2, tag: "pair\(index)", members: ["quota_key": "pair", "run_id": .string("pair-\(index)")]))
+    }
+    // Three calls go; the fourth waits, on whichever engine asks last.
+    var waiting = false
+    let deadline = ContinuousClock.now + .seconds(10)
+    while !waiting, ContinuousClock.now < deadline {
+      for engine in [first, second] {
+        if let message = try? await engine.next(timeout: .milliseconds(100)),
+          message["params"]?["status"] == "waiting"
+        {
+          waiting = true
+        }
+      }
+    }
+    #expect(waiting)
+    // The three admitted calls reach the provider (the last may still be on its way); the
+    // fourth does not.
+    #expect(await server.wait { requests, _ in requests >= 3 })
+    try await Task.sleep(for: .milliseconds(300))
+    #expect(server.requests.count == 3)
+    let status = try await JournalEndToEndTests.answer(second, "quota.status", id: 2, params: ["quota_key": "pair"])
+    #expect(status["result"]?["calls_last_minute"] == 3)
+    await first.finish()
+    await second.finish()
+    await server.stop()
+    await database.remove()
+  }
+}
