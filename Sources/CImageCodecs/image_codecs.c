@@ -39,6 +39,15 @@ static void fr_jpeg_silence(j_common_ptr info, int level) {
   (void)level;
 }
 
+// libjpeg's error manager with its exits turned into a jump back to the caller's setjmp and
+// its warnings silenced.
+static struct jpeg_error_mgr *fr_jpeg_errors(fr_jpeg_error *failure) {
+  struct jpeg_error_mgr *manager = jpeg_std_error(&failure->base);
+  failure->base.error_exit = fr_jpeg_error_exit;
+  failure->base.emit_message = fr_jpeg_silence;
+  return manager;
+}
+
 typedef struct {
   struct jpeg_progress_mgr base;
   j_decompress_ptr decoder;
@@ -57,9 +66,7 @@ int fr_jpeg_dimensions(const uint8_t *data, size_t size, int *width, int *height
   struct jpeg_decompress_struct decoder;
   fr_jpeg_error failure;
   memset(&decoder, 0, sizeof decoder);
-  decoder.err = jpeg_std_error(&failure.base);
-  failure.base.error_exit = fr_jpeg_error_exit;
-  failure.base.emit_message = fr_jpeg_silence;
+  decoder.err = fr_jpeg_errors(&failure);
   if (setjmp(failure.jump)) {
     fr_message(error, error_size, failure.message);
     jpeg_destroy_decompress(&decoder);
@@ -83,9 +90,7 @@ int fr_jpeg_decode(
   uint8_t *volatile pixels = NULL;
   memset(&decoder, 0, sizeof decoder);
   memset(out, 0, sizeof *out);
-  decoder.err = jpeg_std_error(&failure.base);
-  failure.base.error_exit = fr_jpeg_error_exit;
-  failure.base.emit_message = fr_jpeg_silence;
+  decoder.err = fr_jpeg_errors(&failure);
   if (setjmp(failure.jump)) {
     fr_message(error, error_size, failure.message);
     free((void *)pixels);
@@ -145,9 +150,7 @@ int fr_jpeg_encode(
   unsigned char *buffer = NULL;  // written by libjpeg through its address, so in memory
   unsigned long buffer_size = 0;
   memset(&encoder, 0, sizeof encoder);
-  encoder.err = jpeg_std_error(&failure.base);
-  failure.base.error_exit = fr_jpeg_error_exit;
-  failure.base.emit_message = fr_jpeg_silence;
+  encoder.err = fr_jpeg_errors(&failure);
   if (setjmp(failure.jump)) {
     fr_message(error, error_size, failure.message);
     jpeg_destroy_compress(&encoder);

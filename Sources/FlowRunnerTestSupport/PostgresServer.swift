@@ -57,9 +57,34 @@ public final class PostgresServer: Sendable {
 
   /// Starts the server (again, after ``stop()``) on the same port and data.
   public func resume() async throws {
-    let options = "-p \(port) -k \(directory) -c listen_addresses=127.0.0.1 -c fsync=off"
+    let options = "-p \(port) -k \(directory) -c listen_addresses=127.0.0.1 -c fsync=off -c track_functions=all"
     let code = await tool("pg_ctl", ["-D", "\(directory)/data", "-o", options, "-l", "\(directory)/log", "-w", "start"])
     guard code == 0 else { throw PeerError.setup("pg_ctl start failed (\(code))") }
+  }
+
+  /// The rows `sql` returns, as `psql -tA` prints them (`nil` when psql fails).
+  public func query(_ sql: String) async -> String? {
+    guard let binaries = Self.binaries, FileManager.default.isExecutableFile(atPath: "\(binaries)/psql") else {
+      return nil
+    }
+    guard let output = try? makeCloseOnExecPipe() else { return nil }
+    let null = open("/dev/null", O_RDWR)
+    defer { close(null) }
+    let process = try? ChildProcess(
+      executable: "\(binaries)/psql",
+      arguments: ["-h", "127.0.0.1", "-p", String(port), "-U", "postgres", "-d", "postgres", "-tAc", sql],
+      environment: ProcessInfo.processInfo.environment, standardInput: null, standardOutput: output[1], standardError: null)
+    close(output[1])
+    defer { close(output[0]) }
+    guard let process, await process.waitForExit(timeout: .seconds(30)) == 0 else { return nil }
+    var bytes: [UInt8] = []
+    var buffer = [UInt8](repeating: 0, count: 4096)
+    while true {
+      let count = read(output[0], &buffer, buffer.count)
+      guard count > 0 else { break }
+      bytes += buffer[0..<count]
+    }
+    return String(decoding: bytes, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
   }
 
   /// Stops the server at once (fast shutdown: sessions are ended).

@@ -98,6 +98,17 @@ struct SharedQuotaEndToEndTests {
     #expect(server.requests.count == 3)
     let status = try await JournalEndToEndTests.answer(second, "quota.status", id: 2, params: ["quota_key": "pair"])
     #expect(status["result"]?["calls_last_minute"] == 3)
+    // Round trips on a call's path: one function call per admission (the three admitted, and
+    // the waiting call's tries), nothing else per call.
+    // (Statistics reach the view when a session goes idle, within about a second.)
+    var admissions = -1
+    for _ in 0..<20 where admissions < 3 {
+      try await Task.sleep(for: .milliseconds(250))
+      let answer = await database.query(
+        "SELECT coalesce(sum(calls), 0) FROM pg_stat_user_functions WHERE funcname = 'flowrunner_admit_call'")
+      admissions = Int(answer ?? "") ?? -1
+    }
+    #expect(admissions >= 3 && admissions <= 3 + 12, "\(admissions) admissions for 3 calls and one wait")
     await first.finish()
     await second.finish()
     await server.stop()
