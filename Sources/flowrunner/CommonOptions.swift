@@ -1,4 +1,5 @@
 import ArgumentParser
+import FlowExecution
 import FlowProviders
 import FlowRunnerServer
 import Foundation
@@ -33,7 +34,18 @@ struct CommonOptions: ParsableArguments {
               .utf8))
       }
     }
-    let fromEnvironment = EngineSettings(providers: .fromEnvironment(environment))
+    var fromEnvironment = EngineSettings(providers: .fromEnvironment(environment))
+    // Quotas for a fleet of engines started by one supervisor: JSON shaped like `quotas`.
+    if let quotas = environment["FLOWRUNNER_QUOTAS"], !quotas.isEmpty {
+      do {
+        let json = try JSONParser.parse(Array(quotas.utf8))
+        fromEnvironment.quotas = try QuotaSettings(reading: ParamsReader(json, path: "FLOWRUNNER_QUOTAS"))
+      } catch let error as ResponseError {
+        throw CommandLineFailure("FLOWRUNNER_QUOTAS is invalid: \(error.message)", error: error)
+      } catch {
+        throw CommandLineFailure("FLOWRUNNER_QUOTAS is not JSON: \(error).")
+      }
+    }
     guard let config else { return fromEnvironment }
     let bytes = try CommandLineFile.read(config, what: "config file")
     do {

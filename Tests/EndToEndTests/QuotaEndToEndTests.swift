@@ -213,6 +213,32 @@ struct QuotaEndToEndTests {
       id: 3)
     let (bad, _) = try await peer.collectRun("bad")
     #expect(bad.last?["method"] == "execution.failed")
+    // Every error path with a run-scoped key: statuses, a malformed body, a reset, a cut stream.
+    var failing: [JSONValue] = []
+    var failingEdges: [JSONValue] = []
+    let markers = [
+      "fake-status=400", "fake-status=401", "fake-status=429 fake-retry-after=0", "fake-status=500 fake-retry-after=0",
+      "fake-malformed", "fake-reset", "fake-truncated", "fake-echo-auth",
+    ]
+    for (index, marker) in markers.enumerated() {
+      failing.append(["id": .string("p\(index)"), "type": "initialPrompt", "data": ["text": .string("error path \(index)")]])
+      failing.append([
+        "id": .string("t\(index)"), "type": "translator",
+        "data": ["language": "fr", "providerId": "mistral", "model": .string(marker)],
+      ])
+      failingEdges.append(["source": .string("p\(index)"), "target": .string("t\(index)")])
+    }
+    _ = try await Self.start(
+      peer,
+      [
+        "run_id": "errors", "nodes": .array(failing), "edges": .array(failingEdges),
+        "options": [
+          "cache": "off", "stream": true, "providers": ["mistral": ["api_key": .string(canaries[1])]],
+        ],
+      ],
+      id: 6)
+    let (errors, _) = try await peer.collectRun("errors", timeout: .seconds(60))
+    #expect(errors.filter { $0["method"] == "execution.node.failed" }.count == markers.count)
     // A malformed run-scoped setting is -32602 without the key.
     let refused = try await Self.start(
       peer,
@@ -230,6 +256,62 @@ struct QuotaEndToEndTests {
         decoding: (try? Data(contentsOf: URL(fileURLWithPath: journalPath + "-wal"))) ?? Data(), as: UTF8.self)
     for canary in canaries { #expect(!everything.contains(canary), "\(canary) leaked") }
     #expect(everything.contains("<redacted>") || everything.contains("401"))
+    await server.stop()
+  }
+
+  @Test("an unreachable shared counter store: quotas fail open by default, closed when configured so")
+  func storeErrorPolicy() async throws {
+    let server = try await FakeProviderServer.start()
+    let nowhere = "postgres://nobody@127.0.0.1:9/none?sslmode=disable"
+    for policy in ["open", "closed"] {
+      let peer = try await Self.engine(
+        server,
+        settings: [
+          "shared_state": ["postgres_url": .string(nowhere)],
+          "quotas": ["default": ["max_live_runs": 1], "on_store_error": .string(policy)],
+        ])
+      let answer = try await Self.start(peer, Self.flow(count: 1, tag: policy, members: ["run_id": "p"]), id: 1)
+      if policy == "open" {
+        #expect(answer["result"]?["run_id"] == "p")
+      } else {
+        expectError(answer, code: -32005, id: 1)
+        #expect(answer["error"]?["data"]?["retry_after_ms"] == 1000)
+      }
+      try await peer.waitForStandardError(containing: "quotas follow quotas.on_store_error")
+      await peer.finish()
+    }
+    await server.stop()
+  }
+
+  @Test("FLOWRUNNER_QUOTAS sets the quotas from the environment; initialize overrides it; a bad value stops the engine")
+  func quotasFromEnvironment() async throws {
+    let server = try await FakeProviderServer.start()
+    var environment = providerEnvironment("mistral", server: server, key: "sk-env")
+    environment["FLOWRUNNER_QUOTAS"] = #"{"default": {"max_live_runs": 1}}"#
+    let peer = try ProcessPeer(options: PeerOptions(environment: environment))
+    try await peer.initialize()
+    let slow = Self.flow(count: 1, tag: "env", model: "fake-latency-ms=20000", members: ["run_id": "env-0"])
+    _ = try await Self.start(peer, slow, id: 1)
+    let refused = try await Self.start(
+      peer, Self.flow(count: 1, tag: "env2", model: "fake-latency-ms=20000", members: ["run_id": "env-1"]), id: 2)
+    expectError(refused, code: -32005, id: 2)
+    await peer.finish()
+    let overridden = try ProcessPeer(options: PeerOptions(environment: environment))
+    try await overridden.initialize(params: ["quotas": ["default": ["max_live_runs": 2]]])
+    for index in 0..<2 {
+      let started = try await Self.start(
+        overridden,
+        Self.flow(count: 1, tag: "o\(index)", model: "fake-latency-ms=20000", members: ["run_id": .string("o-\(index)")]),
+        id: index + 1)
+      #expect(started["result"] != nil)
+    }
+    await overridden.finish()
+    environment["FLOWRUNNER_QUOTAS"] = #"{"default": {"max_live_runs": 0}}"#
+    let bad = try ProcessPeer(options: PeerOptions(environment: environment))
+    #expect(try await bad.waitForExit(timeout: .seconds(10)) != 0)
+    let stderr = String(decoding: try await bad.standardErrorToEnd(), as: UTF8.self)
+    #expect(stderr.contains("FLOWRUNNER_QUOTAS is invalid") && stderr.contains("max_live_runs"), "\(stderr)")
+    await bad.finish()
     await server.stop()
   }
 }

@@ -142,8 +142,9 @@ extension ProviderConfiguration {
 }
 
 extension QuotaSettings {
-  /// Reads `quotas`: `{default?, keys?: {<key>: limits}, on_store_error?}`.
-  init(reading reader: ParamsReader) throws(ResponseError) {
+  /// Reads `quotas`: `{default?, keys?: {<key>: limits}, on_store_error?}` (from `initialize`,
+  /// the config file, or `FLOWRUNNER_QUOTAS`).
+  public init(reading reader: ParamsReader) throws(ResponseError) {
     let known = ["default", "keys", "on_store_error"]
     if let unknown = reader.object.keys.first(where: { !known.contains($0) }) {
       throw .invalidParams("\(reader.path(of: unknown)) is not a quota setting; use one of \(known.joined(separator: ", ")).")
