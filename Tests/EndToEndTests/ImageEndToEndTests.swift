@@ -222,6 +222,12 @@ struct ImageEndToEndTests {
         }
       #expect(body["model"] == expectedModel)
     }
+    // A GIF where the provider takes only JPEG and PNG (glm): refused, with what to do.
+    let gif = Array("GIF89a".utf8) + [8, 0, 8, 0] + Array(repeating: 0, count: 20)
+    let refused = try await Self.run(
+      peer, Self.describeFlow(provider: "glm", image: Self.dataURL(gif, type: "image/gif")), id: 50)
+    #expect(Self.failure(refused, "d")?["code"] == "image_error")
+    #expect(Self.failure(refused, "d")?["message"]?.stringValue?.contains("convert the image to PNG or JPEG") == true)
     await peer.finish()
     await server.stop()
   }

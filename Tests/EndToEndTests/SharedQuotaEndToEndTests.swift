@@ -114,4 +114,42 @@ struct SharedQuotaEndToEndTests {
     await server.stop()
     await database.remove()
   }
+
+  @Test("an engine killed with live runs releases them through its lease, within about 30 seconds")
+  func leaseFreesDeadEnginesRuns() async throws {
+    let database = try await PostgresServer.start()
+    let server = try await FakeProviderServer.start()
+    let quotas: JSONValue = ["keys": ["lease": ["max_live_runs": 1]], "on_store_error": "closed"]
+    let doomed = try await Self.engine(server, database: database, quotas: quotas)
+    let slow = QuotaEndToEndTests.flow(
+      count: 1, tag: "lease", model: "fake-latency-ms=60000", members: ["quota_key": "lease", "run_id": "held"])
+    let held = try await JournalEndToEndTests.answer(doomed, "execution.start", id: 1, params: slow)
+    #expect(held["result"]?["run_id"] == "held")
+    kill(doomed.processID, SIGKILL)
+    _ = try await doomed.waitForExit(timeout: .seconds(5))
+    await doomed.finish()
+    let killedAt = ContinuousClock.now
+    let survivor = try await Self.engine(server, database: database, quotas: quotas)
+    var attempt = 0
+    var started = false
+    // The dead engine's run holds the slot until its lease runs out; then a start gets it.
+    while !started, ContinuousClock.now - killedAt < .seconds(45) {
+      attempt += 1
+      let answer = try await JournalEndToEndTests.answer(
+        survivor, "execution.start", id: 10 + attempt,
+        params: QuotaEndToEndTests.flow(
+          count: 1, tag: "after \(attempt)", model: "fake-latency-ms=60000",
+          members: ["quota_key": "lease", "run_id": .string("after-\(attempt)")]))
+      started = answer["result"] != nil
+      if !started {
+        #expect(answer["error"]?["code"] == -32005)
+        try await Task.sleep(for: .seconds(2))
+      }
+    }
+    #expect(started && attempt > 1, "the slot was free at once, or never")
+    #expect(ContinuousClock.now - killedAt < .seconds(40))
+    await survivor.finish()
+    await server.stop()
+    await database.remove()
+  }
 }

@@ -87,18 +87,18 @@ struct QuotaTests {
     let ledger = LocalQuotaLedger()
     let limits = QuotaLimits(providerCallsPerMinute: 1)
     let gate = RunGate(budget: RunBudget(), quotaKey: "k", limits: limits, ledger: ledger)
-    let events = Locked<[RunEvent]>([])
+    let firstEvent = Latch<RunEvent>()
     try await gate.call(nodeID: "a", providerID: "mistral", estimate: 1, emit: { _ in }).admit(1)
-    let second = gate.call(nodeID: "b", providerID: "mistral", estimate: 1) { event in events.withLock { $0.append(event) } }
+    let second = gate.call(nodeID: "b", providerID: "mistral", estimate: 1) { event in _ = firstEvent.set(event) }
     let waiter = Task { try await second.admit(1) }
-    while events.withLock({ $0.isEmpty }) { try await Task.sleep(for: .milliseconds(5)) }
+    let event = await firstEvent.wait()
     let begin = ContinuousClock.now
     waiter.cancel()
     await #expect(throws: ProviderError.self) { try await waiter.value }
     // The slot is a minute away; the cancel ends the wait long before (the bound leaves room
     // for a test process starved by the engines other tests run at the same time).
     #expect(ContinuousClock.now - begin < .seconds(10))
-    guard case .nodeStatus(let nodeID, let status, let reason, _)? = events.withLock({ $0.first }) else {
+    guard case .nodeStatus(let nodeID, let status, let reason, _) = event else {
       Issue.record("no waiting status")
       return
     }
