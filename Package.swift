@@ -41,7 +41,7 @@ let package = Package(
       name: "FlowProviders",
       dependencies: [
         "JSON", "Signals", "FlowImages", .product(name: "AsyncHTTPClient", package: "async-http-client"), nioCore,
-        nioHTTP1, .product(name: "NIOPosix", package: "swift-nio"), .product(name: "Crypto", package: "swift-crypto"), log,
+        nioHTTP1, .product(name: "NIOPosix", package: "swift-nio"), log,
       ]
     ),
     .target(

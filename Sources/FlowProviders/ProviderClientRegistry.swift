@@ -1,4 +1,4 @@
-import Crypto
+import FlowImages
 import Signals
 
 /// Provider clients shared by every set of settings that resolves to the same provider, key,
@@ -34,6 +34,7 @@ public final class ProviderClientRegistry: Sendable {
       String(settings.maxConcurrency ?? 0), String(settings.requestsPerMinute ?? 0),
       String(settings.timeoutSeconds ?? 0),
     ]
-    return SHA256.hash(data: Array(parts.joined(separator: "\u{0}").utf8)).map { String($0, radix: 16) }.joined()
+    // 64 hex digits (two a byte): no two digests share a name.
+    return EncodedImage.sha256(Array(parts.joined(separator: "\u{0}").utf8))
   }
 }

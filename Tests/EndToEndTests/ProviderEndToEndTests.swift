@@ -157,7 +157,8 @@ struct ProviderCanaryTests {
     let peer = try ProcessPeer(
       options: PeerOptions(
         environment: providerEnvironment("claude", server: server, key: key), extraArguments: ["--log-level", "trace"]))
-    try await peer.initialize(params: ["providers": ["claude": ["timeout_seconds": 1]]])
+    // Long enough that a loaded machine does not turn the other answers into timeouts.
+    try await peer.initialize(params: ["providers": ["claude": ["timeout_seconds": 4]]])
     let outcomes: [FakeBehavior.Outcome] = [
       .error(status: 400), .error(status: 401), .error(status: 403), .error(status: 404), .error(status: 413),
       .error(status: 422), .malformedJSON, .stall,
