@@ -19,17 +19,12 @@ public final class PostgresQuotaLedger: QuotaLedger {
   private let engine = UUID().uuidString
   private let schema = SchemaOnce()
   private let heartbeat = Locked<Task<Void, Never>?>(nil)
-  /// Round trips made, for the benchmark.
-  private let trips = Locked(0)
 
   /// A ledger on `database`; `failsOpen` decides what an unreachable database means.
   public init(database: PostgresSharedState, failsOpen: Bool) {
     self.database = database
     self.failsOpen = failsOpen
   }
-
-  /// Round trips to the database so far.
-  public var roundTrips: Int { trips.withLock { $0 } }
 
   /// Stops renewing this engine's leases (its live runs then free up within 30 s).
   public func close() {
@@ -44,7 +39,7 @@ public final class PostgresQuotaLedger: QuotaLedger {
     }
     startHeartbeat()
     let engine = self.engine
-    let admitted = await perform("count a live run") { client -> Bool in
+    let admitted = await database.perform("count a live run") { client -> Bool in
       let rows = try await client.query("SELECT flowrunner_acquire_run(\(key), \(ticket), \(engine), \(max))")
       for try await (admitted) in rows.decode(Bool.self) { return admitted }
       return false
@@ -59,14 +54,14 @@ public final class PostgresQuotaLedger: QuotaLedger {
   }
 
   public func releaseRun(_ key: String, ticket: String) async {
-    _ = await perform("release a live run") { client in
+    _ = await database.perform("release a live run") { client in
       try await client.query("DELETE FROM flowrunner_quota_runs WHERE ticket = \(ticket)")
     }
   }
 
   public func admitCall(_ key: String, tokens: Int, perDay: Int?, perMinute: Int?) async -> CallAdmission {
     guard await ensureSchema() else { return unreachable(perDay: perDay, perMinute: perMinute) }
-    let answer = await perform("admit a provider call") { client -> Int64 in
+    let answer = await database.perform("admit a provider call") { client -> Int64 in
       let rows = try await client.query(
         "SELECT flowrunner_admit_call(\(key), \(Int64(tokens)), \(perDay.map(Int64.init)), \(perMinute))")
       for try await (code) in rows.decode(Int64.self) { return code }
@@ -88,7 +83,7 @@ public final class PostgresQuotaLedger: QuotaLedger {
     guard delta != 0 else { return }
     // Off the call's path: the node does not wait for its tokens to be settled.
     Task {
-      _ = await perform("settle tokens") { client in
+      _ = await database.perform("settle tokens") { client in
         try await client.query(
           """
           UPDATE flowrunner_quota_tokens SET tokens = greatest(0, tokens + \(Int64(delta)))
@@ -100,7 +95,7 @@ public final class PostgresQuotaLedger: QuotaLedger {
 
   public func usage(_ key: String) async -> QuotaUsage {
     guard await ensureSchema() else { return QuotaUsage() }
-    return await perform("read the counters") { client -> QuotaUsage in
+    return await database.perform("read the counters") { client -> QuotaUsage in
       let rows = try await client.query(
         """
         SELECT
@@ -122,13 +117,6 @@ public final class PostgresQuotaLedger: QuotaLedger {
     if failsOpen { return .admitted }
     if let perDay { return .refused(QuotaDenial(limit: "tokens_per_day", max: perDay, retryAfterMilliseconds: 1000)) }
     return perMinute == nil ? .admitted : .wait(.seconds(1))
-  }
-
-  private func perform<Value: Sendable>(
-    _ what: String, _ body: @escaping @Sendable (PostgresClient) async throws -> Value
-  ) async -> Value? {
-    trips.withLock { $0 += 1 }
-    return await database.perform(what, body)
   }
 
   /// Renews this engine's leases every 10 s while it lives.

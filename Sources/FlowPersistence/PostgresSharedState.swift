@@ -51,9 +51,6 @@ public final class PostgresSharedState: Sendable {
     await runner.value
   }
 
-  /// Whether the last operation reached the database.
-  public var isReachable: Bool { health.withLock { !$0.down } }
-
   /// Runs `body` against the database within the time limit; `nil` when the store is resting
   /// after a failure, or the operation failed or took too long (which starts or extends an
   /// outage).

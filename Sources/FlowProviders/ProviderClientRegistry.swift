@@ -25,9 +25,6 @@ public final class ProviderClientRegistry: Sendable {
     }
   }
 
-  /// How many clients exist (distinct provider settings seen).
-  public var count: Int { clients.withLock { $0.count } }
-
   static func fingerprint(_ providerID: String, _ settings: ProviderSettings) -> String {
     let parts = [
       providerID, settings.apiKey?.revealedForRequest ?? "", settings.baseURL ?? "",
