@@ -8,7 +8,10 @@ import JSONRPC
 @main
 enum FlowRunnerBench {
   static func main() async throws {
-    let arguments = CommandLine.arguments.dropFirst().filter { $0.hasSuffix("flowrunner") }
+    var arguments = CommandLine.arguments.dropFirst().filter { $0.hasSuffix("flowrunner") }
+    if let position = CommandLine.arguments.firstIndex(of: "--versus"), CommandLine.arguments.count > position + 1 {
+      arguments.removeAll { $0 == CommandLine.arguments[position + 1] }
+    }
     let binary =
       arguments.first
       ?? URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("flowrunner").path
@@ -64,6 +67,16 @@ enum FlowRunnerBench {
       results += try ResponsivenessBenchmarks.sigtermExit(binary: binary, repetitions: 5)
       results += try await NetworkFailureBenchmarks.refusedAttempt(repetitions: 21)
       printTable(results)
+      return
+    }
+    if let position = CommandLine.arguments.firstIndex(of: "--versus"), CommandLine.arguments.count > position + 1 {
+      // The DAG benchmark against another build of flowrunner, in alternating pairs.
+      let other = CommandLine.arguments[position + 1]
+      printTable(try GraphBenchmarks.versus(binary: binary, other: other, nodes: 10_000, pairs: 21))
+      return
+    }
+    if CommandLine.arguments.contains("--dag-only") {
+      printTable(try GraphBenchmarks.execute(binary: binary, nodes: 10_000, repetitions: 9))
       return
     }
     if CommandLine.arguments.contains("--graph-only") {

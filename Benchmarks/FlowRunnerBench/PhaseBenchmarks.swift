@@ -13,9 +13,10 @@ enum PhaseBenchmarks {
   /// Encodes events as the server does and counts the bytes.
   final class CountingSink: RunNotificationSink {
     let bytes = Atomic<Int>(0)
+    let framer = NotificationFramer()
     func send(runID: String, _ events: [SequencedEvent]) {
       var framed: [UInt8] = []
-      RunEventEncoder.appendFramed(runID: runID, events, framing: .lsp, to: &framed)
+      framer.append(runID: runID, events, framing: .lsp, to: &framed)
       bytes.add(framed.count, ordering: .relaxed)
     }
   }

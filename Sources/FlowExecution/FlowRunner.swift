@@ -62,6 +62,9 @@ public struct FlowRunner: Sendable {
     let clock = ContinuousClock()
     let start = clock.now
     let gate = EmitGate()
+    let shared = RunContext(
+      runID: runID, flowProviderID: index.flow.providerID, options: options, services: services, meter: meter,
+      emit: { [sink, runID] event in gate.emit { sink.emit(runID: runID, [event]) } })
     var scheduler = RunScheduler(index: index, plan: plan, options: options, limits: services.limits)
     scheduler.start()
     func tally() -> RunTally { RunTally(elapsedMS: (clock.now - start).milliseconds, providerCalls: meter.providerCalls) }
@@ -89,7 +92,7 @@ public struct FlowRunner: Sendable {
         }
         switch scheduler.next(tally()) {
         case .startNode(let node):
-          let context = makeContext(node, inputs: scheduler.inputs(of: node), gate: gate)
+          let context = makeContext(node, inputs: scheduler.inputs(of: node), run: shared)
           switch executors.execution(for: index.flow.nodes[node].type) {
           case .inline(let executor)?:
             let finished = Self.executeInline(node, context: context, clock: clock) { try executor(context) }
@@ -127,12 +130,9 @@ public struct FlowRunner: Sendable {
     }
   }
 
-  private func makeContext(_ node: Int, inputs: NodeInputs, gate: EmitGate) -> NodeContext {
-    NodeContext(
-      node: index.flow.nodes[node], inputs: inputs, runID: runID,
-      flowProviderID: index.flow.providerID, options: options, services: services, meter: meter,
-      executorVersion: executors.version(for: index.flow.nodes[node].type),
-      emit: { [sink, runID] event in gate.emit { sink.emit(runID: runID, [event]) } })
+  private func makeContext(_ node: Int, inputs: NodeInputs, run: RunContext) -> NodeContext {
+    let flowNode = index.flow.nodes[node]
+    return NodeContext(node: flowNode, inputs: inputs, executorVersion: executors.version(for: flowNode.type), run: run)
   }
 
   private static func executeInline(

@@ -6,7 +6,8 @@ public enum RunEvent: Sendable {
   case started(flowID: String, nodeIDs: [String], reusedNodeIDs: [String])
   case nodeStatus(nodeID: String, status: NodeStatus, reason: String? = nil, attempt: Int? = nil)
   case nodeDelta(nodeID: String, attempt: Int, index: Int, text: String)
-  case nodeCompleted(nodeID: String, output: NodeOutput, cached: Bool, durationMS: Int)
+  // Boxed: a node output is large, and events are copied into batches and the run's log.
+  indirect case nodeCompleted(nodeID: String, output: NodeOutput, cached: Bool, durationMS: Int)
   case nodeFailed(nodeID: String, error: NodeError)
   case completed(outputs: [(String, NodeOutput)], durationMS: Int, usage: RunUsage)
   case failed(error: RunFailure, outputs: [(String, NodeOutput)], durationMS: Int, usage: RunUsage)

@@ -65,6 +65,11 @@ final class RunRecord: Sendable {
   /// reports a delta while the run's task reports an end.
   func sequence(_ events: [RunEvent], send: ([SequencedEvent]) -> Void) {
     state.withLock { state in
+      if state.log.isEmpty {
+        // Room for what a run without retries or deltas sends, so the log is not copied as it grows.
+        let perNode = detail == .all ? 3 : detail == .nodes ? 1 : 0
+        state.log.reserveCapacity(perNode * nodeIDs.count + 2)
+      }
       var sent: [SequencedEvent] = []
       sent.reserveCapacity(events.count)
       for event in events {

@@ -20,7 +20,7 @@ public enum DataValidation {
     switch field.type {
     case .string:
       guard case .string(let text) = value else { return "must be a string, not \(value.typeName)" }
-      if field.required && text.trimmingWhitespace().isEmpty { return "is empty" }
+      if field.required && text.isBlank { return "is empty" }
       if let allowed = field.values, !allowed.contains(text) {
         let shown = allowed.count > 12 ? allowed.prefix(12).joined(separator: ", ") + ", …" : allowed.joined(separator: ", ")
         return "'\(text.prefix(40))' is not one of \(shown)\(Suggestion.phrase(for: text, in: allowed))"

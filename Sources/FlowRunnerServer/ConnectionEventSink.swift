@@ -3,48 +3,43 @@ import FlowPersistence
 import JSONRPC
 import Signals
 
-/// Sends run events to the client as notifications: one framed buffer per batch, queued at once.
-/// With a journal, the same bodies are handed to it first (so a client that has seen a
-/// notification finds it in the journal), exactly as they are sent.
+/// Sends run events to the client as notifications. A batch is queued on the connection's
+/// writer as work: the writer thread encodes it in its place in the output, so the run's own
+/// thread goes on with the next nodes meanwhile. With a journal, the same bodies are handed to it
+/// first (so a client that has seen a notification finds it in the journal), exactly as sent.
 struct ConnectionEventSink: RunNotificationSink {
   let connection: Connection
   let journal: JournalSlot
+  let framer = NotificationFramer()
 
   func send(runID: String, _ events: [SequencedEvent]) {
-    var framed: [UInt8] = []
-    framed.reserveCapacity(events.count * 160)
-    let framing = connection.writer.framing
-    guard let journal = journal.journal else {
-      RunEventEncoder.appendFramed(runID: runID, events, framing: framing, to: &framed)
-      connection.writer.enqueueFramed(framed)
-      return
-    }
-    // Each body is written once, framed; the journal takes the same bytes: the framed buffer
-    // itself with NDJSON (bodies and newlines), the bodies cut out of it with LSP.
-    var ranges: [Range<Int>] = []
-    if framing == .lsp { ranges.reserveCapacity(events.count) }
-    for event in events {
-      var length = 0
-      framing.appendFrame(to: &framed) { out in
-        let start = out.count
-        RunEventEncoder.append(runID: runID, event, to: &out)
-        length = out.count - start
+    let journal = journal.journal
+    connection.writer.enqueueDeferred(estimatedBytes: events.count * 160) { [framer] framing, out in
+      guard let journal else {
+        framer.append(runID: runID, events, framing: framing, to: &out)
+        return
       }
-      if framing == .lsp { ranges.append(framed.count - length..<framed.count) }
-    }
-    var bodies: [UInt8]
-    if framing == .lsp {
-      bodies = []
-      bodies.reserveCapacity(framed.count)
-      for range in ranges {
-        bodies.append(contentsOf: framed[range])
-        bodies.append(UInt8(ascii: "\n"))
+      // Each body is written once, framed; the journal takes the same bytes: the framed bytes
+      // themselves with NDJSON (bodies and newlines), the bodies cut out of them with LSP.
+      let start = out.count
+      var ranges: [Range<Int>] = []
+      if framing == .lsp { ranges.reserveCapacity(events.count) }
+      framer.append(runID: runID, events, framing: framing, to: &out) { body in
+        if framing == .lsp { ranges.append(body) }
       }
-    } else {
-      bodies = framed
+      var bodies: [UInt8]
+      if framing == .lsp {
+        bodies = []
+        bodies.reserveCapacity(out.count - start)
+        for range in ranges {
+          bodies.append(contentsOf: out[range])
+          bodies.append(UInt8(ascii: "\n"))
+        }
+      } else {
+        bodies = Array(out[start...])
+      }
+      journal.append(JournalBatch(runID: runID, events, bodies: bodies))
     }
-    journal.append(JournalBatch(runID: runID, events, bodies: bodies))
-    connection.writer.enqueueFramed(framed)
   }
 }
 

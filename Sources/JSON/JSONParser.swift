@@ -74,9 +74,16 @@ public struct JSONScanner {
   /// How many objects and arrays the pull methods have entered and not left: values read or
   /// skipped inside them count those levels against ``JSONParser/maximumDepth``.
   var nesting = 0
+  /// Whether the buffer is known to hold grammatical JSON (it passed the parser or a skipping
+  /// check before): skipping a value then only looks for its end.
+  let checked: Bool
 
-  /// A scanner at the start of `buffer`, which must outlive it.
-  public init(_ buffer: UnsafeBufferPointer<UInt8>) { self.buffer = buffer }
+  /// A scanner at the start of `buffer`, which must outlive it; `checked` when the bytes have
+  /// already been checked against the grammar (as a ``RawJSON`` value's have).
+  public init(_ buffer: UnsafeBufferPointer<UInt8>, checked: Bool = false) {
+    self.buffer = buffer
+    self.checked = checked
+  }
 
   func error(_ reason: String, at offset: Int? = nil) -> JSONParseError {
     JSONParseError(reason: reason, offset: offset ?? index)

@@ -42,10 +42,66 @@ extension JSONScanner {
     return try readString()
   }
 
-  /// Skips the next value, checking it against the grammar.
+  /// Skips the next value, checking it against the grammar unless the buffer is already
+  /// checked.
   public mutating func skipValue() throws(JSONParseError) {
     skipWhitespace()
-    try skipValue(depth: nesting)
+    if checked {
+      skipCheckedValue()
+    } else {
+      try skipValue(depth: nesting)
+    }
+  }
+
+  /// Finds the end of the value at the cursor in a checked buffer: strings by their closing
+  /// quote, objects and arrays by counting brackets outside strings, scalars by the next
+  /// separator.
+  private mutating func skipCheckedValue() {
+    guard index < buffer.count else { return }
+    switch buffer[index] {
+    case ASCII.quote:
+      skipCheckedString()
+    case ASCII.openBrace, ASCII.openBracket:
+      var depth = 0
+      while index < buffer.count {
+        switch buffer[index] {
+        case ASCII.quote:
+          skipCheckedString()
+          continue
+        case ASCII.openBrace, ASCII.openBracket:
+          depth += 1
+        case ASCII.closeBrace, ASCII.closeBracket:
+          depth -= 1
+          if depth == 0 {
+            index += 1
+            return
+          }
+        default: break
+        }
+        index += 1
+      }
+    default:
+      while index < buffer.count {
+        switch buffer[index] {
+        case ASCII.comma, ASCII.closeBrace, ASCII.closeBracket, 0x20, 0x09, 0x0A, 0x0D: return
+        default: index += 1
+        }
+      }
+    }
+  }
+
+  /// Moves past the string starting at the cursor (its opening quote) in a checked buffer.
+  private mutating func skipCheckedString() {
+    index += 1
+    while index < buffer.count {
+      switch buffer[index] {
+      case ASCII.quote:
+        index += 1
+        return
+      case ASCII.backslash: index += 2
+      default: index += 1
+      }
+    }
   }
 
   /// Enters one more level, as the full parser counts levels.
@@ -66,6 +122,50 @@ extension JSONScanner {
   /// The next member's name (the cursor then stands at its value), or `nil` after the closing
   /// `}` has been consumed. Call it again only after reading or skipping the value.
   public mutating func nextMember(in container: inout Container) throws(JSONParseError) -> String? {
+    guard try beginMember(in: &container) else { return nil }
+    let key = try readString()
+    skipWhitespace()
+    guard index < buffer.count, buffer[index] == ASCII.colon else { throw error("expected ':' after a member name") }
+    index += 1
+    container.started = true
+    return key
+  }
+
+  /// Like ``nextMember(in:)``, but names the member by its position in `names` (or `-1` for a
+  /// name not among them) without building a string: the decoder's switch over known names.
+  /// A name written with escapes is decoded first, so `"\u0069d"` still matches `"id"`.
+  public mutating func nextMember(in container: inout Container, among names: [StaticString]) throws(JSONParseError)
+    -> Int?
+  {
+    guard try beginMember(in: &container) else { return nil }
+    let start = index + 1
+    var end = start
+    while end < buffer.count, buffer[end] != ASCII.quote, buffer[end] != ASCII.backslash, buffer[end] >= 0x20 {
+      end += 1
+    }
+    var found = -1
+    if end < buffer.count, buffer[end] == ASCII.quote, checked || !buffer[start..<end].contains(where: { $0 >= 0x80 }) {
+      let raw = UnsafeBufferPointer(rebasing: buffer[start..<end])
+      found =
+        names.firstIndex { name in
+          name.utf8CodeUnitCount == raw.count
+            && name.withUTF8Buffer { $0.elementsEqual(raw) }
+        } ?? -1
+      index = end + 1
+    } else {
+      let key = try readString()
+      found = names.firstIndex { $0.description == key } ?? -1
+    }
+    skipWhitespace()
+    guard index < buffer.count, buffer[index] == ASCII.colon else { throw error("expected ':' after a member name") }
+    index += 1
+    container.started = true
+    return found
+  }
+
+  /// Moves to the next member's name (its opening quote); `false` after the closing `}` has been
+  /// consumed.
+  private mutating func beginMember(in container: inout Container) throws(JSONParseError) -> Bool {
     skipWhitespace()
     guard index < buffer.count else { throw error("unterminated object") }
     if container.started {
@@ -76,21 +176,16 @@ extension JSONScanner {
       case ASCII.closeBrace:
         index += 1
         nesting -= 1
-        return nil
+        return false
       default: throw error("expected ',' or '}' in an object")
       }
     } else if buffer[index] == ASCII.closeBrace {
       index += 1
       nesting -= 1
-      return nil
+      return false
     }
     guard index < buffer.count, buffer[index] == ASCII.quote else { throw error("expected a member name in quotes") }
-    let key = try readString()
-    skipWhitespace()
-    guard index < buffer.count, buffer[index] == ASCII.colon else { throw error("expected ':' after a member name") }
-    index += 1
-    container.started = true
-    return key
+    return true
   }
 
   /// Consumes the `[` of an array; then call ``nextElement(in:)`` before each element.

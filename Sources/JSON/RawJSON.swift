@@ -38,7 +38,7 @@ public struct RawJSON: Sendable {
   /// Runs `body` with a scanner at the start of the value (and only the value).
   public func withScanner<T>(_ body: (inout JSONScanner) throws(JSONParseError) -> T) throws(JSONParseError) -> T {
     try bytes.withUnsafeBufferPointer { buffer throws(JSONParseError) in
-      var scanner = JSONScanner(UnsafeBufferPointer(rebasing: buffer[range]))
+      var scanner = JSONScanner(UnsafeBufferPointer(rebasing: buffer[range]), checked: true)
       return try body(&scanner)
     }
   }

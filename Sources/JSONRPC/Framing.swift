@@ -28,13 +28,29 @@ public enum Framing: String, Sendable, CaseIterable {
       let slotStart = output.count + prefix.utf8CodeUnitCount
       let guessedDigits = 3
       JSONSerializer.appendRaw(prefix, to: &output)
-      output.append(contentsOf: repeatElement(UInt8(ascii: "0"), count: guessedDigits))
-      output.append(contentsOf: [0x0D, 0x0A, 0x0D, 0x0A])
+      JSONSerializer.appendRaw("000\r\n\r\n", to: &output)
       let bodyStart = output.count
       writeBody(&output)
-      var digits: [UInt8] = []
-      JSONSerializer.append(output.count - bodyStart, to: &digits)
-      output.replaceSubrange(slotStart..<slotStart + guessedDigits, with: digits)
+      var length = output.count - bodyStart
+      var digits = 1
+      var rest = length
+      while rest >= 10 {
+        rest /= 10
+        digits += 1
+      }
+      if digits != guessedDigits {
+        // Rare: make room (or close the gap) for the length's digits, moving the body once.
+        let filler = repeatElement(UInt8(ascii: "0"), count: digits)
+        output.replaceSubrange(slotStart..<slotStart + guessedDigits, with: filler)
+      }
+      output.withUnsafeMutableBufferPointer { buffer in
+        var position = slotStart + digits - 1
+        for _ in 0..<digits {
+          buffer[position] = UInt8(ascii: "0") + UInt8(length % 10)
+          length /= 10
+          position -= 1
+        }
+      }
     }
   }
 

@@ -10,9 +10,28 @@ import Signals
 /// calls, and a slow reader never blocks a producer. When the peer stops reading, the pending
 /// buffer grows: once writes have made no progress for ``stallWarningSeconds`` while at least
 /// ``warningThreshold`` bytes wait, one warning goes to the log for that stall.
+///
+/// A producer may also queue work instead of bytes (``enqueueDeferred(estimatedBytes:_:)``):
+/// the writer thread runs it in its place in the queue, so encoding runs beside the producer
+/// rather than on its thread.
 public final class OutputWriter: Sendable {
+  /// Appends framed messages to the batch being written; runs on the writer thread, in queue
+  /// order, with the framing in force when it was queued.
+  public typealias DeferredFrames = @Sendable (Framing, inout [UInt8]) -> Void
+
+  /// Work queued in the byte stream: `produce` goes at offset `at` of the pending bytes.
+  private struct Deferred {
+    var at: Int
+    var framing: Framing
+    var produce: DeferredFrames
+  }
+
   private struct State {
     var pending: [UInt8] = []
+    /// Work queued between the pending bytes, in order.
+    var deferred: [Deferred] = []
+    /// What the queued work is expected to produce, for the backlog.
+    var deferredBytes = 0
     /// Bytes the writer thread has taken and not yet written.
     var inFlight = 0
     var framing: Framing
@@ -28,7 +47,8 @@ public final class OutputWriter: Sendable {
     var flushWaiters: [Int: @Sendable (Bool) -> Void] = [:]
     var nextWaiterID = 0
 
-    var isDrained: Bool { pending.isEmpty && !isWriting }
+    var isDrained: Bool { pending.isEmpty && deferred.isEmpty && !isWriting }
+    var isIdle: Bool { pending.isEmpty && deferred.isEmpty }
   }
 
   private let fd: Int32
@@ -61,7 +81,7 @@ public final class OutputWriter: Sendable {
   }
 
   /// Bytes accepted but not yet handed to the kernel (queued, or taken by the writer thread).
-  public var pendingByteCount: Int { state.withLock { $0.pending.count + $0.inFlight } }
+  public var pendingByteCount: Int { state.withLock { $0.pending.count + $0.deferredBytes + $0.inFlight } }
 
   /// Whether a write has failed (the peer closed its end); later messages are dropped.
   public var isBroken: Bool { state.withLock { $0.broken } }
@@ -90,12 +110,24 @@ public final class OutputWriter: Sendable {
     finishEnqueue(wake: wake, warnAt: warnAt)
   }
 
+  /// Queues work that appends framed messages (``framing`` at this moment) when the writer
+  /// thread reaches it: after everything queued before, before everything queued after.
+  public func enqueueDeferred(estimatedBytes: Int, _ produce: @escaping DeferredFrames) {
+    let (wake, warnAt) = state.withLock { state -> (Bool, Int?) in
+      guard !state.closed, !state.broken else { return (false, nil) }
+      state.deferred.append(Deferred(at: state.pending.count, framing: state.framing, produce: produce))
+      state.deferredBytes += estimatedBytes
+      return afterAppend(&state)
+    }
+    finishEnqueue(wake: wake, warnAt: warnAt)
+  }
+
   private func afterAppend(_ state: inout State) -> (Bool, Int?) {
     var warnAt: Int?
     let now = DispatchTime.now().uptimeNanoseconds
     // Waking an idle writer: the stall clock starts now, not when it last wrote.
     if state.writerIsWaiting { state.lastProgress = now }
-    let backlog = state.pending.count + state.inFlight
+    let backlog = state.pending.count + state.deferredBytes + state.inFlight
     if !state.stallReported, backlog >= warningThreshold {
       let stalled = Double(now &- state.lastProgress) / 1e9
       if stalled >= stallWarningSeconds {
@@ -201,13 +233,15 @@ public final class OutputWriter: Sendable {
 
   private func writeLoop() {
     var batch: [UInt8] = []
+    var assembled: [UInt8] = []
+    var work: [Deferred] = []
     while true {
       let (step, drainedWaiters) = state.withLock { state -> (Step, [@Sendable (Bool) -> Void]) in
         state.isWriting = false
         state.inFlight = 0
         state.lastProgress = DispatchTime.now().uptimeNanoseconds
         state.stallReported = false
-        if state.pending.isEmpty {
+        if state.isIdle {
           let waiters = Array(state.flushWaiters.values)
           state.flushWaiters = [:]
           if state.closed { return (.stop, waiters) }
@@ -215,7 +249,9 @@ public final class OutputWriter: Sendable {
           return (.wait, waiters)
         }
         swap(&batch, &state.pending)
-        state.inFlight = batch.count
+        swap(&work, &state.deferred)
+        state.inFlight = batch.count + state.deferredBytes
+        state.deferredBytes = 0
         state.isWriting = true
         return (.write, [])
       }
@@ -224,11 +260,27 @@ public final class OutputWriter: Sendable {
       case .stop: return
       case .wait: wakeUp.wait()
       case .write:
+        if !work.isEmpty {
+          // Runs the queued work in its place between the queued bytes.
+          var copied = 0
+          for item in work {
+            assembled.append(contentsOf: batch[copied..<item.at])
+            copied = item.at
+            item.produce(item.framing, &assembled)
+          }
+          assembled.append(contentsOf: batch[copied...])
+          work.removeAll(keepingCapacity: true)
+          swap(&batch, &assembled)
+          assembled.removeAll(keepingCapacity: assembled.capacity <= 4 << 20)
+          state.withLock { $0.inFlight = batch.count }
+        }
         if let failure = writeInChunks(batch) {
           logger.error("Writing output failed (errno \(failure)); the client has closed its end. Further output is dropped.")
           let waiters = state.withLock { state -> [@Sendable (Bool) -> Void] in
             state.broken = true
             state.pending = []
+            state.deferred = []
+            state.deferredBytes = 0
             defer { state.flushWaiters = [:] }
             return Array(state.flushWaiters.values)
           }

@@ -20,6 +20,7 @@ final class ProgressReporter: RunNotificationSink {
   private let state: Locked<State>
   private let interactive: Bool
   private let jsonWriter: OutputWriter?
+  private let framer = NotificationFramer()
 
   /// A reporter; with `jsonWriter` every event is also written there as an NDJSON notification.
   init(nodeTypes: [String: String], jsonWriter: OutputWriter?) {
@@ -34,7 +35,7 @@ final class ProgressReporter: RunNotificationSink {
   func send(runID: String, _ events: [SequencedEvent]) {
     if let jsonWriter {
       var framed: [UInt8] = []
-      RunEventEncoder.appendFramed(runID: runID, events, framing: jsonWriter.framing, to: &framed)
+      framer.append(runID: runID, events, framing: jsonWriter.framing, to: &framed)
       jsonWriter.enqueueFramed(framed)
     }
     let text = state.withLock { state in events.map { render($0.event, state: &state) }.joined() }

@@ -44,6 +44,18 @@ struct FlowParamsTests {
     #expect(options == RunOptions(maxConcurrency: 4, stream: true, cache: .refresh, timeoutSeconds: 2.5))
   }
 
+  @Test("member names written with escapes still match; skipped values with strings, escapes and brackets are passed over")
+  func escapedNamesAndSkipping() throws {
+    let (flow, _) = try decode(
+      #"""
+      {"nodes":[{"\u0069d":"a","ty\u0070e":"initialPrompt","extra":{"s":"}]\\\"{[","t":[1,[2,{"u":"]"}]],"v":-1.5e3},"dat\u0061":{"text":"x"}},
+                {"id":"b","type":"textOutput","selected":true,"z":null,"w":1e2}],
+       "edges":[{"sour\u0063e":"a","target":"b","label":"}\"","data":[{"x":"]]"}]}]}
+      """#)
+    #expect(flow.nodes == [FlowNode(id: "a", type: "initialPrompt", data: ["text": "x"]), FlowNode(id: "b", type: "textOutput")])
+    #expect(flow.edges == [FlowEdge(id: nil, source: "a", target: "b", sourceHandle: nil, targetHandle: nil)])
+  }
+
   @Test("every shape problem names the field by its path")
   func shapes() {
     #expect(message("{}") == "params.nodes is required.")

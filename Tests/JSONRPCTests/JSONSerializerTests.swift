@@ -51,3 +51,27 @@ struct JSONSerializerTests {
         == #"{"jsonrpc":"2.0","method":"x","params":{"a":1}}"#)
   }
 }
+
+@Suite("White space")
+struct WhitespaceTests {
+  @Test("trimming: ASCII and Unicode white space at either end, nothing copied when there is none")
+  func trimming() {
+    #expect("abc".trimmingWhitespace() == "abc")
+    #expect("  a b \n".trimmingWhitespace() == "a b")
+    #expect("\u{00A0}\u{2003}x\u{3000}".trimmingWhitespace() == "x")
+    #expect("é ".trimmingWhitespace() == "é")
+    #expect(" \t\r\n".trimmingWhitespace() == "")
+    #expect("".trimmingWhitespace() == "")
+    #expect("  mid  "[...].trimmingWhitespace() == "mid")
+  }
+
+  @Test("blank: empty or only white space, Unicode's included")
+  func blank() {
+    #expect("".isBlank)
+    #expect(" \t\n\r\u{0B}\u{0C}".isBlank)
+    #expect("\u{00A0}\u{2028} ".isBlank)
+    #expect(!" x ".isBlank)
+    #expect(!"\u{00A0}é".isBlank)
+    #expect(!"\u{200B}".isBlank)  // zero-width space is not white space
+  }
+}

@@ -58,6 +58,38 @@ struct OutputWriterTests {
     close(fds[1])
   }
 
+  @Test("work queued between bytes is run on the writer thread in its place, with the framing of its moment")
+  func deferredWork() throws {
+    let fds = try makeCloseOnExecPipe()
+    let logger = Logger(label: "test") { _ in ForwardingLogHandler(target: CapturingLogHandler()) }
+    let writer = OutputWriter(fd: fds[1], framing: .ndjson, logger: logger)
+    var expected: [String] = []
+    // About 12 KB: it fits in the pipe, so it is all written before anyone reads.
+    for index in 0..<2000 {
+      if index.isMultiple(of: 3) {
+        writer.enqueueDeferred(estimatedBytes: 16) { framing, out in
+          framing.appendFrame(to: &out) { $0 += Array("[\(index)]".utf8) }
+        }
+      } else {
+        writer.enqueue(Array("\(index)".utf8))
+      }
+      expected.append(index.isMultiple(of: 3) ? "[\(index)]" : "\(index)")
+    }
+    #expect(writer.flush(timeoutMilliseconds: 10_000))
+    #expect(writer.pendingByteCount == 0)
+    writer.close()
+    close(fds[1])
+    var bytes: [UInt8] = []
+    var buffer = [UInt8](repeating: 0, count: 1 << 16)
+    while true {
+      let count = buffer.withUnsafeMutableBytes { read(fds[0], $0.baseAddress, $0.count) }
+      if count <= 0 { break }
+      bytes += buffer[0..<count]
+    }
+    close(fds[0])
+    #expect(String(decoding: bytes, as: UTF8.self).split(separator: "\n").map(String.init) == expected)
+  }
+
   @Test("a client that reads never draws the warning, however much is written")
   func readingClient() async throws {
     let fds = try makeCloseOnExecPipe()

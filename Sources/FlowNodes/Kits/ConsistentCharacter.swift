@@ -36,7 +36,7 @@ public enum ConsistentCharacter {
     if characters.isEmpty { problems.append("data.characters is empty") }
     for (position, character) in characters.enumerated() {
       guard case .object(let object) = character else { continue }
-      for key in ["name", "description"] where (object[key]?.stringValue ?? "").trimmingWhitespace().isEmpty {
+      for key in ["name", "description"] where (object[key]?.stringValue ?? "").isBlank {
         problems.append("data.characters[\(position)].\(key) is required")
       }
     }

@@ -17,7 +17,7 @@ enum FlowParams {
     guard let raw else { throw .invalidParams("\(path).nodes is required.") }
     do {
       return try raw.bytes.withUnsafeBufferPointer { buffer in
-        var scanner = JSONScanner(UnsafeBufferPointer(rebasing: buffer[raw.range]))
+        var scanner = JSONScanner(UnsafeBufferPointer(rebasing: buffer[raw.range]), checked: true)
         return try FlowScan(path: path).flow(&scanner)
       }
     } catch let error as ResponseError {
@@ -154,15 +154,18 @@ private struct FlowScan {
     return elements
   }
 
+  private static let nodeMembers: [StaticString] = ["id", "type", "data"]
+  private static let edgeMembers: [StaticString] = ["id", "source", "target", "sourceHandle", "targetHandle"]
+
   private func node(_ scanner: inout JSONScanner, _ element: ElementPath) throws -> FlowNode {
     var id: String?
     var type: String?
     var data: JSONObject = [:]
-    try object(&scanner, element) { key, scanner throws in
-      switch key {
-      case "id": id = try string(&scanner, element.member("id"))
-      case "type": type = try string(&scanner, element.member("type"))
-      case "data":
+    try object(&scanner, element, among: Self.nodeMembers) { member, scanner throws in
+      switch member {
+      case 0: id = try string(&scanner, element.member("id"))
+      case 1: type = try string(&scanner, element.member("type"))
+      case 2:
         switch try scanner.readValue() {
         case .object(let object): data = object
         case .null: data = [:]
@@ -182,13 +185,13 @@ private struct FlowScan {
     var target: String?
     var sourceHandle: String?
     var targetHandle: String?
-    try object(&scanner, element) { key, scanner throws in
-      switch key {
-      case "id": id = try string(&scanner, element.member("id"))
-      case "source": source = try string(&scanner, element.member("source"))
-      case "target": target = try string(&scanner, element.member("target"))
-      case "sourceHandle": sourceHandle = try string(&scanner, element.member("sourceHandle"))
-      case "targetHandle": targetHandle = try string(&scanner, element.member("targetHandle"))
+    try object(&scanner, element, among: Self.edgeMembers) { member, scanner throws in
+      switch member {
+      case 0: id = try string(&scanner, element.member("id"))
+      case 1: source = try string(&scanner, element.member("source"))
+      case 2: target = try string(&scanner, element.member("target"))
+      case 3: sourceHandle = try string(&scanner, element.member("sourceHandle"))
+      case 4: targetHandle = try string(&scanner, element.member("targetHandle"))
       default: try scanner.skipValue()
       }
     }
@@ -197,17 +200,18 @@ private struct FlowScan {
     return FlowEdge(id: id, source: source, target: target, sourceHandle: sourceHandle, targetHandle: targetHandle)
   }
 
-  /// Walks one element object, handing each member to `member`.
+  /// Walks one element object, handing each member to `member` by its position in `names`
+  /// (`-1` for any other name).
   private func object(
-    _ scanner: inout JSONScanner, _ element: ElementPath,
-    member: (String, inout JSONScanner) throws -> Void
+    _ scanner: inout JSONScanner, _ element: ElementPath, among names: [StaticString],
+    member: (Int, inout JSONScanner) throws -> Void
   ) throws {
     guard case .object? = scanner.peekKind() else {
       throw shape("\(element.path) must be an object, not \(scanner.peekKind()?.typeName ?? "nothing").")
     }
     var object = try scanner.enterObject()
-    while let key = (try scanner.nextMember(in: &object)) {
-      try member(key, &scanner)
+    while let found = (try scanner.nextMember(in: &object, among: names)) {
+      try member(found, &scanner)
     }
   }
 

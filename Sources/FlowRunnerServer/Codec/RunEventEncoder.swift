@@ -22,26 +22,45 @@ public enum RunEventEncoder {
     return out
   }
 
-  /// Appends the serialized notifications of `events`, each framed, to `output`: one growing
-  /// buffer for a whole batch, each body written in place.
-  public static func appendFramed(
-    runID: String, _ events: [SequencedEvent], framing: Framing, to output: inout [UInt8]
+  /// Appends the framed notifications of `events` to `output` (one growing buffer for a whole
+  /// batch, each body written in place), keeping each completed node's encoded output
+  /// in `kept` and copying kept outputs into a terminal notification instead of encoding them
+  /// again. `bodyEnded` is told where each body lies in `output`.
+  static func appendFramed(
+    runID: String, _ events: [SequencedEvent], framing: Framing, to output: inout [UInt8],
+    keeping kept: inout EncodedRunOutputs?, bodyEnded: (Range<Int>) -> Void = { _ in }
   ) {
+    let runIDJSON = NotificationText.Run.encodedID(runID)
     for event in events {
-      framing.appendFrame(to: &output) { append(runID: runID, event, to: &$0) }
+      var length = 0
+      framing.appendFrame(to: &output) { out in
+        let start = out.count
+        append(NotificationText.Run(idJSON: runIDJSON, seq: event.seq), event, to: &out, keeping: &kept)
+        length = out.count - start
+      }
+      // The body ends the frame for LSP; NDJSON adds its newline after it.
+      let end = framing == .lsp ? output.count : output.count - 1
+      bodyEnded(end - length..<end)
     }
   }
 
   /// Appends the serialized notification for one event as sent: with its `seq`, and its
   /// `progress` when it ends a node.
   public static func append(runID: String, _ sent: SequencedEvent, to out: inout [UInt8]) {
-    JSONSerializer.appendRaw(#"{"jsonrpc":"2.0","method":""#, to: &out)
-    let run = NotificationText.Run(id: runID, seq: sent.seq)
+    var kept: EncodedRunOutputs?
+    append(NotificationText.Run(idJSON: NotificationText.Run.encodedID(runID), seq: sent.seq), sent, to: &out, keeping: &kept)
+  }
+
+  /// Appends one notification as sent, keeping a completed node's encoded output in `kept` (when
+  /// given) and copying kept outputs into a terminal notification.
+  static func append(
+    _ run: NotificationText.Run, _ sent: SequencedEvent, to out: inout [UInt8], keeping kept: inout EncodedRunOutputs?
+  ) {
     switch sent.event {
     case .started, .completed, .failed, .cancelled:
-      RunNotifications.append(run, sent.event, to: &out)
+      RunNotifications.append(run, sent.event, to: &out, kept: kept)
     case .nodeStatus, .nodeDelta, .nodeCompleted, .nodeFailed:
-      NodeNotifications.append(run, sent.event, to: &out)
+      NodeNotifications.append(run, sent.event, to: &out, keeping: &kept)
     }
     if let progress = sent.progress {
       JSONSerializer.appendRaw(#","progress":{"done":"#, to: &out)
@@ -58,16 +77,24 @@ public enum RunEventEncoder {
 enum NotificationText {
   /// The run a notification belongs to and its place in the run's sequence.
   struct Run {
-    var id: String
+    /// The run id as a JSON string (quoted and escaped), encoded once for a whole batch.
+    var idJSON: [UInt8]
     var seq: Int
+
+    /// `id` as a JSON string.
+    static func encodedID(_ id: String) -> [UInt8] {
+      var bytes: [UInt8] = []
+      bytes.reserveCapacity(id.utf8.count + 2)
+      JSONSerializer.append(id, to: &bytes)
+      return bytes
+    }
   }
 
-  /// `<method>","params":{"run_id":<id>,"seq":<n>` after the opening
-  /// `{"jsonrpc":"2.0","method":"`.
-  static func begin(_ method: StaticString, _ run: Run, to out: inout [UInt8]) {
-    JSONSerializer.appendRaw(method, to: &out)
-    JSONSerializer.appendRaw(#"","params":{"run_id":"#, to: &out)
-    JSONSerializer.append(run.id, to: &out)
+  /// `{"jsonrpc":"2.0","method":"<method>","params":{"run_id":<id>,"seq":<n>`, where `header`
+  /// is everything before the run id.
+  static func begin(_ header: StaticString, _ run: Run, to out: inout [UInt8]) {
+    JSONSerializer.appendRaw(header, to: &out)
+    out.append(contentsOf: run.idJSON)
     JSONSerializer.appendRaw(#","seq":"#, to: &out)
     JSONSerializer.append(run.seq, to: &out)
   }

@@ -7,26 +7,28 @@ import JSON
 /// `{run_id, error, outputs, duration_ms, usage}` and `execution.cancelled`
 /// `{run_id, outputs, duration_ms, usage}`.
 enum RunNotifications {
-  static func append(_ run: NotificationText.Run, _ event: RunEvent, to out: inout [UInt8]) {
+  /// Appends the notification's text after `{"jsonrpc":"2.0","method":"`; outputs found in
+  /// `kept` are copied from there.
+  static func append(_ run: NotificationText.Run, _ event: RunEvent, to out: inout [UInt8], kept: EncodedRunOutputs?) {
     switch event {
     case .started(let flowID, let nodeIDs, let reusedNodeIDs):
-      NotificationText.begin("execution.started", run, to: &out)
+      NotificationText.begin(#"{"jsonrpc":"2.0","method":"execution.started","params":{"run_id":"#, run, to: &out)
       NotificationText.field("flow_id", flowID, to: &out)
       JSONSerializer.appendRaw(#","node_ids":"#, to: &out)
       strings(nodeIDs, to: &out)
       JSONSerializer.appendRaw(#","reused_node_ids":"#, to: &out)
       strings(reusedNodeIDs, to: &out)
     case .completed(let outputs, let durationMS, let usage):
-      NotificationText.begin("execution.completed", run, to: &out)
-      end(outputs: outputs, durationMS: durationMS, usage: usage, to: &out)
+      NotificationText.begin(#"{"jsonrpc":"2.0","method":"execution.completed","params":{"run_id":"#, run, to: &out)
+      end(outputs: outputs, durationMS: durationMS, usage: usage, kept: kept, to: &out)
     case .failed(let error, let outputs, let durationMS, let usage):
-      NotificationText.begin("execution.failed", run, to: &out)
+      NotificationText.begin(#"{"jsonrpc":"2.0","method":"execution.failed","params":{"run_id":"#, run, to: &out)
       JSONSerializer.appendRaw(#","error":"#, to: &out)
       JSONSerializer.append(NodeOutputWire.encode(error), to: &out)
-      end(outputs: outputs, durationMS: durationMS, usage: usage, to: &out)
+      end(outputs: outputs, durationMS: durationMS, usage: usage, kept: kept, to: &out)
     case .cancelled(let outputs, let durationMS, let usage):
-      NotificationText.begin("execution.cancelled", run, to: &out)
-      end(outputs: outputs, durationMS: durationMS, usage: usage, to: &out)
+      NotificationText.begin(#"{"jsonrpc":"2.0","method":"execution.cancelled","params":{"run_id":"#, run, to: &out)
+      end(outputs: outputs, durationMS: durationMS, usage: usage, kept: kept, to: &out)
     case .nodeStatus, .nodeDelta, .nodeCompleted, .nodeFailed:
       preconditionFailure("node events are encoded by NodeNotifications")
     }
@@ -41,13 +43,15 @@ enum RunNotifications {
     out.append(UInt8(ascii: "]"))
   }
 
-  private static func end(outputs: [(String, NodeOutput)], durationMS: Int, usage: RunUsage, to out: inout [UInt8]) {
+  private static func end(
+    outputs: [(String, NodeOutput)], durationMS: Int, usage: RunUsage, kept: EncodedRunOutputs?, to out: inout [UInt8]
+  ) {
     JSONSerializer.appendRaw(#","outputs":{"#, to: &out)
     for (position, (nodeID, output)) in outputs.enumerated() {
       if position > 0 { out.append(UInt8(ascii: ",")) }
       JSONSerializer.append(nodeID, to: &out)
       out.append(UInt8(ascii: ":"))
-      NotificationText.output(output, to: &out)
+      if kept?.append(nodeID, to: &out) != true { NotificationText.output(output, to: &out) }
     }
     out.append(UInt8(ascii: "}"))
     NotificationText.field("duration_ms", durationMS, to: &out)
