@@ -90,7 +90,13 @@ public struct NodeOutput: Sendable, Hashable {
   /// Personas: objects with `name`, `description` and extra string fields.
   public var personas: [JSONObject]?
   /// Image output.
-  public var image: ImageValue?
+  public var image: ImageValue? {
+    get { imageBox?.value }
+    set { imageBox = newValue.map(ImageBox.init) }
+  }
+  /// The image, boxed: most outputs have none, and outputs are copied often (into events, the
+  /// run's log, terminal outputs), so they stay small.
+  private var imageBox: ImageBox?
   /// The model used, for nodes that called a provider.
   public var model: ModelChoice?
   /// Tokens used, for nodes that called a provider.
@@ -107,8 +113,19 @@ public struct NodeOutput: Sendable, Hashable {
   ) {
     self.text = text
     self.personas = personas
-    self.image = image
+    self.imageBox = image.map(ImageBox.init)
     self.model = model
     self.usage = usage
   }
+}
+
+/// An image held by reference (immutable, so sharing it is safe), compared by value.
+private final class ImageBox: Sendable, Hashable {
+  let value: ImageValue
+
+  init(_ value: ImageValue) { self.value = value }
+
+  static func == (lhs: ImageBox, rhs: ImageBox) -> Bool { lhs.value == rhs.value }
+
+  func hash(into hasher: inout Hasher) { hasher.combine(value) }
 }

@@ -255,6 +255,7 @@ public struct JSONScanner {
     let contentStart = index
     // Fast path: no escapes.
     var isASCII = true
+    index = plainRunEnd(from: index)
     while index < buffer.count {
       let byte = buffer[index]
       if byte == ASCII.quote {

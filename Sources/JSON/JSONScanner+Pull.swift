@@ -92,7 +92,7 @@ extension JSONScanner {
 
   /// Moves past the string starting at the cursor (its opening quote) in a checked buffer.
   private mutating func skipCheckedString() {
-    index += 1
+    index = plainRunEnd(from: index + 1)
     while index < buffer.count {
       switch buffer[index] {
       case ASCII.quote:
@@ -276,7 +276,7 @@ extension JSONScanner {
   /// byte) UTF-8, without building it.
   mutating func skipString() throws(JSONParseError) {
     let start = index
-    index += 1
+    index = plainRunEnd(from: index + 1)
     var isASCII = true
     while index < buffer.count {
       let byte = buffer[index]
@@ -301,5 +301,31 @@ extension JSONScanner {
       }
     }
     throw error("unterminated string", at: start)
+  }
+
+  /// Where the run of plain string bytes from `start` ends: the first quote, backslash,
+  /// control character or non-ASCII byte (or the end of the buffer). Eight bytes at a time.
+  func plainRunEnd(from start: Int) -> Int {
+    guard let base = buffer.baseAddress else { return start }
+    let ones: UInt64 = 0x0101_0101_0101_0101
+    let highs: UInt64 = 0x8080_8080_8080_8080
+    var position = start
+    while position + 8 <= buffer.count {
+      let word = UnsafeRawPointer(base + position).loadUnaligned(as: UInt64.self)
+      // A byte of `x` is zero exactly when the matching high bit of (x - 1) & ~x is set
+      // (for bytes below 0x80, which `highs & word` rules out first).
+      let quote = word ^ (ones &* 0x22)
+      let backslash = word ^ (ones &* 0x5C)
+      let special =
+        (quote &- ones) & ~quote | (backslash &- ones) & ~backslash | (word &- ones &* 0x20) & ~word | word
+      if special & highs != 0 { break }
+      position += 8
+    }
+    while position < buffer.count {
+      let byte = buffer[position]
+      if byte == ASCII.quote || byte == ASCII.backslash || byte < 0x20 || byte >= 0x80 { return position }
+      position += 1
+    }
+    return position
   }
 }

@@ -260,21 +260,30 @@ public final class OutputWriter: Sendable {
       case .stop: return
       case .wait: wakeUp.wait()
       case .write:
-        if !work.isEmpty {
-          // Runs the queued work in its place between the queued bytes.
+        var failure: Int32?
+        if work.isEmpty {
+          failure = writeInChunks(batch)
+        } else {
+          // Runs the queued work in its place between the queued bytes, writing out whenever a
+          // chunk's worth is ready, so the output of a long burst is never held whole.
           var copied = 0
-          for item in work {
+          for item in work where failure == nil {
             assembled.append(contentsOf: batch[copied..<item.at])
             copied = item.at
             item.produce(item.framing, &assembled)
+            if assembled.count >= Self.chunkBytes {
+              failure = writeInChunks(assembled)
+              assembled.removeAll(keepingCapacity: true)
+            }
           }
-          assembled.append(contentsOf: batch[copied...])
+          if failure == nil {
+            assembled.append(contentsOf: batch[copied...])
+            failure = writeInChunks(assembled)
+          }
           work.removeAll(keepingCapacity: true)
-          swap(&batch, &assembled)
           assembled.removeAll(keepingCapacity: assembled.capacity <= 4 << 20)
-          state.withLock { $0.inFlight = batch.count }
         }
-        if let failure = writeInChunks(batch) {
+        if let failure {
           logger.error("Writing output failed (errno \(failure)); the client has closed its end. Further output is dropped.")
           let waiters = state.withLock { state -> [@Sendable (Bool) -> Void] in
             state.broken = true

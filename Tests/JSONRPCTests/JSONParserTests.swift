@@ -42,6 +42,37 @@ struct JSONParserTests {
     #expect(throws: JSONParseError.self) { try JSONParser.parse([0x22, 0x5C, 0x6E, 0xFF, 0x22]) }
   }
 
+  @Test("a quote, escape, control character or non-ASCII byte is found at every offset of a string, read or skipped")
+  func specialBytesAtEveryOffset() throws {
+    for length in 0..<40 {
+      for offset in 0..<max(length, 1) {
+        var plain = [UInt8](repeating: UInt8(ascii: "a"), count: length)
+        // An escaped quote, a non-ASCII letter, and a raw control character at `offset`.
+        let escaped = Array(plain[0..<min(offset, length)]) + Array(#"\""#.utf8) + Array(plain[min(offset, length)...])
+        let expectedText =
+          String(repeating: "a", count: min(offset, length)) + "\"" + String(repeating: "a", count: length - min(offset, length))
+        for wrap in [{ (s: [UInt8]) in s }, { (s: [UInt8]) in Array(#"{"k":["#.utf8) + s + Array("]}".utf8) }] {
+          let document = wrap([UInt8(ascii: "\"")] + escaped + [UInt8(ascii: "\"")])
+          let value = try JSONParser.parse(document)
+          #expect(value == .string(expectedText) || value == ["k": [.string(expectedText)]])
+          try document.withUnsafeBufferPointer { buffer throws(JSONParseError) in
+            var scanner = JSONScanner(buffer)
+            try scanner.skipValue()
+            try scanner.expectEnd()
+          }
+        }
+        if length > 0 {
+          plain[offset] = 0x01
+          #expect(throws: JSONParseError.self) { try JSONParser.parse([UInt8(ascii: "\"")] + plain + [UInt8(ascii: "\"")]) }
+          plain[offset] = 0xC3
+          plain.insert(0xA9, at: offset + 1)
+          let text = try JSONParser.parse([UInt8(ascii: "\"")] + plain + [UInt8(ascii: "\"")])
+          #expect(text.stringValue?.unicodeScalars.count == length)
+        }
+      }
+    }
+  }
+
   @Test("limits nesting instead of exhausting the stack")
   func depth() throws {
     let deep = String(repeating: "[", count: 100_000) + String(repeating: "]", count: 100_000)
