@@ -264,6 +264,11 @@ final class FakeRequestHandler: ChannelInboundHandler {
       case .close:
         handler.finished = true
         server.noteClosed()
+        // Shut the output down first: that sends the FIN whoever else holds the descriptor (a
+        // process spawned meanwhile inherits it, NIO's sockets are not close-on-exec), where a
+        // plain close only drops this process's reference and the client would wait for an
+        // answer until its timeout.
+        context.close(mode: .output, promise: nil)
         context.close(promise: nil)
       }
       let nextDelay: Int

@@ -66,6 +66,7 @@ public struct FlowRunner: Sendable {
       runID: runID, flowProviderID: index.flow.providerID, options: options, services: services, meter: meter,
       emit: { [sink, runID] event in gate.emit { sink.emit(runID: runID, [event]) } })
     var scheduler = RunScheduler(index: index, plan: plan, options: options, limits: services.limits)
+    var kinds = NodeKinds(executors: executors)
     scheduler.start()
     func tally() -> RunTally { RunTally(elapsedMS: (clock.now - start).milliseconds, providerCalls: meter.providerCalls) }
     // Two buffers swapped with the scheduler's on every hand-over: no allocation per step.
@@ -92,8 +93,10 @@ public struct FlowRunner: Sendable {
         }
         switch scheduler.next(tally()) {
         case .startNode(let node):
-          let context = makeContext(node, inputs: scheduler.inputs(of: node), run: shared)
-          switch executors.execution(for: index.flow.nodes[node].type) {
+          let kind = kinds[index.flow.nodes[node].type]
+          let context = NodeContext(
+            node: index.flow.nodes[node], inputs: scheduler.inputs(of: node), executorVersion: kind.version, run: shared)
+          switch kind.execution {
           case .inline(let executor)?:
             let finished = Self.executeInline(node, context: context, clock: clock) { try executor(context) }
             scheduler.nodeFinished(node, finished.outcome, durationMS: finished.duration.milliseconds)
@@ -128,11 +131,6 @@ public struct FlowRunner: Sendable {
         }
       }
     }
-  }
-
-  private func makeContext(_ node: Int, inputs: NodeInputs, run: RunContext) -> NodeContext {
-    let flowNode = index.flow.nodes[node]
-    return NodeContext(node: flowNode, inputs: inputs, executorVersion: executors.version(for: flowNode.type), run: run)
   }
 
   private static func executeInline(
@@ -217,5 +215,29 @@ final class EmitGate: Sendable {
   /// Lets nothing more through.
   func close() {
     open.withLock { $0 = false }
+  }
+}
+
+/// How each node type of a run executes, looked up in the registry once per type: a run has a
+/// handful of types, so a short list compared by name beats hashing the type of every node.
+private struct NodeKinds {
+  struct Kind {
+    var type: String
+    var execution: NodeExecution?
+    var version: String
+  }
+
+  let executors: ExecutorRegistry
+  private var kinds: [Kind] = []
+
+  init(executors: ExecutorRegistry) { self.executors = executors }
+
+  subscript(type: String) -> Kind {
+    mutating get {
+      if let known = kinds.first(where: { $0.type == type }) { return known }
+      let kind = Kind(type: type, execution: executors.execution(for: type), version: executors.version(for: type))
+      kinds.append(kind)
+      return kind
+    }
   }
 }

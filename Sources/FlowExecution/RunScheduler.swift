@@ -285,8 +285,10 @@ public struct RunScheduler: Sendable {
   private mutating func conclude(_ tally: RunTally, stop reason: RunStopReason?) {
     for node in plan.nodes where status[node] == .pending { set(node, .cancelled) }
     let nodes = index.flow.nodes
-    let completed = plan.nodes.compactMap { node in
-      status[node] == .completed ? outputs[node].map { (nodes[node].id, $0) } : nil
+    var completed: [(String, NodeOutput)] = []
+    completed.reserveCapacity(plan.nodes.count)
+    for node in plan.nodes where status[node] == .completed {
+      if let output = outputs[node] { completed.append((nodes[node].id, output)) }
     }
     var usage = RunUsage()
     usage.tokens = tokens

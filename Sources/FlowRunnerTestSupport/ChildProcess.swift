@@ -23,6 +23,12 @@ public final class ChildProcess: Sendable {
     for (source, target) in [(standardInput, 0), (standardOutput, 1), (standardError, 2)] {
       posix_spawn_file_actions_adddup2(&actions, source, Int32(target))
     }
+    // Nothing else of this process goes to the child. NIO does not make its sockets
+    // close-on-exec, so a child would otherwise hold on to every socket open at this moment (the
+    // fake provider's connections, the HTTP client's, listeners): a socket this process then
+    // closes stays open in the child, no FIN goes out, and the peer waits for an answer until its
+    // timeout instead of seeing the connection close.
+    Self.closeDescriptors(from: 3, in: &actions)
     var attributes = posix_spawnattr_t()
     posix_spawnattr_init(&attributes)
     defer { posix_spawnattr_destroy(&attributes) }
@@ -50,6 +56,24 @@ public final class ChildProcess: Sendable {
       exit.set(signal == 0 ? (status >> 8) & 0xff : signal)
     }
     reaper.start()
+  }
+
+  /// glibc's `posix_spawn_file_actions_addclosefrom_np` (2.34 and later), which the Glibc module
+  /// does not import.
+  private typealias AddCloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32
+  private static let addCloseFrom: AddCloseFrom? = dlsym(nil, "posix_spawn_file_actions_addclosefrom_np").map {
+    unsafeBitCast($0, to: AddCloseFrom.self)
+  }
+
+  /// Adds actions that close every descriptor from `lowest` on in the child (after the `dup2`s).
+  private static func closeDescriptors(from lowest: Int32, in actions: inout posix_spawn_file_actions_t) {
+    if let addCloseFrom, addCloseFrom(&actions, lowest) == 0 { return }
+    // An older glibc: close what is open now. A descriptor closed before the spawn only makes
+    // its close action fail in the child, which posix_spawn ignores.
+    let open = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []
+    for fd in open.compactMap({ Int32($0) }) where fd >= lowest {
+      posix_spawn_file_actions_addclose(&actions, fd)
+    }
   }
 
   /// The exit code (or the number of the signal that ended it), once the child has ended.
