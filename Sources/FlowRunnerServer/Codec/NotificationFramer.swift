@@ -27,9 +27,9 @@ struct EncodedRunOutputs: Sendable {
 
 /// Frames run events as notifications for one connection (or one output stream). It keeps each
 /// run's encoded node outputs until that run's terminal notification, which copies them instead
-/// of encoding every output again. A run's batches come one at a time (under the run's own
-/// lock): each batch takes its run's entry out, works on it, and puts it back unless the batch
-/// ended the run.
+/// of encoding every output again. A run's batches are framed one at a time and in order (on the
+/// connection writer's thread, or under the run's own lock): each batch takes its run's entry
+/// out, works on it, and puts it back unless the batch ended the run.
 public final class NotificationFramer: Sendable {
   private let runs = Locked<[String: EncodedRunOutputs]>([:])
 
