@@ -149,30 +149,9 @@ extension GraphBenchmarks {
   /// The DAG benchmark on two binaries in pairs, alternating which goes first, each run on a
   /// fresh engine: the other build against this one in the same minutes, as a ratio.
   static func versus(binary: String, other: String, nodes count: Int, pairs: Int) throws -> [Measurement] {
-    let request = frame(
-      JSONValue.object(["jsonrpc": "2.0", "id": 1, "method": "execution.start", "params": dag(nodes: count)]).description)
-    func timed(_ binary: String) throws -> Double {
-      let peer = try BenchmarkPeer.initialized(binary: binary)
-      defer { peer.stop() }
-      let start = ContinuousClock.now
-      peer.send(request)
-      try peer.waitForTerminals(1)
-      return (ContinuousClock.now - start).seconds * 1e6 / Double(count)
-    }
-    var this: [Double] = []
-    var that: [Double] = []
-    for pair in 0..<pairs {
-      if pair.isMultiple(of: 2) {
-        that.append(try timed(other))
-        this.append(try timed(binary))
-      } else {
-        this.append(try timed(binary))
-        that.append(try timed(other))
-      }
-    }
-    let ratios = zip(this, that).map { $0 / $1 }.sorted()
-    this.sort()
-    that.sort()
+    let (that, this, ratios) = try PersistenceBenchmarks.pairedDAG(
+      binary: other, variantBinary: binary, nodes: count, pairs: pairs
+    ) { _ in ([:], [:]) }
     return [
       Measurement(
         name: "\(count)-node DAG, other build \(other) (median of \(pairs), alternating)", value: that[pairs / 2],

@@ -50,14 +50,16 @@ enum PersistenceBenchmarks {
   }
 
   /// The DAG benchmark in pairs, alternating which goes first: each run on a fresh engine,
-  /// one plain, one with the settings and start members `variant(pair)` gives. Returns both
+  /// one plain, one with the settings and start members `variant(pair)` gives (and on
+  /// `variantBinary`, when given). Returns both
   /// series sorted, and the pairs' ratios sorted (the machine's speed drifts between pairs; the
   /// ratio within a pair does much less).
   static func pairedDAG(
-    binary: String, nodes count: Int, pairs: Int, variant: (Int) -> (settings: JSONValue, members: JSONObject)
+    binary: String, variantBinary: String? = nil, nodes count: Int, pairs: Int,
+    variant: (Int) -> (settings: JSONValue, members: JSONObject)
   ) throws -> (plain: [Double], varied: [Double], ratios: [Double]) {
     guard case .object(let plainFlow) = GraphBenchmarks.dag(nodes: count) else { return ([], [], []) }
-    func timed(_ settings: JSONValue, _ members: JSONObject) throws -> Double {
+    func timed(_ settings: JSONValue, _ members: JSONObject, on binary: String) throws -> Double {
       var flow = plainFlow
       for (key, value) in members.members { flow[key] = value }
       let request = frame(
@@ -74,11 +76,11 @@ enum PersistenceBenchmarks {
     for pair in 0..<pairs {
       let (settings, members) = variant(pair)
       if pair.isMultiple(of: 2) {
-        plain.append(try timed([:], [:]))
-        varied.append(try timed(settings, members))
+        plain.append(try timed([:], [:], on: binary))
+        varied.append(try timed(settings, members, on: variantBinary ?? binary))
       } else {
-        varied.append(try timed(settings, members))
-        plain.append(try timed([:], [:]))
+        varied.append(try timed(settings, members, on: variantBinary ?? binary))
+        plain.append(try timed([:], [:], on: binary))
       }
     }
     let ratios = zip(varied, plain).map { $0 / $1 }.sorted()
