@@ -351,7 +351,8 @@ struct ImageEndToEndTests {
     while !(message["method"] == "execution.node.status" && message["params"]?["status"] == "running") {
       message = try await allowing.next(timeout: .seconds(5))
     }
-    try await Task.sleep(for: .milliseconds(200))
+    // The download has connected (and waits for an answer that never comes).
+    #expect(await silent.connectionPending(timeout: .seconds(5)))
     let begin = ContinuousClock.now
     try allowing.sendLSP(requestBody("execution.cancel", id: 4, params: ["run_id": "stuck"]))
     let (log, _) = try await allowing.collectRun("stuck", timeout: .seconds(5))
@@ -442,6 +443,19 @@ final class SilentListener: Sendable {
     guard bound else { throw PeerError.setup("cannot listen") }
     self.fd = fd
     port = Int(UInt16(bigEndian: address.sin_port))
+  }
+
+  /// Whether a connection arrives (completed, not accepted: the listener stays silent) within
+  /// `timeout`; waits on a thread of its own, not on the test's executor.
+  func connectionPending(timeout: Duration) async -> Bool {
+    let fd = fd
+    let milliseconds = Int32(timeout.components.seconds * 1000)
+    return await withCheckedContinuation { continuation in
+      DispatchQueue.global().async {
+        var entry = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        continuation.resume(returning: poll(&entry, 1, milliseconds) == 1)
+      }
+    }
   }
 
   func close() { _ = Glibc.close(fd) }

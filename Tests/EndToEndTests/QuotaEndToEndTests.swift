@@ -69,13 +69,15 @@ struct QuotaEndToEndTests {
     // A run ends: its slot frees up.
     try peer.sendLSP(requestBody("execution.cancel", id: 7, params: ["run_id": "u1-0"]))
     _ = try await peer.collectRun("u1-0", timeout: .seconds(5))
-    var admitted = JSONValue.null
-    for attempt in 0..<50 where admitted["result"] == nil {
-      admitted = try await Self.start(
-        peer, Self.flow(count: 1, tag: "s3", model: slow, members: ["quota_key": "u1", "run_id": .string("u1-3-\(attempt)")]),
-        id: 100 + attempt)
-      if admitted["result"] == nil { try await Task.sleep(for: .milliseconds(20)) }
+    // The slot is handed back just after the run's end: each answer shows where it stands.
+    var live = 2
+    for attempt in 0..<200 where live == 2 {
+      let answer = try await JournalEndToEndTests.answer(peer, "quota.status", id: 50 + attempt, params: ["quota_key": "u1"])
+      live = answer["result"]?["live_runs"]?.intValue ?? -1
     }
+    #expect(live == 1)
+    let admitted = try await Self.start(
+      peer, Self.flow(count: 1, tag: "s3", model: slow, members: ["quota_key": "u1", "run_id": "u1-3"]), id: 300)
     #expect(admitted["result"] != nil)
     await peer.finish()
     await server.stop()
