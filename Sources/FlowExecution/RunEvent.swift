@@ -8,10 +8,11 @@ public enum RunEvent: Sendable {
   case nodeDelta(nodeID: String, attempt: Int, index: Int, text: String)
   // Boxed: a node output is large, and events are copied into batches and the run's log.
   indirect case nodeCompleted(nodeID: String, output: NodeOutput, cached: Bool, durationMS: Int)
-  case nodeFailed(nodeID: String, error: NodeError)
-  case completed(outputs: [(String, NodeOutput)], durationMS: Int, usage: RunUsage)
-  case failed(error: RunFailure, outputs: [(String, NodeOutput)], durationMS: Int, usage: RunUsage)
-  case cancelled(outputs: [(String, NodeOutput)], durationMS: Int, usage: RunUsage)
+  // The rare large cases are boxed too, so every event (and every run's log entry) stays small.
+  indirect case nodeFailed(nodeID: String, error: NodeError)
+  indirect case completed(outputs: [(String, NodeOutput)], durationMS: Int, usage: RunUsage)
+  indirect case failed(error: RunFailure, outputs: [(String, NodeOutput)], durationMS: Int, usage: RunUsage)
+  indirect case cancelled(outputs: [(String, NodeOutput)], durationMS: Int, usage: RunUsage)
 
   /// Whether this is a run's last event.
   public var isTerminal: Bool {

@@ -34,13 +34,18 @@ public struct FlowValidation: Sendable {
     }
     // Each node's position in the catalog (-1: unknown type or a duplicate id).
     var kinds = [Int](repeating: -1, count: flow.nodes.count)
-    for (position, node) in flow.nodes.enumerated() {
+    // Nodes and descriptors are read in place, not copied whole for each node.
+    let nodes = flow.nodes
+    let descriptors = catalog.descriptors
+    for position in nodes.indices {
       // The index keeps the first node of each id: any other with that id is a duplicate.
-      guard index.nodeIndex[node.id] == position else {
-        issues.append(ValidationIssue(.duplicateNodeID, "Node id '\(node.id)' is used by more than one node.", nodeID: node.id))
+      guard index.nodeIndex[nodes[position].id] == position else {
+        let id = nodes[position].id
+        issues.append(ValidationIssue(.duplicateNodeID, "Node id '\(id)' is used by more than one node.", nodeID: id))
         continue
       }
-      guard let kind = catalog.position(of: node.type) else {
+      guard let kind = catalog.position(of: nodes[position].type) else {
+        let node = nodes[position]
         issues.append(
           ValidationIssue(
             .unknownNodeType,
@@ -49,10 +54,9 @@ public struct FlowValidation: Sendable {
         continue
       }
       kinds[position] = kind
-      let descriptor = catalog.descriptors[kind]
-      Self.dataIssues(node, descriptor: descriptor, knownProviders: knownProviders, into: &issues)
-      if !descriptor.requiredInputs.isEmpty {
-        issues += Self.missingInputs(index: index, node: position, descriptor: descriptor)
+      Self.dataIssues(nodes[position], descriptor: descriptors[kind], knownProviders: knownProviders, into: &issues)
+      if !descriptors[kind].requiredInputs.isEmpty {
+        issues += Self.missingInputs(index: index, node: position, descriptor: descriptors[kind])
       }
     }
     issues += Self.edgeIssues(index, catalog: catalog, kinds: kinds)

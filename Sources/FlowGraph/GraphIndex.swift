@@ -35,7 +35,7 @@ public struct GraphIndex: Sendable {
   /// The flow.
   public let flow: Flow
   /// Node index by id (first occurrence of a duplicated id).
-  public let nodeIndex: [String: Int]
+  public let nodeIndex: NodeIDTable
   /// Usable edge indices into each node, in edge order.
   public let incoming: Adjacency
   /// Usable edge indices out of each node, in edge order.
@@ -55,11 +55,7 @@ public struct GraphIndex: Sendable {
   /// Indexes a flow.
   public init(_ flow: Flow) {
     self.flow = flow
-    var nodeIndex: [String: Int] = [:]
-    nodeIndex.reserveCapacity(flow.nodes.count)
-    for (index, node) in flow.nodes.enumerated() where nodeIndex[node.id] == nil {
-      nodeIndex[node.id] = index
-    }
+    let nodeIndex = NodeIDTable(flow.nodes.map(\.id))
     var incoming: [(node: Int, edge: Int)] = []
     var outgoing: [(node: Int, edge: Int)] = []
     incoming.reserveCapacity(flow.edges.count)
@@ -68,14 +64,16 @@ public struct GraphIndex: Sendable {
     var edgeTarget = [Int](repeating: -1, count: flow.edges.count)
     var edgeClasses = [EdgeClass](repeating: .text, count: flow.edges.count)
     var handleKnown = [Bool](repeating: true, count: flow.edges.count)
-    for (index, edge) in flow.edges.enumerated() {
-      if let handle = edge.targetHandle {
+    // Fields are read in place: copying each edge whole costs more than the lookups.
+    let edges = flow.edges
+    for index in edges.indices {
+      if let handle = edges[index].targetHandle {
         let named = EdgeClass(handlePrefixOf: handle)
         edgeClasses[index] = named ?? .text
         handleKnown[index] = named != nil
       }
-      let source = nodeIndex[edge.source] ?? -1
-      let target = nodeIndex[edge.target] ?? -1
+      let source = nodeIndex[edges[index].source] ?? -1
+      let target = nodeIndex[edges[index].target] ?? -1
       edgeSource[index] = source
       edgeTarget[index] = target
       guard source >= 0, target >= 0, source != target else { continue }

@@ -207,7 +207,7 @@ public final class FlowRunnerServer: MessageHandler {
     case FlowValidateMethod.method:
       // Decoding and validating a large flow takes a while: off the reader, cancellable.
       reply.perform { [kits] reply throws(ResponseError) in
-        let flow = try FlowValidateMethod.decode(request.rawParams)
+        let flow = try await FlowValidateMethod.decodeConcurrently(request.rawParams)
         let result = FlowValidateMethod.encode(kits.validate(flow))
         if !Task.isCancelled { reply.succeed(result) }
       }
@@ -244,7 +244,7 @@ public final class FlowRunnerServer: MessageHandler {
     let quotaLedger = self.quotaLedger
     reply.perform { [kits, runs, logger, startsInProgress, journal, clientRegistry] reply throws(ResponseError) in
       defer { startsInProgress.leave() }
-      let params = try ExecutionStartMethod.decode(request.rawParams)
+      let params = try await ExecutionStartMethod.decodeConcurrently(request.rawParams)
       if let runID = params.options.runID, let journal = journal.journal, await journal.contains(runID) {
         throw ExecutionStartMethod.error(.runIDInUse(runID))
       }

@@ -89,7 +89,10 @@ public struct JSONScanner {
     JSONParseError(reason: reason, offset: offset ?? index)
   }
 
+  @inline(__always)
   mutating func skipWhitespace() {
+    // Compact JSON has none: one comparison decides.
+    guard index < buffer.count, buffer[index] <= 0x20 else { return }
     while index < buffer.count {
       switch buffer[index] {
       case 0x20, 0x09, 0x0A, 0x0D: index += 1

@@ -139,18 +139,22 @@ extension JSONScanner {
   {
     guard try beginMember(in: &container) else { return nil }
     let start = index + 1
-    var end = start
-    while end < buffer.count, buffer[end] != ASCII.quote, buffer[end] != ASCII.backslash, buffer[end] >= 0x20 {
-      end += 1
-    }
+    // A plain ASCII name (the usual case) is compared as bytes where it lies.
+    let end = plainRunEnd(from: start)
     var found = -1
-    if end < buffer.count, buffer[end] == ASCII.quote, checked || !buffer[start..<end].contains(where: { $0 >= 0x80 }) {
-      let raw = UnsafeBufferPointer(rebasing: buffer[start..<end])
-      found =
-        names.firstIndex { name in
-          name.utf8CodeUnitCount == raw.count
-            && name.withUTF8Buffer { $0.elementsEqual(raw) }
-        } ?? -1
+    if end < buffer.count, buffer[end] == ASCII.quote, let base = buffer.baseAddress {
+      let count = end - start
+      for position in names.indices where names[position].utf8CodeUnitCount == count {
+        let matches = names[position].withUTF8Buffer { name in
+          var offset = 0
+          while offset < count, name[offset] == base[start + offset] { offset += 1 }
+          return offset == count
+        }
+        if matches {
+          found = position
+          break
+        }
+      }
       index = end + 1
     } else {
       let key = try readString()

@@ -5,11 +5,29 @@ public struct RawJSON: Sendable {
   public let bytes: [UInt8]
   /// Where the value lies in ``bytes``.
   public let range: Range<Int>
+  /// An object's members in the order they appear, each with where its value lies in
+  /// ``bytes``, when the reader noted them while checking the object (`nil` otherwise): a
+  /// decoder can then read large members side by side.
+  public let members: [Member]?
 
-  /// A value at `range` of `bytes`.
-  public init(bytes: [UInt8], range: Range<Int>) {
+  /// One member of an object value: its name (escapes decoded) and its value's bytes.
+  public struct Member: Sendable, Equatable {
+    /// The member's name.
+    public let name: String
+    /// Where its value lies in the object's ``RawJSON/bytes``.
+    public let range: Range<Int>
+  }
+
+  /// A value at `range` of `bytes`, with its members when they were noted.
+  public init(bytes: [UInt8], range: Range<Int>, members: [Member]? = nil) {
     self.bytes = bytes
     self.range = range
+    self.members = members
+  }
+
+  /// The value of one of ``members``, as raw JSON in the same buffer.
+  public func value(of member: Member) -> RawJSON {
+    RawJSON(bytes: bytes, range: member.range)
   }
 
   /// A value given as a tree, serialized.
@@ -59,6 +77,19 @@ extension JSONScanner.Kind {
 }
 
 extension JSONScanner {
+  /// Checks (or, in a checked buffer, passes over) the object at the cursor like
+  /// ``skipValue()``, noting each member's name and where its value lies.
+  public mutating func skipObjectNotingMembers() throws(JSONParseError) -> [RawJSON.Member] {
+    var members: [RawJSON.Member] = []
+    var object = try enterObject()
+    while let name = try nextMember(in: &object) {
+      let start = valueStart()
+      try skipValue()
+      members.append(RawJSON.Member(name: name, range: start..<index))
+    }
+    return members
+  }
+
   /// The byte offset just after the last value read or skipped, and the start of the next
   /// value after white space: for recording where a value lies.
   public mutating func valueStart() -> Int {

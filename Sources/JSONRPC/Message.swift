@@ -133,8 +133,11 @@ public enum IncomingMessage: Sendable {
       case "params":
         let start = scanner.valueStart()
         envelope.paramsKind = scanner.peekKind()
-        try scanner.skipValue()
-        envelope.params = .raw(RawJSON(bytes: bytes, range: start..<scanner.index))
+        // An object's members are noted as they are checked, so a decoder can read the large
+        // ones (a flow's nodes and edges) side by side.
+        let members = envelope.paramsKind == .object ? try scanner.skipObjectNotingMembers() : nil
+        if members == nil { try scanner.skipValue() }
+        envelope.params = .raw(RawJSON(bytes: bytes, range: start..<scanner.index, members: members))
       case "result", "error":
         envelope.hasResultOrError = true
         try scanner.skipValue()

@@ -90,6 +90,9 @@ struct FlowParamsTests {
     }
     #expect(String(decoding: raw.bytes[raw.range], as: UTF8.self) == #"{"nodes":[]}"#)
     #expect(request.params == ["nodes": []])
+    // The object's members are noted as they are checked.
+    #expect(raw.members?.map(\.name) == ["nodes"])
+    #expect(raw.members.map { $0.map { String(decoding: raw.bytes[$0.range], as: UTF8.self) } } == ["[]"])
     for broken in [
       #"{"jsonrpc":"2.0","id":1,"method":"x","params":{"nodes":[1,]}}"#,
       #"{"jsonrpc":"2.0","id":1,"method":"x","params":{"a":"\u12"}}"#,
@@ -98,6 +101,66 @@ struct FlowParamsTests {
       #"{"jsonrpc":"2.0","id":1,"method":"x","params":{"a":1}} x"#,
     ] {
       #expect(throws: JSONParseError.self, "\(broken)") { try DecodedBody(Array(broken.utf8)) }
+    }
+  }
+
+  /// Params as the transport hands them over: checked, with their members noted.
+  func concurrently(_ text: String) async throws(ResponseError) -> (flow: Flow, options: RunOptions) {
+    let body = Array(#"{"jsonrpc":"2.0","id":1,"method":"execution.start","params":\#(text)}"#.utf8)
+    guard case .message(.request(let request))? = try? DecodedBody(body), case .raw(let raw)? = request.rawParams else {
+      throw .internalError("the test message did not read as a request with raw params")
+    }
+    #expect(raw.members != nil)
+    return try await FlowParams.decodeConcurrently(raw)
+  }
+
+  /// A flow past the size at which nodes and edges are read side by side; `edgesFirst` puts
+  /// `edges` before `nodes`, and `broken` spoils the last node and the first edge.
+  static func largeFlow(edgesFirst: Bool = false, broken: Bool = false) -> String {
+    let count = 2_000
+    let nodes = (0..<count).map { index in
+      broken && index == count - 1
+        ? #"{"type":"textOutput"}"#
+        : #"{"id":"n\#(index)","type":"initialPrompt","position":{"x":\#(index),"y":[1,{"z":"]"}]},"data":{"text":"Prompt \#(index) \u00e9 with \"quotes\" and enough words to make the flow large"}}"#
+    }
+    let edges = (1..<count).map { index in
+      broken && index == 1
+        ? #"{"id":"e1","source":7,"target":"n1"}"#
+        : #"{"id":"e\#(index)","source":"n\#(index - 1)","target":"n\#(index)","sourceHandle":"text","targetHandle":"text"}"#
+    }
+    let nodesMember = #""nodes":[\#(nodes.joined(separator: ","))]"#
+    let edgesMember = #""edges":[\#(edges.joined(separator: ","))]"#
+    let lists = edgesFirst ? "\(edgesMember),\(nodesMember)" : "\(nodesMember),\(edgesMember)"
+    return #"{"flow_id":"big",\#(lists),"options":{"max_concurrency":3},"cached_outputs":{"n0":{"text":"c"}}}"#
+  }
+
+  @Test("a large flow read side by side is the flow read in order")
+  func concurrentMatchesSequential() async throws {
+    for edgesFirst in [false, true] {
+      let text = Self.largeFlow(edgesFirst: edgesFirst)
+      #expect(text.utf8.count >= FlowParams.concurrentDecodingThreshold)
+      let (flow, options) = try decode(text)
+      let read = try await concurrently(text)
+      #expect(flow.nodes.count == 2_000 && flow.edges.count == 1_999)
+      #expect(read.flow.nodes == flow.nodes && read.flow.edges == flow.edges && read.flow.flowID == "big")
+      #expect(read.flow.cachedOutputs["n0"]?.text == "c" && read.options == options && options.maxConcurrency == 3)
+    }
+  }
+
+  @Test("read side by side, the problem reported is the first in document order, as when read in order")
+  func concurrentErrorOrder() async {
+    for edgesFirst in [false, true] {
+      let text = Self.largeFlow(edgesFirst: edgesFirst, broken: true)
+      let expected = message(text)
+      #expect(
+        expected == (edgesFirst ? "params.edges[0].source must be a string, not a number." : "params.nodes[1999].id is required.")
+      )
+      do {
+        _ = try await concurrently(text)
+        Issue.record("a broken flow was accepted")
+      } catch {
+        #expect(error.code == .invalidParams && error.message == expected)
+      }
     }
   }
 

@@ -43,6 +43,25 @@ struct NotificationFramerTests {
     }
   }
 
+  @Test("outputs listed in another order than the nodes completed in are still copied, each to its node")
+  func terminalInAnotherOrder() {
+    let outputs = ["a", "b", "c", "d"].map { ($0, NodeOutput(text: "output of \($0)")) }
+    let completions = [outputs[2], outputs[0], outputs[3], outputs[1]].map { id, output in
+      RunEvent.nodeCompleted(nodeID: id, output: output, cached: false, durationMS: 0)
+    }
+    let events = completions + [.completed(outputs: outputs, durationMS: 1, usage: RunUsage())]
+    let sent = events.enumerated().map { SequencedEvent(seq: $0.offset + 1, event: $0.element) }
+    let framer = NotificationFramer()
+    var reused: [UInt8] = []
+    var fresh: [UInt8] = []
+    for event in sent {
+      framer.append(runID: "run-1", [event], framing: .ndjson, to: &reused)
+      Framing.ndjson.append(RunEventEncoder.encode(runID: "run-1", event), to: &fresh)
+    }
+    #expect(reused == fresh)
+    #expect(framer.runsKept == 0)
+  }
+
   @Test("runs on one framer keep their outputs apart")
   func runsApart() {
     let framer = NotificationFramer()

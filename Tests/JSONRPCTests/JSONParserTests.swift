@@ -6,6 +6,27 @@ import Testing
 
 @Suite("JSON parser")
 struct JSONParserTests {
+  @Test("checking an object notes each member's name (escapes decoded) and where its value lies")
+  func notedMembers() throws {
+    func noted(_ text: String) throws -> [RawJSON.Member] {
+      try Array(text.utf8).withUnsafeBufferPointer { buffer throws(JSONParseError) in
+        var scanner = JSONScanner(buffer)
+        return try scanner.skipObjectNotingMembers()
+      }
+    }
+    let text = #"{ "a" : [1, {"b":"}"}] , "\u0063d":"x","a":null }"#
+    let bytes = Array(text.utf8)
+    let members = try noted(text)
+    #expect(members.map(\.name) == ["a", "cd", "a"])
+    #expect(members.map { String(decoding: bytes[$0.range], as: UTF8.self) } == [#"[1, {"b":"}"}]"#, #""x""#, "null"])
+    let raw = RawJSON(bytes: bytes, range: 0..<bytes.count, members: members)
+    #expect(try raw.value(of: members[0]).parsed() == [1, ["b": "}"]])
+    #expect(try noted("{}").isEmpty)
+    for broken in [#"{"a":[1,]}"#, #"{"a" 1}"#, #"{"a":1,}"#, #"{"a":"\q"}"#, "[1]"] {
+      #expect(throws: JSONParseError.self, "\(broken)") { try noted(broken) }
+    }
+  }
+
   @Test("parses every JSON type")
   func parsesTypes() throws {
     let value = try JSONParser.parse(#" {"a":[1,-2,3.5,-0.25e2,1E3,true,false,null,"x\n\"\\\/\u00e9\ud83d\ude00"],"b":{}} "#)

@@ -18,6 +18,12 @@ public enum ExecutionStartMethod: RequestCodec {
     return Params(flow: flow, options: options)
   }
 
+  /// ``decode(_:)`` reading a large flow's nodes and edges side by side.
+  static func decodeConcurrently(_ params: MessageParams?) async throws(ResponseError) -> Params {
+    let (flow, options) = try await FlowParams.decodeConcurrently(params?.raw)
+    return Params(flow: flow, options: options)
+  }
+
   static func encode(_ runID: String) -> JSONValue { ["run_id": .string(runID)] }
 
   /// The error for a start that created no run.

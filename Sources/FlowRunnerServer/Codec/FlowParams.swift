@@ -15,10 +15,50 @@ enum FlowParams {
   /// about the graph itself is left to validation, which reports every issue at once.
   static func decode(_ raw: RawJSON?, path: String = "params") throws(ResponseError) -> (flow: Flow, options: RunOptions) {
     guard let raw else { throw .invalidParams("\(path).nodes is required.") }
+    return try scanning(raw) { scanner throws in try FlowScan(path: path).flow(&scanner) }
+  }
+
+  /// Params at least this large have their `nodes` and `edges` read side by side.
+  static let concurrentDecodingThreshold = 256 * 1024
+
+  /// Like ``decode(_:path:)``, but a large flow whose members the transport noted has its
+  /// `nodes` and `edges` read at the same time, on two tasks. The outcome is the sequential
+  /// reading's, errors included: members are still judged in the order they appear.
+  static func decodeConcurrently(
+    _ raw: RawJSON?, path: String = "params"
+  ) async throws(ResponseError) -> (flow: Flow, options: RunOptions) {
+    guard let raw, raw.range.count >= concurrentDecodingThreshold, let members = raw.members,
+      let nodesMember = members.first(where: { $0.name == "nodes" }),
+      let edgesMember = members.first(where: { $0.name == "edges" }),
+      members.count(where: { $0.name == "nodes" || $0.name == "edges" }) == 2
+    else { return try decode(raw, path: path) }
+    let scan = FlowScan(path: path)
+    async let nodes = Result { () throws(ResponseError) in
+      try scanning(raw.value(of: nodesMember)) { scanner throws in try scan.nodes(&scanner) }
+    }
+    let edges = Result { () throws(ResponseError) in
+      try scanning(raw.value(of: edgesMember)) { scanner throws in try scan.edges(&scanner) }
+    }
+    let readNodes = await nodes
+    var reading = FlowScan.Reading()
+    for member in members {
+      switch member.name {
+      case "nodes": reading.nodes = try readNodes.get()
+      case "edges": reading.edges = try edges.get()
+      default:
+        try scanning(raw.value(of: member)) { scanner throws in try scan.member(member.name, &scanner, into: &reading) }
+      }
+    }
+    return try scanning(raw) { _ throws in try scan.finish(reading) }
+  }
+
+  /// Runs `body` with a scanner over `raw`'s checked bytes; what is not a `ResponseError` is
+  /// a parse error.
+  private static func scanning<T>(_ raw: RawJSON, _ body: (inout JSONScanner) throws -> T) throws(ResponseError) -> T {
     do {
       return try raw.bytes.withUnsafeBufferPointer { buffer in
         var scanner = JSONScanner(UnsafeBufferPointer(rebasing: buffer[raw.range]), checked: true)
-        return try FlowScan(path: path).flow(&scanner)
+        return try body(&scanner)
       }
     } catch let error as ResponseError {
       throw error
@@ -67,7 +107,28 @@ enum FlowParams {
 private struct FlowScan {
   let path: String
 
+  /// What the walk has read of the flow's members so far.
+  struct Reading {
+    var nodes: [FlowNode]?
+    var edges: [FlowEdge] = []
+    var flow = Flow(nodes: [], edges: [])
+    var options = RunOptions()
+    var runID: String?
+    var quotaKey: String?
+  }
+
   func flow(_ scanner: inout JSONScanner) throws -> (flow: Flow, options: RunOptions) {
+    try requireObject(&scanner)
+    var reading = Reading()
+    var object = try scanner.enterObject()
+    while let key = (try scanner.nextMember(in: &object)) {
+      try member(key, &scanner, into: &reading)
+    }
+    return try finish(reading)
+  }
+
+  /// Refuses params that are not an object: an array is counted as positional values.
+  func requireObject(_ scanner: inout JSONScanner) throws {
     guard case .object? = scanner.peekKind() else {
       if case .array? = scanner.peekKind() {
         var count = 0
@@ -80,54 +141,64 @@ private struct FlowScan {
       }
       throw shape("\(path) must be an object, not \(scanner.peekKind()?.typeName ?? "nothing").")
     }
-    var nodes: [FlowNode]?
-    var edges: [FlowEdge] = []
-    var flow = Flow(nodes: [], edges: [])
-    var options = RunOptions()
-    var runID: String?
-    var quotaKey: String?
-    var object = try scanner.enterObject()
-    while let key = (try scanner.nextMember(in: &object)) {
-      switch key {
-      case "nodes":
-        nodes = try list(&scanner, key: key) { scanner, element throws in try node(&scanner, element) }
-      case "edges":
-        edges = try list(&scanner, key: key) { scanner, element throws in try edge(&scanner, element) } ?? []
-      case "flow_id": flow.flowID = try string(&scanner, "\(path).flow_id") ?? ""
-      case "provider_id": flow.providerID = try string(&scanner, "\(path).provider_id")
-      case "trigger_node_id": flow.triggerNodeID = try string(&scanner, "\(path).trigger_node_id")
-      case "run_id":
-        runID = try string(&scanner, "\(path).run_id")
-        if let runID, !RunOptions.isValidRunID(runID) {
-          throw shape(
-            "\(path).run_id must be 1 to 128 characters of letters, digits, '.', '_', ':' and '-'.")
-        }
-      case "quota_key":
-        quotaKey = try string(&scanner, "\(path).quota_key")
-        if let quotaKey, !(1...256).contains(quotaKey.utf8.count) || quotaKey.unicodeScalars.contains(where: { $0.value < 0x20 })
-        {
-          throw shape("\(path).quota_key must be 1 to 256 characters without control characters.")
-        }
-      case "cached_outputs":
-        let value = try scanner.readValue()
-        flow.cachedOutputs = try cachedOutputs(value)
-      case "options":
-        switch try scanner.readValue() {
-        case .null: break
-        case .object(let fields):
-          options = try FlowParams.options(ParamsReader(object: fields, path: "\(path).options"))
-        case let other: throw shape("\(path).options must be an object, not \(other.typeName).")
-        }
-      default:
-        try scanner.skipValue()
+  }
+
+  /// Reads one member's value (the scanner stands at it) into `reading`.
+  func member(_ key: String, _ scanner: inout JSONScanner, into reading: inout Reading) throws {
+    switch key {
+    case "nodes": reading.nodes = try nodes(&scanner)
+    case "edges": reading.edges = try edges(&scanner)
+    case "flow_id": reading.flow.flowID = try string(&scanner, "\(path).flow_id") ?? ""
+    case "provider_id": reading.flow.providerID = try string(&scanner, "\(path).provider_id")
+    case "trigger_node_id": reading.flow.triggerNodeID = try string(&scanner, "\(path).trigger_node_id")
+    case "run_id":
+      reading.runID = try string(&scanner, "\(path).run_id")
+      if let runID = reading.runID, !RunOptions.isValidRunID(runID) {
+        throw shape(
+          "\(path).run_id must be 1 to 128 characters of letters, digits, '.', '_', ':' and '-'.")
       }
+    case "quota_key":
+      reading.quotaKey = try string(&scanner, "\(path).quota_key")
+      if let quotaKey = reading.quotaKey,
+        !(1...256).contains(quotaKey.utf8.count) || quotaKey.unicodeScalars.contains(where: { $0.value < 0x20 })
+      {
+        throw shape("\(path).quota_key must be 1 to 256 characters without control characters.")
+      }
+    case "cached_outputs":
+      let value = try scanner.readValue()
+      reading.flow.cachedOutputs = try cachedOutputs(value)
+    case "options":
+      switch try scanner.readValue() {
+      case .null: break
+      case .object(let fields):
+        reading.options = try FlowParams.options(ParamsReader(object: fields, path: "\(path).options"))
+      case let other: throw shape("\(path).options must be an object, not \(other.typeName).")
+      }
+    default:
+      try scanner.skipValue()
     }
-    guard let nodes else { throw shape("\(path).nodes is required.") }
+  }
+
+  /// The flow and options once every member is read.
+  func finish(_ reading: Reading) throws -> (flow: Flow, options: RunOptions) {
+    guard let nodes = reading.nodes else { throw shape("\(path).nodes is required.") }
+    var flow = reading.flow
     flow.nodes = nodes
-    flow.edges = edges
-    options.runID = runID
-    options.quotaKey = quotaKey
+    flow.edges = reading.edges
+    var options = reading.options
+    options.runID = reading.runID
+    options.quotaKey = reading.quotaKey
     return (flow, options)
+  }
+
+  /// The `nodes` member's value.
+  func nodes(_ scanner: inout JSONScanner) throws -> [FlowNode]? {
+    try list(&scanner, key: "nodes") { scanner, element throws in try node(&scanner, element) }
+  }
+
+  /// The `edges` member's value (null or absent: none).
+  func edges(_ scanner: inout JSONScanner) throws -> [FlowEdge] {
+    try list(&scanner, key: "edges") { scanner, element throws in try edge(&scanner, element) } ?? []
   }
 
   /// Reads `nodes` or `edges`: null counts as absent (an empty list), anything else but an

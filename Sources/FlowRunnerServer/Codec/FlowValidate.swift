@@ -12,6 +12,11 @@ public enum FlowValidateMethod: RequestCodec {
     try FlowParams.decode(params?.raw).flow
   }
 
+  /// ``decode(_:)`` reading a large flow's nodes and edges side by side.
+  static func decodeConcurrently(_ params: MessageParams?) async throws(ResponseError) -> Flow {
+    try await FlowParams.decodeConcurrently(params?.raw).flow
+  }
+
   /// The `flow.validate` result.
   public static func encode(_ validation: FlowValidation) -> JSONValue {
     let nodes = validation.index.flow.nodes

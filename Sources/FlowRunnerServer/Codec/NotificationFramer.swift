@@ -7,20 +7,43 @@ import Signals
 struct EncodedRunOutputs: Sendable {
   /// The encoded outputs, one after another.
   var bytes: [UInt8] = []
-  /// Where each node's output lies in `bytes`.
-  var ranges: [String: Range<Int>] = [:]
+  /// Each kept output's node and where it lies in `bytes`, in the order they were kept.
+  private(set) var entries: [(nodeID: String, range: Range<Int>)] = []
+  /// Where the next lookup starts in `entries`: a terminal notification usually lists the
+  /// outputs in the order the nodes completed, so each lookup is one comparison.
+  private var cursor = 0
+  /// Entry positions by node, built at the first lookup out of that order.
+  private var positions: [String: Int]?
+
+  /// Room for `count` outputs.
+  mutating func reserve(_ count: Int) { entries.reserveCapacity(count) }
 
   /// Keeps the encoded output of `nodeID`: the bytes at `range` of `buffer`.
   mutating func keep(_ nodeID: String, from buffer: [UInt8], _ range: Range<Int>) {
     let start = bytes.count
     bytes.append(contentsOf: buffer[range])
-    ranges[nodeID] = start..<bytes.count
+    entries.append((nodeID, start..<bytes.count))
+    positions?[nodeID] = entries.count - 1
   }
 
   /// Appends the kept encoding of `nodeID`'s output to `out`; `false` when none was kept.
-  func append(_ nodeID: String, to out: inout [UInt8]) -> Bool {
-    guard let range = ranges[nodeID] else { return false }
-    out.append(contentsOf: bytes[range])
+  mutating func append(_ nodeID: String, to out: inout [UInt8]) -> Bool {
+    let position: Int
+    if cursor < entries.count, entries[cursor].nodeID == nodeID {
+      position = cursor
+    } else {
+      if positions == nil {
+        var built: [String: Int] = [:]
+        built.reserveCapacity(entries.count)
+        // A node completes once per run; should one be kept twice, the later encoding counts.
+        for (position, entry) in entries.enumerated() { built[entry.nodeID] = position }
+        positions = built
+      }
+      guard let found = positions?[nodeID] else { return false }
+      position = found
+    }
+    cursor = position + 1
+    out.append(contentsOf: bytes[entries[position].range])
     return true
   }
 }
@@ -44,10 +67,10 @@ public final class NotificationFramer: Sendable {
   ) {
     var kept: EncodedRunOutputs? = runs.withLock { $0.removeValue(forKey: runID) } ?? EncodedRunOutputs()
     if case .started(_, let nodeIDs, _)? = events.first?.event {
-      kept?.ranges.reserveCapacity(nodeIDs.count)
+      kept?.reserve(nodeIDs.count)
     }
     RunEventEncoder.appendFramed(runID: runID, events, framing: framing, to: &output, keeping: &kept, bodyEnded: bodyEnded)
-    guard let kept, !kept.ranges.isEmpty, !events.contains(where: { $0.event.isTerminal }) else { return }
+    guard let kept, !kept.entries.isEmpty, !events.contains(where: { $0.event.isTerminal }) else { return }
     runs.withLock { $0[runID] = kept }
   }
 

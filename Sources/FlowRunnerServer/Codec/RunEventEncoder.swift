@@ -58,7 +58,7 @@ public enum RunEventEncoder {
   ) {
     switch sent.event {
     case .started, .completed, .failed, .cancelled:
-      RunNotifications.append(run, sent.event, to: &out, kept: kept)
+      RunNotifications.append(run, sent.event, to: &out, kept: &kept)
     case .nodeStatus, .nodeDelta, .nodeCompleted, .nodeFailed:
       NodeNotifications.append(run, sent.event, to: &out, keeping: &kept)
     }

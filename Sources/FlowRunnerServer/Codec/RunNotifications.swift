@@ -9,7 +9,7 @@ import JSON
 enum RunNotifications {
   /// Appends the notification's text after `{"jsonrpc":"2.0","method":"`; outputs found in
   /// `kept` are copied from there.
-  static func append(_ run: NotificationText.Run, _ event: RunEvent, to out: inout [UInt8], kept: EncodedRunOutputs?) {
+  static func append(_ run: NotificationText.Run, _ event: RunEvent, to out: inout [UInt8], kept: inout EncodedRunOutputs?) {
     switch event {
     case .started(let flowID, let nodeIDs, let reusedNodeIDs):
       NotificationText.begin(#"{"jsonrpc":"2.0","method":"execution.started","params":{"run_id":"#, run, to: &out)
@@ -20,15 +20,15 @@ enum RunNotifications {
       strings(reusedNodeIDs, to: &out)
     case .completed(let outputs, let durationMS, let usage):
       NotificationText.begin(#"{"jsonrpc":"2.0","method":"execution.completed","params":{"run_id":"#, run, to: &out)
-      end(outputs: outputs, durationMS: durationMS, usage: usage, kept: kept, to: &out)
+      end(outputs: outputs, durationMS: durationMS, usage: usage, kept: &kept, to: &out)
     case .failed(let error, let outputs, let durationMS, let usage):
       NotificationText.begin(#"{"jsonrpc":"2.0","method":"execution.failed","params":{"run_id":"#, run, to: &out)
       JSONSerializer.appendRaw(#","error":"#, to: &out)
       JSONSerializer.append(NodeOutputWire.encode(error), to: &out)
-      end(outputs: outputs, durationMS: durationMS, usage: usage, kept: kept, to: &out)
+      end(outputs: outputs, durationMS: durationMS, usage: usage, kept: &kept, to: &out)
     case .cancelled(let outputs, let durationMS, let usage):
       NotificationText.begin(#"{"jsonrpc":"2.0","method":"execution.cancelled","params":{"run_id":"#, run, to: &out)
-      end(outputs: outputs, durationMS: durationMS, usage: usage, kept: kept, to: &out)
+      end(outputs: outputs, durationMS: durationMS, usage: usage, kept: &kept, to: &out)
     case .nodeStatus, .nodeDelta, .nodeCompleted, .nodeFailed:
       preconditionFailure("node events are encoded by NodeNotifications")
     }
@@ -44,7 +44,7 @@ enum RunNotifications {
   }
 
   private static func end(
-    outputs: [(String, NodeOutput)], durationMS: Int, usage: RunUsage, kept: EncodedRunOutputs?, to out: inout [UInt8]
+    outputs: [(String, NodeOutput)], durationMS: Int, usage: RunUsage, kept: inout EncodedRunOutputs?, to out: inout [UInt8]
   ) {
     JSONSerializer.appendRaw(#","outputs":{"#, to: &out)
     for (position, (nodeID, output)) in outputs.enumerated() {
