@@ -77,7 +77,7 @@ struct ResilienceTests {
     let slow = RequestLimiter(maxConcurrency: 1, requestsPerMinute: 1, window: 30)
     try await slow.run {}
     let waiting = Task { try await slow.run {} }
-    try await Task.sleep(for: .milliseconds(20))  // a moment to begin waiting; a cancel before that ends it too
+    await slow.untilARequestWaits()
     waiting.cancel()
     await #expect(throws: CancellationError.self) { try await waiting.value }
   }

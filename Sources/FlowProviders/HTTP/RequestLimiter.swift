@@ -10,6 +10,9 @@ public actor RequestLimiter {
   private var nextWaiterID: UInt64 = 0
   private var recentStarts: [Date] = []
   private let window: Double
+  /// Requests waiting for the rate window, and those told when a request starts to wait.
+  private var rateWaiting = 0
+  private var waitWatchers: [CheckedContinuation<Void, Never>] = []
 
   /// Limits for one provider; `window` is the rate window in seconds (60 for per-minute limits).
   public init(maxConcurrency: Int, requestsPerMinute: Int?, window: Double = 60) {
@@ -25,6 +28,17 @@ public actor RequestLimiter {
     return try await body()
   }
 
+  /// Returns once a request is waiting, for a slot or for the rate window.
+  func untilARequestWaits() async {
+    guard rateWaiting == 0, waiters.isEmpty else { return }
+    await withCheckedContinuation { waitWatchers.append($0) }
+  }
+
+  private func beganWaiting() {
+    for watcher in waitWatchers { watcher.resume() }
+    waitWatchers.removeAll()
+  }
+
   func acquire() async throws {
     while inFlight >= maxConcurrency {
       try Task.checkCancellation()
@@ -36,6 +50,7 @@ public actor RequestLimiter {
             continuation.resume(throwing: CancellationError())
           } else {
             waiters.append((id, continuation))
+            beganWaiting()
           }
         }
       } onCancel: {
@@ -49,6 +64,9 @@ public actor RequestLimiter {
         recentStarts.removeAll { now.timeIntervalSince($0) >= window }
         if recentStarts.count < rpm { break }
         let wait = window - now.timeIntervalSince(recentStarts[0])
+        rateWaiting += 1
+        beganWaiting()
+        defer { rateWaiting -= 1 }
         do {
           try await Task.sleep(for: .milliseconds(Int64(max(wait, 0.001) * 1000)))
         } catch {

@@ -49,7 +49,7 @@ enum FlowParams {
         try scanning(raw.value(of: member)) { scanner throws in try scan.member(member.name, &scanner, into: &reading) }
       }
     }
-    return try scanning(raw) { _ throws in try scan.finish(reading) }
+    return try scan.finish(reading)
   }
 
   /// Runs `body` with a scanner over `raw`'s checked bytes; what is not a `ResponseError` is
@@ -180,7 +180,7 @@ private struct FlowScan {
   }
 
   /// The flow and options once every member is read.
-  func finish(_ reading: Reading) throws -> (flow: Flow, options: RunOptions) {
+  func finish(_ reading: Reading) throws(ResponseError) -> (flow: Flow, options: RunOptions) {
     guard let nodes = reading.nodes else { throw shape("\(path).nodes is required.") }
     var flow = reading.flow
     flow.nodes = nodes
