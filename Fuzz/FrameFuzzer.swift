@@ -30,6 +30,7 @@ public func fuzzOneInput(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     guard case .message(let body) = event else { continue }
     precondition(body.count <= cap, "a message larger than the cap was emitted")
     let envelope = try? DecodedBody(body)
+    checkHandedOver(body, accepted: envelope != nil)
     guard let value = try? JSONParser.parse(body) else {
       precondition(envelope == nil, "the envelope reader accepted what the parser rejects")
       continue
@@ -110,5 +111,26 @@ extension IncomingMessage {
   var request: Request? {
     if case .request(let request) = self { return request }
     return nil
+  }
+}
+
+/// A request whose method checks its own params (here: every method) may leave its object
+/// params unchecked; then checking them must fail exactly when the full reading fails, and
+/// anything else is read as the full reading reads it.
+func checkHandedOver(_ body: [UInt8], accepted: Bool) {
+  let methods: Set = ["execution.start", "flow.validate", "ping", "x", ""]
+  guard let handed = try? DecodedBody(body, checkedByHandler: methods) else {
+    precondition(!accepted, "handing params over refused what the full reading accepts")
+    return
+  }
+  guard case .message(.request(let request)) = handed, case .raw(let raw)? = request.rawParams, !raw.isChecked else {
+    precondition(accepted, "a message read whole was accepted only when params could be handed over")
+    return
+  }
+  precondition(methods.contains(request.method), "params of another method were left unchecked")
+  let grammatical = (try? raw.check()) != nil
+  precondition(grammatical == accepted, "checking the handed-over params disagrees with the full reading")
+  if grammatical {
+    precondition((try? raw.parsed()) != nil, "checked params do not parse")
   }
 }

@@ -55,18 +55,28 @@ enum ParamsFuzzer {
     if mode == 2 { checkSettings(document) } else { checkFlow(document) }
   }
 
+  /// How decoding a flow ended.
+  enum Outcome: Equatable {
+    case notJSON
+    case refused(String)
+    case decoded(nodes: [FlowNode], edges: [FlowEdge], options: RunOptions)
+  }
+
   static func checkFlow(_ document: [UInt8]) {
     let decoded: (flow: Flow, options: RunOptions)
     do {
       decoded = try FlowDocument.decode(document, path: "params")
     } catch let error as ResponseError {
       checkRefusal(error)
+      checkHandedOver(document, expected: .refused(error.message))
       return
     } catch is JSONParseError {
+      checkHandedOver(document, expected: .notJSON)
       return
     } catch {
       preconditionFailure("decoding threw \(type(of: error)), not a ResponseError")
     }
+    checkHandedOver(document, expected: .decoded(nodes: decoded.flow.nodes, edges: decoded.flow.edges, options: decoded.options))
     let options = decoded.options
     precondition(RunOptions.maxConcurrencyRange.contains(options.maxConcurrency), "max_concurrency out of range")
     if let timeout = options.timeoutSeconds {
@@ -86,6 +96,30 @@ enum ParamsFuzzer {
     }
     let encoded = JSONSerializer.serialize(FlowValidateMethod.encode(validation))
     precondition((try? JSONParser.parse(encoded)) != nil, "a validation result does not parse back")
+  }
+
+  /// The same params as a large `execution.start` hands them over (passed over by the
+  /// transport, checked by the decoder as it reads them) must end as checking them first does.
+  static func checkHandedOver(_ document: [UInt8], expected: Outcome) {
+    let envelope = Array(#"{"jsonrpc":"2.0","id":1,"method":"execution.start","params":"#.utf8)
+    let body = envelope + document + [UInt8(ascii: "}")]
+    let outcome: Outcome
+    do {
+      guard case .message(.request(let request)) = try DecodedBody(body, checkedByHandler: ["execution.start"]),
+        case .raw(let raw)? = request.rawParams, raw.range == envelope.count..<(envelope.count + document.count)
+      else {
+        // Once wrapped, not a request whose params are the whole document (`{}, "x":1`):
+        // nothing to compare.
+        return
+      }
+      let (flow, options) = try FlowDocument.decode(params: raw)
+      outcome = .decoded(nodes: flow.nodes, edges: flow.edges, options: options)
+    } catch let error as ResponseError {
+      outcome = error.code == .parseError ? .notJSON : .refused(error.message)
+    } catch {
+      outcome = .notJSON
+    }
+    precondition(outcome == expected, "handed over unchecked: \(outcome), checked first: \(expected)")
   }
 
   static func checkSettings(_ document: [UInt8]) {

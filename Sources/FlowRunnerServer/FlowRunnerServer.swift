@@ -118,6 +118,11 @@ public final class FlowRunnerServer: MessageHandler {
 
   // MARK: - MessageHandler
 
+  /// The methods whose decoders check their params against the grammar as they read them:
+  /// give them to the connection (``Connection/Configuration/checkedByHandler``) so a large
+  /// flow's bytes are gone through once.
+  public static let methodsCheckingTheirParams: Set<String> = [ExecutionStartMethod.method, FlowValidateMethod.method]
+
   public func handle(_ request: Request, reply: Reply) {
     let phase = state.withLock { $0.phase }
     if request.method == PingMethod.method {

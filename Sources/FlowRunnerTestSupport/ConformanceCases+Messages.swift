@@ -39,6 +39,25 @@ extension ConformanceCase {
       try peer.sendLSP(#"{"jsonrpc": "2.0", "method": "foobar, "params": "bar", "baz]"#)
       expectError(try await peer.next(), code: -32700)
     },
+    ConformanceCase("16b bad JSON in a large flow's params: -32700 with the request's id for the flow methods, id null otherwise")
+    { peer in
+      try await peer.initialize()
+      // 300 KiB of nodes, then one broken value; the envelope around the params is sound.
+      let nodes = (0..<2_000).map {
+        #"{"id":"n\#($0)","type":"textOutput","data":{"label":"\#(String(repeating: "x", count: 100))"}}"#
+      }
+      let params = #"{"nodes":[\#(nodes.joined(separator: ","))],"edges":[{"source":"n0","target":"n1","width":12x}]}"#
+      for (method, id) in [("execution.start", JSONValue.int(7)), ("flow.validate", .string("v")), ("ping", .int(8))] {
+        try peer.sendLSP(#"{"jsonrpc":"2.0","id":\#(id),"method":"\#(method)","params":\#(params)}"#)
+        // Reading 300 KiB takes a debug-built in-process engine a while when every other case
+        // of the checklist starts at the same moment: a generous bound on an awaited answer.
+        let error = try await peer.next(timeout: .seconds(30))
+        expectError(error, code: -32700, id: method == "ping" ? .null : id)
+        #expect(error["error"]?["message"]?.stringValue?.hasPrefix("Parse error: ") == true, "\(error)")
+      }
+      try peer.sendLSP(requestBody("ping", id: 9))
+      expectResult(try await peer.next(), id: 9)
+    },
     ConformanceCase("17 method of the wrong type: -32600 with id null") { peer in
       try peer.sendLSP(#"{"jsonrpc":"2.0","method":1,"params":"bar"}"#)
       expectError(try await peer.next(), code: -32600)

@@ -27,7 +27,9 @@ public final class InProcessPeer: EnginePeer {
     logger.logLevel = .critical
     connection = Connection(
       inputFD: inputPipe[0], outputFD: outputPipe[1],
-      configuration: .init(framingMode: options.framing, maximumMessageBytes: options.maxMessageBytes),
+      configuration: .init(
+        framingMode: options.framing, maximumMessageBytes: options.maxMessageBytes,
+        checkedByHandler: FlowRunnerServer.methodsCheckingTheirParams),
       logger: logger)
     output = OutputCollector(fd: outputPipe[0], framing: options.framing, recordsTraffic: handler == nil)
     server = FlowRunnerServer(

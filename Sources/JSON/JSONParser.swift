@@ -74,15 +74,20 @@ public struct JSONScanner {
   /// How many objects and arrays the pull methods have entered and not left: values read or
   /// skipped inside them count those levels against ``JSONParser/maximumDepth``.
   var nesting = 0
+  /// How many objects and arrays enclose the cursor.
+  public var depth: Int { nesting }
   /// Whether the buffer is known to hold grammatical JSON (it passed the parser or a skipping
   /// check before): skipping a value then only looks for its end.
   let checked: Bool
 
-  /// A scanner at the start of `buffer`, which must outlive it; `checked` when the bytes have
-  /// already been checked against the grammar (as a ``RawJSON`` value's have).
-  public init(_ buffer: UnsafeBufferPointer<UInt8>, checked: Bool = false) {
+  /// A scanner over `buffer`, which must outlive it, at offset `start`; `checked` when the
+  /// bytes have already been checked against the grammar (as a ``RawJSON`` value's usually
+  /// have); `depth` counts levels already entered around `start`.
+  public init(_ buffer: UnsafeBufferPointer<UInt8>, checked: Bool = false, depth: Int = 0, at start: Int = 0) {
     self.buffer = buffer
     self.checked = checked
+    self.nesting = depth
+    self.index = start
   }
 
   func error(_ reason: String, at offset: Int? = nil) -> JSONParseError {

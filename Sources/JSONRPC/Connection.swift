@@ -25,17 +25,23 @@ public final class Connection: Sendable {
     public var backgroundParseBytes: Int
     /// The most elements a batch may have; a larger one is answered with one `-32600`.
     public var maximumBatch: Int
+    /// Methods whose decoders check their params against the grammar as they read them: a
+    /// request to one of them at least ``backgroundParseBytes`` large hands its object params
+    /// over unchecked, so those bytes are gone through once. Its decoder answers bad JSON with
+    /// `-32700`, carrying the request's id.
+    public var checkedByHandler: Set<String>
 
     /// A configuration with the engine's defaults.
     public init(
       framingMode: FramingMode = .auto, maximumMessageBytes: Int = 64 << 20, outputWarningBytes: Int = 16 << 20,
-      backgroundParseBytes: Int = 256 << 10, maximumBatch: Int = 10_000
+      backgroundParseBytes: Int = 256 << 10, maximumBatch: Int = 10_000, checkedByHandler: Set<String> = []
     ) {
       self.framingMode = framingMode
       self.maximumMessageBytes = maximumMessageBytes
       self.outputWarningBytes = outputWarningBytes
       self.backgroundParseBytes = backgroundParseBytes
       self.maximumBatch = maximumBatch
+      self.checkedByHandler = checkedByHandler
     }
   }
 
@@ -186,7 +192,7 @@ public final class Connection: Sendable {
     let ticket = pipeline.enqueue(.parsing(id: RequestIDSniffer.sniff(body[...])))
     Task.detached { [self] in
       switch Result(catching: { () throws(JSONParseError) -> DecodedBody in
-        try DecodedBody(body, maximumBatch: configuration.maximumBatch)
+        try DecodedBody(body, maximumBatch: configuration.maximumBatch, checkedByHandler: configuration.checkedByHandler)
       }) {
       case .success(let decoded): pipeline.complete(ticket, with: .decoded(decoded))
       case .failure(let error): pipeline.complete(ticket, with: .malformed(String(describing: error)))

@@ -112,8 +112,17 @@ public enum IncomingMessage: Sendable {
 
   /// Reads a message object straight from its bytes: the envelope members are parsed, `params`
   /// is only checked against the grammar and kept as bytes. The scanner stands at the object.
-  static func scanning(_ scanner: inout JSONScanner, bytes: [UInt8]) throws(JSONParseError) -> IncomingMessage {
+  ///
+  /// Object params of a request to one of `checkedByHandler` are only passed over (their
+  /// structure and member names checked, their values not): that method's decoder checks them
+  /// while it reads them, so the bytes are gone through once. Any other message has its params
+  /// checked here, as always.
+  static func scanning(
+    _ scanner: inout JSONScanner, bytes: [UInt8], checkedByHandler: Set<String> = []
+  ) throws(JSONParseError) -> IncomingMessage {
     var envelope = Envelope()
+    // Params passed over, not checked (more than one when `params` is repeated).
+    var passedOver: [RawJSON] = []
     var object = try scanner.enterObject()
     var seen: Set<String> = []
     while let key = try scanner.nextMember(in: &object) {
@@ -133,17 +142,33 @@ public enum IncomingMessage: Sendable {
       case "params":
         let start = scanner.valueStart()
         envelope.paramsKind = scanner.peekKind()
-        // An object's members are noted as they are checked, so a decoder can read the large
-        // ones (a flow's nodes and edges) side by side.
-        let members = envelope.paramsKind == .object ? try scanner.skipObjectNotingMembers() : nil
-        if members == nil { try scanner.skipValue() }
-        envelope.params = .raw(RawJSON(bytes: bytes, range: start..<scanner.index, members: members))
+        let depth = scanner.depth
+        // An object's members are noted, so a decoder can read the large ones (a flow's nodes
+        // and edges) side by side.
+        var members: [RawJSON.Member]?
+        let passing = envelope.paramsKind == .object && !checkedByHandler.isEmpty
+        if envelope.paramsKind == .object {
+          members = try passing ? scanner.passObjectNotingMembers() : scanner.skipObjectNotingMembers()
+        } else {
+          try scanner.skipValue()
+        }
+        let raw = RawJSON(bytes: bytes, range: start..<scanner.index, members: members, isChecked: !passing, depth: depth)
+        if passing { passedOver.append(raw) }
+        envelope.params = .raw(raw)
       case "result", "error":
         envelope.hasResultOrError = true
         try scanner.skipValue()
       default:
         try scanner.skipValue()
       }
+    }
+    guard !passedOver.isEmpty else { return IncomingMessage(envelope) }
+    let message = IncomingMessage(envelope)
+    if case .request(let request) = message, checkedByHandler.contains(request.method) { return message }
+    // Not a request to such a method after all: the params are checked here, as for any message.
+    for raw in passedOver { try raw.check() }
+    if case .raw(let raw)? = envelope.params {
+      envelope.params = .raw(RawJSON(bytes: bytes, range: raw.range, members: raw.members, depth: raw.depth))
     }
     return IncomingMessage(envelope)
   }
@@ -233,11 +258,19 @@ public enum DecodedBody: Sendable {
   /// bytes and a number id kept as its text. A batch is counted first (checked against the
   /// grammar, nothing built) and read only when it has at most `maximumBatch` elements.
   /// Anything else is parsed whole and refused as a message. Invalid JSON throws.
-  public init(_ body: [UInt8], maximumBatch: Int = .max) throws(JSONParseError) {
+  ///
+  /// A single request to one of `checkedByHandler` keeps its object params unchecked for its
+  /// decoder (see ``IncomingMessage``); batch elements are always checked here.
+  public init(_ body: [UInt8], maximumBatch: Int = .max, checkedByHandler: Set<String> = []) throws(JSONParseError) {
     let decoded = try body.withUnsafeBufferPointer { buffer throws(JSONParseError) -> DecodedBody in
       var scanner = JSONScanner(buffer)
       guard scanner.peekKind() == .array else {
-        let message = try Self.element(&scanner, bytes: body)
+        let message: IncomingMessage
+        if scanner.peekKind() == .object {
+          message = try IncomingMessage.scanning(&scanner, bytes: body, checkedByHandler: checkedByHandler)
+        } else {
+          message = try Self.element(&scanner, bytes: body)
+        }
         try scanner.expectEnd()
         return .message(message)
       }

@@ -55,7 +55,9 @@ struct ServeCommand: AsyncParsableCommand {
     let settings = try common.loadBaseSettings()
     let connection = Connection(
       inputFD: STDIN_FILENO, outputFD: frameFD,
-      configuration: .init(framingMode: framing, maximumMessageBytes: maxMessageBytes, maximumBatch: maxBatch),
+      configuration: .init(
+        framingMode: framing, maximumMessageBytes: maxMessageBytes, maximumBatch: maxBatch,
+        checkedByHandler: FlowRunnerServer.methodsCheckingTheirParams),
       logger: logger)
     let server = FlowRunnerServer(
       connection: connection, baseSettings: settings, logger: logger, maxMessageBytes: maxMessageBytes,

@@ -1,5 +1,6 @@
 import FlowExecution
 import FlowGraph
+import Foundation
 import JSON
 import JSONRPC
 import Testing
@@ -161,6 +162,97 @@ struct FlowParamsTests {
       } catch {
         #expect(error.code == .invalidParams && error.message == expected)
       }
+    }
+  }
+
+  @Test("a request to a method that checks its own params hands them over unchecked; any other message is checked")
+  func handedOverUnchecked() throws {
+    let methods: Set = ["execution.start"]
+    let params = #"{"nodes":[{"id":"a","type":"textOutput","position":{"x":1x}}]}"#
+    let request = #"{"jsonrpc":"2.0","id":1,"method":"execution.start","params":\#(params)}"#
+    guard case .message(.request(let handed)) = try DecodedBody(Array(request.utf8), checkedByHandler: methods),
+      case .raw(let raw)? = handed.rawParams
+    else {
+      Issue.record("expected a request with raw params")
+      return
+    }
+    #expect(!raw.isChecked && raw.depth == 1 && raw.members?.map(\.name) == ["nodes"])
+    #expect(throws: JSONParseError.self) { try raw.check() }
+    for other in [
+      #"{"jsonrpc":"2.0","id":1,"method":"x","params":\#(params)}"#,
+      #"{"jsonrpc":"2.0","method":"execution.start","params":\#(params)}"#,
+      #"{"jsonrpc":"2.0","id":1,"method":"execution.start","params":\#(params),"params":{}}"#,
+      #"{"jsonrpc":"1.0","id":1,"method":"execution.start","params":\#(params)}"#,
+      "[\(request)]",
+    ] {
+      #expect(throws: JSONParseError.self, "\(other)") { try DecodedBody(Array(other.utf8), checkedByHandler: methods) }
+    }
+  }
+
+  /// How decoding `raw` ends: the flow's outline, or the error's code and message.
+  func outcome(_ raw: RawJSON, concurrently: Bool) async -> String {
+    do {
+      let (flow, options) = concurrently ? try await FlowParams.decodeConcurrently(raw) : try FlowParams.decode(raw)
+      return "flow \(flow.nodes.count) \(flow.edges.count) \(flow.nodes.last?.id ?? "-") \(options.maxConcurrency)"
+    } catch {
+      return "\(error.code) \(error.message)"
+    }
+  }
+
+  @Test(
+    "params left to the decoder: bad JSON anywhere is the parse error the transport would give, and comes before a shape problem"
+  )
+  func uncheckedParams() async throws {
+    let large = Self.largeFlow()
+    let broken = Self.largeFlow(broken: true)
+    let deep = { (levels: Int) in
+      large.replacingOccurrences(
+        of: #""text":"Prompt 5 "#,
+        with: #""deep":"# + String(repeating: "[", count: levels) + String(repeating: "]", count: levels) + #","text":"Prompt 5 "#
+      )
+    }
+    let cases: [String] = [
+      large,
+      large.replacingOccurrences(of: #""x":7,"#, with: #""x":7x,"#),
+      large.replacingOccurrences(of: #""id":"n5","#, with: #""id":"\q5","#),
+      large.replacingOccurrences(of: #""id":"e9","#, with: #""id":"e9@@","#),
+      large.replacingOccurrences(of: #""targetHandle":"text"}]"#, with: #""targetHandle":"text"},]"#),
+      large.replacingOccurrences(of: #""options":{"max_concurrency":3}"#, with: #""options":{"max_concurrency":03}"#),
+      large.replacingOccurrences(of: #""flow_id":"big","#, with: #""flow_id":"big","extra":[1,{"a":tru}],"#),
+      broken,
+      broken.replacingOccurrences(of: #""id":"e5","#, with: #""id":"e5","bad":-,"#),
+      deep(505), deep(506), deep(507), deep(508),
+      #"{"nodes":[{"id":"a","type":"textOutput","position":{"x":1x}}]}"#,
+      #"{"nodes":[{"type":"textOutput"}],"edges":[1 2]}"#,
+    ]
+    for params in cases {
+      // "@@" stands for a byte that is not UTF-8.
+      var body = Array(#"{"jsonrpc":"2.0","id":1,"method":"execution.start","params":\#(params)}"#.utf8)
+      if let marker = body.indices.dropLast().first(where: { body[$0] == 0x40 && body[$0 + 1] == 0x40 }) {
+        body.replaceSubrange(marker...(marker + 1), with: [0xFF])
+      }
+      let expected: String
+      do {
+        guard case .message(.request(let checked)) = try DecodedBody(body), case .raw(let raw)? = checked.rawParams else {
+          Issue.record("expected a request with raw params")
+          continue
+        }
+        expected = await outcome(raw, concurrently: false)
+      } catch {
+        let answer = ResponseError.parseError("Parse error: \(error).")
+        expected = "\(answer.code) \(answer.message)"
+      }
+      guard case .message(.request(let handed)) = try DecodedBody(body, checkedByHandler: ["execution.start"]),
+        case .raw(let raw)? = handed.rawParams
+      else {
+        Issue.record("expected a request with raw params")
+        continue
+      }
+      #expect(!raw.isChecked)
+      let sequential = await outcome(raw, concurrently: false)
+      let sideBySide = await outcome(raw, concurrently: true)
+      #expect(sequential == expected, "\(params.prefix(80))")
+      #expect(sideBySide == expected, "\(params.prefix(80))")
     }
   }
 

@@ -15,7 +15,11 @@ enum FlowParams {
   /// about the graph itself is left to validation, which reports every issue at once.
   static func decode(_ raw: RawJSON?, path: String = "params") throws(ResponseError) -> (flow: Flow, options: RunOptions) {
     guard let raw else { throw .invalidParams("\(path).nodes is required.") }
-    return try scanning(raw) { scanner throws in try FlowScan(path: path).flow(&scanner) }
+    do throws(ResponseError) {
+      return try scanning(raw) { scanner throws in try FlowScan(path: path).flow(&scanner) }
+    } catch {
+      throw firstProblem(in: raw, error)
+    }
   }
 
   /// Params at least this large have their `nodes` and `edges` read side by side.
@@ -32,6 +36,17 @@ enum FlowParams {
       let edgesMember = members.first(where: { $0.name == "edges" }),
       members.count(where: { $0.name == "nodes" || $0.name == "edges" }) == 2
     else { return try decode(raw, path: path) }
+    do throws(ResponseError) {
+      return try await decodeSideBySide(raw, members: members, nodes: nodesMember, edges: edgesMember, path: path)
+    } catch {
+      throw firstProblem(in: raw, error)
+    }
+  }
+
+  private static func decodeSideBySide(
+    _ raw: RawJSON, members: [RawJSON.Member], nodes nodesMember: RawJSON.Member, edges edgesMember: RawJSON.Member,
+    path: String
+  ) async throws(ResponseError) -> (flow: Flow, options: RunOptions) {
     let scan = FlowScan(path: path)
     async let nodes = Result { () throws(ResponseError) in
       try scanning(raw.value(of: nodesMember)) { scanner throws in try scan.nodes(&scanner) }
@@ -52,19 +67,32 @@ enum FlowParams {
     return try scan.finish(reading)
   }
 
-  /// Runs `body` with a scanner over `raw`'s checked bytes; what is not a `ResponseError` is
-  /// a parse error.
+  /// Runs `body` with a scanner over `raw`, which must then have been read to its end (its
+  /// bytes are checked as they are read when the transport left them unchecked); what is not
+  /// a `ResponseError` is a parse error.
   private static func scanning<T>(_ raw: RawJSON, _ body: (inout JSONScanner) throws -> T) throws(ResponseError) -> T {
     do {
-      return try raw.bytes.withUnsafeBufferPointer { buffer in
-        var scanner = JSONScanner(UnsafeBufferPointer(rebasing: buffer[raw.range]), checked: true)
-        return try body(&scanner)
+      return try raw.withScanner { scanner in
+        let value = try body(&scanner)
+        try scanner.expectEnd()
+        return value
       }
     } catch let error as ResponseError {
       throw error
     } catch {
       throw .parseError("Parse error: \(error).")
     }
+  }
+
+  /// The error to answer: when the transport left the params unchecked, bad JSON anywhere in
+  /// them comes before any problem with their shape, as it does when the transport checks them.
+  private static func firstProblem(in raw: RawJSON, _ error: ResponseError) -> ResponseError {
+    do {
+      try raw.check()
+    } catch {
+      return .parseError("Parse error: \(error).")
+    }
+    return error
   }
 
   /// Decodes `options`; every problem names the field and its allowed values.
@@ -341,6 +369,12 @@ public enum FlowDocument {
       try scanner.expectEnd()
     }
     return try FlowParams.decode(RawJSON(bytes: bytes, range: 0..<bytes.count), path: path)
+  }
+
+  /// Decodes `execution.start` params as a connection hands them over: checked already, or
+  /// (for a large request) left for the decoder to check as it reads them.
+  public static func decode(params raw: RawJSON) throws(ResponseError) -> (flow: Flow, options: RunOptions) {
+    try FlowParams.decode(raw)
   }
 
   /// Checks options set on the command line exactly as the file's would be.
