@@ -23,7 +23,90 @@ public struct FlowValidation: Sendable {
   /// Validates `flow` against `catalog`; `knownProviders` are the provider ids `provider_id`
   /// and `data.providerId` may name.
   public init(_ flow: Flow, catalog: NodeCatalog, knownProviders: [String]) {
-    let index = GraphIndex(flow)
+    let ids = NodeIDTable(flow.nodes.map(\.id))
+    self.init(
+      flow, catalog: catalog, knownProviders: knownProviders,
+      nodes: Self.nodeChecks(flow, ids: ids, catalog: catalog, knownProviders: knownProviders),
+      structure: Structure(flow, ids: ids))
+  }
+
+  /// Flows with at least this many nodes are validated on two tasks.
+  public static let concurrentNodeCount = 1_000
+
+  /// Like ``init(_:catalog:knownProviders:)``, but a flow of at least `minimumNodes` nodes has
+  /// its nodes checked one by one on one task while its edges are indexed and ordered on
+  /// another. The issues and the plan are the same, in the same order.
+  public static func concurrently(
+    _ flow: Flow, catalog: NodeCatalog, knownProviders: [String], minimumNodes: Int = concurrentNodeCount
+  ) async -> FlowValidation {
+    guard flow.nodes.count >= minimumNodes else {
+      return FlowValidation(flow, catalog: catalog, knownProviders: knownProviders)
+    }
+    let ids = NodeIDTable(flow.nodes.map(\.id))
+    async let nodes = nodeChecks(flow, ids: ids, catalog: catalog, knownProviders: knownProviders)
+    let structure = Structure(flow, ids: ids)
+    return FlowValidation(
+      flow, catalog: catalog, knownProviders: knownProviders, nodes: await nodes, structure: structure)
+  }
+
+  /// What each node's own checks found: its position in the catalog (-1: unknown type or a
+  /// duplicate id) and its issues, one node after another.
+  struct NodeChecks: Sendable {
+    var kinds: [Int]
+    var issues: [ValidationIssue] = []
+    /// Where each node's issues end in `issues`.
+    var ends: [Int]
+  }
+
+  /// The edges indexed and the nodes ordered.
+  struct Structure: Sendable {
+    let index: GraphIndex
+    let order: [Int]
+    let cycles: [[Int]]
+
+    init(_ flow: Flow, ids: NodeIDTable) {
+      index = GraphIndex(flow, nodeIndex: ids)
+      let (order, leftover) = TopologicalOrder.sort(index)
+      self.order = order
+      cycles = TopologicalOrder.cycles(index, leftover: leftover)
+    }
+  }
+
+  /// Each node on its own: a repeated id, an unknown type, its data.
+  static func nodeChecks(_ flow: Flow, ids: NodeIDTable, catalog: NodeCatalog, knownProviders: [String]) -> NodeChecks {
+    var checks = NodeChecks(kinds: [Int](repeating: -1, count: flow.nodes.count), ends: [])
+    checks.ends.reserveCapacity(flow.nodes.count)
+    // Nodes and descriptors are read in place, not copied whole for each node.
+    let nodes = flow.nodes
+    let descriptors = catalog.descriptors
+    for position in nodes.indices {
+      defer { checks.ends.append(checks.issues.count) }
+      // The table keeps the first node of each id: any other with that id is a duplicate.
+      guard ids[nodes[position].id] == position else {
+        let id = nodes[position].id
+        checks.issues.append(
+          ValidationIssue(.duplicateNodeID, "Node id '\(id)' is used by more than one node.", nodeID: id))
+        continue
+      }
+      guard let kind = catalog.position(of: nodes[position].type) else {
+        let node = nodes[position]
+        checks.issues.append(
+          ValidationIssue(
+            .unknownNodeType,
+            "Node '\(node.id)' has the unknown type '\(node.type)'\(Suggestion.ending(for: node.type, in: catalog.typeNames))",
+            nodeID: node.id))
+        continue
+      }
+      checks.kinds[position] = kind
+      dataIssues(nodes[position], descriptor: descriptors[kind], knownProviders: knownProviders, into: &checks.issues)
+    }
+    return checks
+  }
+
+  private init(
+    _ flow: Flow, catalog: NodeCatalog, knownProviders: [String], nodes checks: NodeChecks, structure: Structure
+  ) {
+    let index = structure.index
     var issues: [ValidationIssue] = []
     if let provider = flow.providerID, !knownProviders.contains(provider) {
       issues.append(
@@ -32,36 +115,18 @@ public struct FlowValidation: Sendable {
           "The flow's provider_id '\(provider)' names no known provider (known: \(knownProviders.joined(separator: ", ")))\(Suggestion.ending(for: provider, in: knownProviders))"
         ))
     }
-    // Each node's position in the catalog (-1: unknown type or a duplicate id).
-    var kinds = [Int](repeating: -1, count: flow.nodes.count)
-    // Nodes and descriptors are read in place, not copied whole for each node.
-    let nodes = flow.nodes
     let descriptors = catalog.descriptors
-    for position in nodes.indices {
-      // The index keeps the first node of each id: any other with that id is a duplicate.
-      guard index.nodeIndex[nodes[position].id] == position else {
-        let id = nodes[position].id
-        issues.append(ValidationIssue(.duplicateNodeID, "Node id '\(id)' is used by more than one node.", nodeID: id))
-        continue
-      }
-      guard let kind = catalog.position(of: nodes[position].type) else {
-        let node = nodes[position]
-        issues.append(
-          ValidationIssue(
-            .unknownNodeType,
-            "Node '\(node.id)' has the unknown type '\(node.type)'\(Suggestion.ending(for: node.type, in: catalog.typeNames))",
-            nodeID: node.id))
-        continue
-      }
-      kinds[position] = kind
-      Self.dataIssues(nodes[position], descriptor: descriptors[kind], knownProviders: knownProviders, into: &issues)
-      if !descriptors[kind].requiredInputs.isEmpty {
+    var start = 0
+    for position in flow.nodes.indices {
+      issues += checks.issues[start..<checks.ends[position]]
+      start = checks.ends[position]
+      let kind = checks.kinds[position]
+      if kind >= 0, !descriptors[kind].requiredInputs.isEmpty {
         issues += Self.missingInputs(index: index, node: position, descriptor: descriptors[kind])
       }
     }
-    issues += Self.edgeIssues(index, catalog: catalog, kinds: kinds)
-    let (order, leftover) = TopologicalOrder.sort(index)
-    for cycle in TopologicalOrder.cycles(index, leftover: leftover) {
+    issues += Self.edgeIssues(index, catalog: catalog, kinds: checks.kinds)
+    for cycle in structure.cycles {
       let path = cycle.map { flow.nodes[$0].id }
       let around = (path + path.prefix(1)).joined(separator: " → ")
       issues.append(ValidationIssue(.cycle, "The flow has a cycle: \(around).", path: path))
@@ -75,7 +140,7 @@ public struct FlowValidation: Sendable {
     }
     self.index = index
     self.issues = issues
-    self.plan = issues.contains { $0.severity == .error } ? nil : ExecutionPlan(index: index, order: order)
+    self.plan = issues.contains { $0.severity == .error } ? nil : ExecutionPlan(index: index, order: structure.order)
   }
 
   private static func dataIssues(

@@ -54,8 +54,12 @@ public struct GraphIndex: Sendable {
 
   /// Indexes a flow.
   public init(_ flow: Flow) {
+    self.init(flow, nodeIndex: NodeIDTable(flow.nodes.map(\.id)))
+  }
+
+  /// Indexes a flow whose node ids are already in a table.
+  init(_ flow: Flow, nodeIndex: NodeIDTable) {
     self.flow = flow
-    let nodeIndex = NodeIDTable(flow.nodes.map(\.id))
     var incoming: [(node: Int, edge: Int)] = []
     var outgoing: [(node: Int, edge: Int)] = []
     incoming.reserveCapacity(flow.edges.count)

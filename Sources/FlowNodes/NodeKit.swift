@@ -83,6 +83,11 @@ extension NodeKits {
   public func validate(_ flow: Flow) -> FlowValidation {
     FlowValidation(flow, catalog: catalog, knownProviders: Self.knownProviders)
   }
+
+  /// ``validate(_:)``, a large flow's nodes and edges checked side by side.
+  public func validateConcurrently(_ flow: Flow) async -> FlowValidation {
+    await FlowValidation.concurrently(flow, catalog: catalog, knownProviders: Self.knownProviders)
+  }
 }
 
 extension NodeKits {

@@ -213,7 +213,7 @@ public final class FlowRunnerServer: MessageHandler {
       // Decoding and validating a large flow takes a while: off the reader, cancellable.
       reply.perform { [kits] reply throws(ResponseError) in
         let flow = try await FlowValidateMethod.decodeConcurrently(request.rawParams)
-        let result = FlowValidateMethod.encode(kits.validate(flow))
+        let result = FlowValidateMethod.encode(await kits.validateConcurrently(flow))
         if !Task.isCancelled { reply.succeed(result) }
       }
     case CacheStatsMethod.method:
@@ -253,7 +253,7 @@ public final class FlowRunnerServer: MessageHandler {
       if let runID = params.options.runID, let journal = journal.journal, await journal.contains(runID) {
         throw ExecutionStartMethod.error(.runIDInUse(runID))
       }
-      let validation = kits.validate(params.flow)
+      let validation = await kits.validateConcurrently(params.flow)
       guard !Task.isCancelled else { return }
       let options = params.options
       var runServices = services

@@ -10,7 +10,8 @@ public enum MessageParams: Sendable {
   public var value: JSONValue {
     switch self {
     case .value(let value): value
-    // The bytes were checked against the grammar when the message was read.
+    // The bytes were checked when the message was read, or (params left to a method that
+    // checks its own) are checked by this parse; what does not parse reads as null.
     case .raw(let raw): (try? raw.parsed()) ?? .null
     }
   }

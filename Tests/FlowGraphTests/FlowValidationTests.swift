@@ -260,3 +260,47 @@ struct NodeKitTests {
     #expect(NodeKits.standard.validate(Flow(nodes: [node("s", "shout")], edges: [])).errors.map(\.code) == [.unknownNodeType])
   }
 }
+
+@Suite("Flow validation on two tasks")
+struct ConcurrentValidationTests {
+  /// `copies` copies of a pattern with an issue of every kind (ids suffixed per copy), and
+  /// one copy of a valid chain.
+  static func flow(copies: Int, trigger: String? = nil) -> Flow {
+    var nodes: [FlowNode] = []
+    var edges: [FlowEdge] = []
+    for copy in 0..<copies {
+      let n = { (id: String) in "\(id)\(copy)" }
+      nodes += [
+        node(n("a"), "translator", [:]), node(n("a"), "textOutput"), node(n("u"), "noSuchType"), node(n("b")),
+        node(n("c")), node(n("t"), "translator", ["language": "xx", "providerId": "nope"]),
+        node(n("r"), "personasReplacer"), node(n("k"), "consistentCharacter", ["name": "Ada", "description": "an engineer"]),
+        node(n("o"), "textOutput", ["colour": "red"]),
+      ]
+      edges += [
+        edge(n("b"), n("c"), id: n("x")), edge(n("c"), n("b"), id: n("x")), edge(n("b"), n("ghost"), id: n("dangle")),
+        edge(n("c"), n("c"), id: n("loop")), edge(n("b"), n("t"), id: n("bt")), edge(n("b"), n("t"), id: n("bt2")),
+        edge(n("k"), n("o"), id: n("ko")), FlowEdge(id: n("handle"), source: n("b"), target: n("o"), targetHandle: "prompt"),
+      ]
+    }
+    nodes += [node("p", "initialPrompt", ["text": "a knight"]), node("s", "sceneBuilder", ["setting": "castle"]), node("end")]
+    edges += [edge("p", "s"), edge("s", "end")]
+    return Flow(nodes: nodes, edges: edges, providerID: copies > 0 ? "bogus" : nil, triggerNodeID: trigger)
+  }
+
+  @Test("a large flow validated on two tasks has the same issues, in the same order, and the same plan")
+  func sameAsInOrder() async {
+    for flow in [
+      Self.flow(copies: 150), Self.flow(copies: 0), Self.flow(copies: 150, trigger: "s"), Self.flow(copies: 0, trigger: "s"),
+    ] {
+      let inOrder = NodeKits.standard.validate(flow)
+      let sideBySide = await FlowValidation.concurrently(
+        flow, catalog: NodeKits.standard.catalog, knownProviders: NodeKits.knownProviders, minimumNodes: 0)
+      #expect(sideBySide.issues == inOrder.issues)
+      #expect(sideBySide.plan?.nodes == inOrder.plan?.nodes && sideBySide.plan?.levels == inOrder.plan?.levels)
+      #expect(sideBySide.plan?.reused == inOrder.plan?.reused)
+    }
+    let large = Self.flow(copies: 150)
+    #expect(large.nodes.count >= FlowValidation.concurrentNodeCount)
+    #expect(Set(NodeKits.standard.validate(large).issues.map(\.code)).count == ValidationIssue.Code.allCases.count - 1)
+  }
+}
