@@ -119,6 +119,7 @@ struct CommandLineContractTests {
     return Outcome(code: code, stdout: String(decoding: peer.output.rawOutput, as: UTF8.self), stderr: stderr)
   }
 
+  /// A flow file with `text`, for the caller to remove.
   func temporary(_ text: String) throws -> String {
     let file = FileManager.default.temporaryDirectory.appendingPathComponent("flowrunner-cli-\(UUID()).json")
     try Data(text.utf8).write(to: file)
@@ -130,6 +131,7 @@ struct CommandLineContractTests {
     let malformed = try temporary("{\"nodes\":[\n  {\"id\": \"a\" \"type\": \"x\"}]}")
     let empty = try temporary("")
     let shapeless = try temporary(#"{"nodes":[{"type":"textOutput"}]}"#)
+    defer { for path in [malformed, empty, shapeless] { try? FileManager.default.removeItem(atPath: path) } }
     let flow = FixtureFiles.root.appendingPathComponent("flows/scene-prompt.json").path
     let cases: [(arguments: [String], stderr: String, code: Int)] = [
       (["run", malformed], "\(malformed):2:14: expected ',' or '}' in an object.", -32700),
@@ -173,6 +175,7 @@ struct CommandLineContractTests {
   @Test("counts read as English: one node, one level")
   func plurals() async throws {
     let single = try temporary(#"{"nodes":[{"id":"a","type":"initialPrompt","data":{"text":"x"}}]}"#)
+    defer { try? FileManager.default.removeItem(atPath: single) }
     let text = try await invoke(["validate", single])
     #expect(text.code == 0)
     #expect(text.stdout.contains("valid: 1 node to run in 1 level"), "\(text.stdout)")
