@@ -26,8 +26,11 @@ final class RunRecord: Sendable {
     var concluding = false
     var ended = false
     var durationMS: Int?
-    /// Every event sent, in order: `log[i].seq == i + 1`.
-    var log: [SequencedEvent] = []
+    /// Every event sent, in order, kept as the batches they were sent in (the arrays handed to
+    /// `send`, shared rather than copied): the events' `seq` run 1, 2, 3… across the batches.
+    var log: [[SequencedEvent]] = []
+    /// The events in `log`.
+    var logCount = 0
     var logBytes = 0
     var done = 0
   }
@@ -65,11 +68,6 @@ final class RunRecord: Sendable {
   /// reports a delta while the run's task reports an end.
   func sequence(_ events: [RunEvent], send: ([SequencedEvent]) -> Void) {
     state.withLock { state in
-      if state.log.isEmpty {
-        // Room for what a run without retries or deltas sends, so the log is not copied as it grows.
-        let perNode = detail == .all ? 3 : detail == .nodes ? 1 : 0
-        state.log.reserveCapacity(perNode * nodeIDs.count + 2)
-      }
       var sent: [SequencedEvent] = []
       sent.reserveCapacity(events.count)
       for event in events {
@@ -80,12 +78,14 @@ final class RunRecord: Sendable {
         }
         guard event.isSent(at: detail) else { continue }
         let numbered = SequencedEvent(
-          seq: state.log.count + 1, event: event.keepingOutputs(of: terminalOutputNodes), progress: progress)
-        state.log.append(numbered)
+          seq: state.logCount + sent.count + 1, event: event.keepingOutputs(of: terminalOutputNodes), progress: progress)
         state.logBytes += numbered.estimatedBytes
         sent.append(numbered)
       }
-      if !sent.isEmpty { send(sent) }
+      guard !sent.isEmpty else { return }
+      state.log.append(sent)
+      state.logCount += sent.count
+      send(sent)
     }
   }
 
@@ -93,9 +93,27 @@ final class RunRecord: Sendable {
   /// has ended.
   func events(afterSeq: Int, limit: Int) -> (events: [SequencedEvent], ended: Bool) {
     state.withLock { state in
-      let start = min(max(afterSeq, 0), state.log.count)
-      let end = start + min(limit, state.log.count - start)
-      return (Array(state.log[start..<end]), state.ended)
+      var wanted = min(max(limit, 0), state.logCount - min(max(afterSeq, 0), state.logCount))
+      var found: [SequencedEvent] = []
+      found.reserveCapacity(wanted)
+      // The first batch that holds `afterSeq + 1`: batches are in order and never empty.
+      var low = 0
+      var high = state.log.count
+      while low < high {
+        let middle = (low + high) / 2
+        if let last = state.log[middle].last, last.seq <= afterSeq { low = middle + 1 } else { high = middle }
+      }
+      var batch = low
+      while wanted > 0, batch < state.log.count {
+        let events = state.log[batch]
+        // A batch's events are numbered one after another.
+        let from = min(events.count, max(0, afterSeq + 1 - (events.first?.seq ?? 0)))
+        let taken = events[from...].prefix(wanted)
+        found.append(contentsOf: taken)
+        wanted -= taken.count
+        batch += 1
+      }
+      return (found, state.ended)
     }
   }
 

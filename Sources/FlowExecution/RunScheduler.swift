@@ -247,12 +247,15 @@ public struct RunScheduler: Sendable {
   /// What a node receives from its upstream nodes, gathered in edge order.
   public func inputs(of node: Int) -> NodeInputs {
     var inputs = NodeInputs()
+    let sources = index.edgeSource
+    let classes = index.edgeClasses
+    // Each part is read where the output lies, without copying the output.
     for edge in index.incoming[node] {
-      guard let output = outputs[index.edgeSource[edge]] else { continue }
-      switch index.edgeClasses[edge] {
-      case .text: if let text = output.text { inputs.texts.append(text) }
-      case .adapter: inputs.personas += output.personas ?? []
-      case .image: if let image = output.image { inputs.images.append(image) }
+      let source = sources[edge]
+      switch classes[edge] {
+      case .text: if let text = outputs[source]?.text { inputs.texts.append(text) }
+      case .adapter: if let personas = outputs[source]?.personas { inputs.personas += personas }
+      case .image: if let image = outputs[source]?.image { inputs.images.append(image) }
       }
     }
     return inputs

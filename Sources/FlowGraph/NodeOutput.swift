@@ -84,27 +84,46 @@ public struct ImageValue: Sendable, Hashable {
 }
 
 /// What a node produced: `NodeOutput` of the protocol.
+///
+/// Most outputs are text alone, and outputs are copied often (into events, the run's log, the
+/// terminal outputs), so everything but the text is kept in one shared box: an output is two
+/// words, and copying it retains at most two objects.
 public struct NodeOutput: Sendable, Hashable {
   /// Text output.
   public var text: String?
+  /// The parts other than the text, when there are any.
+  private var extras: Extras?
+
   /// Personas: objects with `name`, `description` and extra string fields.
-  public var personas: [JSONObject]?
+  public var personas: [JSONObject]? {
+    get { extras?.parts.personas }
+    set { update { $0.personas = newValue } }
+  }
   /// Image output.
   public var image: ImageValue? {
-    get { imageBox?.value }
-    set { imageBox = newValue.map(ImageBox.init) }
+    get { extras?.parts.image }
+    set { update { $0.image = newValue } }
   }
-  /// The image, boxed: most outputs have none, and outputs are copied often (into events, the
-  /// run's log, terminal outputs), so they stay small.
-  private var imageBox: ImageBox?
   /// The model used, for nodes that called a provider.
-  public var model: ModelChoice?
+  public var model: ModelChoice? {
+    get { extras?.parts.model }
+    set { update { $0.model = newValue } }
+  }
   /// Tokens used, for nodes that called a provider.
-  public var usage: TokenUsage?
+  public var usage: TokenUsage? {
+    get { extras?.parts.usage }
+    set { update { $0.usage = newValue } }
+  }
   /// Set when the output came from the engine's cache (or a call another node had in flight)
   /// instead of a provider call of the node's own: the key it is stored under. Not part of the
   /// output on the wire; `execution.node.completed` reports it as `cached` and `cache_key`.
-  public var cacheKey: String?
+  public var cacheKey: String? {
+    get { extras?.parts.cacheKey }
+    set { update { $0.cacheKey = newValue } }
+  }
+
+  /// Whether the output has text and nothing else (no personas, image, model, usage or cache key).
+  public var isTextOnly: Bool { extras == nil && text != nil }
 
   /// An output with the given parts.
   public init(
@@ -112,20 +131,37 @@ public struct NodeOutput: Sendable, Hashable {
     usage: TokenUsage? = nil
   ) {
     self.text = text
-    self.personas = personas
-    self.imageBox = image.map(ImageBox.init)
-    self.model = model
-    self.usage = usage
+    let parts = Parts(personas: personas, image: image, model: model, usage: usage, cacheKey: nil)
+    self.extras = parts.isEmpty ? nil : Extras(parts)
+  }
+
+  /// Changes the boxed parts; the box is shared by copies, so a change makes a new one.
+  private mutating func update(_ change: (inout Parts) -> Void) {
+    var parts = extras?.parts ?? Parts()
+    change(&parts)
+    extras = parts.isEmpty ? nil : Extras(parts)
+  }
+
+  /// Everything but the text.
+  fileprivate struct Parts: Sendable, Hashable {
+    var personas: [JSONObject]?
+    var image: ImageValue?
+    var model: ModelChoice?
+    var usage: TokenUsage?
+    var cacheKey: String?
+
+    var isEmpty: Bool { personas == nil && image == nil && model == nil && usage == nil && cacheKey == nil }
   }
 }
 
-/// An image held by reference (immutable, so sharing it is safe), compared by value.
-private final class ImageBox: Sendable, Hashable {
-  let value: ImageValue
+/// The non-text parts of an output, held by reference (immutable, so sharing it is safe) and
+/// compared by value.
+private final class Extras: Sendable, Hashable {
+  let parts: NodeOutput.Parts
 
-  init(_ value: ImageValue) { self.value = value }
+  init(_ parts: NodeOutput.Parts) { self.parts = parts }
 
-  static func == (lhs: ImageBox, rhs: ImageBox) -> Bool { lhs.value == rhs.value }
+  static func == (lhs: Extras, rhs: Extras) -> Bool { lhs === rhs || lhs.parts == rhs.parts }
 
-  func hash(into hasher: inout Hasher) { hasher.combine(value) }
+  func hash(into hasher: inout Hasher) { hasher.combine(parts) }
 }
