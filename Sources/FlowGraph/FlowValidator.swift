@@ -27,15 +27,15 @@ public struct FlowValidation: Sendable {
     self.init(
       flow, catalog: catalog, knownProviders: knownProviders,
       nodes: Self.nodeChecks(flow, ids: ids, catalog: catalog, knownProviders: knownProviders),
-      structure: Structure(flow, ids: ids))
+      structure: Structure(flow, ids: ids, catalog: catalog))
   }
 
   /// Flows with at least this many nodes are validated on two tasks.
   public static let concurrentNodeCount = 1_000
 
   /// Like ``init(_:catalog:knownProviders:)``, but a flow of at least `minimumNodes` nodes has
-  /// its nodes checked one by one on one task while its edges are indexed and ordered on
-  /// another. The issues and the plan are the same, in the same order.
+  /// its nodes checked one by one on one task while its edges are indexed, ordered and checked
+  /// on another. The issues and the plan are the same, in the same order.
   public static func concurrently(
     _ flow: Flow, catalog: NodeCatalog, knownProviders: [String], minimumNodes: Int = concurrentNodeCount
   ) async -> FlowValidation {
@@ -44,37 +44,57 @@ public struct FlowValidation: Sendable {
     }
     let ids = NodeIDTable(flow.nodes.map(\.id))
     async let nodes = nodeChecks(flow, ids: ids, catalog: catalog, knownProviders: knownProviders)
-    let structure = Structure(flow, ids: ids)
+    let structure = Structure(flow, ids: ids, catalog: catalog)
     return FlowValidation(
       flow, catalog: catalog, knownProviders: knownProviders, nodes: await nodes, structure: structure)
   }
 
-  /// What each node's own checks found: its position in the catalog (-1: unknown type or a
-  /// duplicate id) and its issues, one node after another.
+  /// What each node's own checks found: its issues, one node after another.
   struct NodeChecks: Sendable {
-    var kinds: [Int]
     var issues: [ValidationIssue] = []
     /// Where each node's issues end in `issues`.
     var ends: [Int]
   }
 
-  /// The edges indexed and the nodes ordered.
+  /// The edges indexed, checked and ordered, and each node's missing inputs.
   struct Structure: Sendable {
     let index: GraphIndex
     let order: [Int]
     let cycles: [[Int]]
+    /// Each node's missing inputs, one node after another.
+    var missingInputs: [ValidationIssue] = []
+    /// Where each node's missing inputs end in `missingInputs`.
+    var missingEnds: [Int] = []
+    /// The edges' issues, in edge order.
+    var edgeIssues: [ValidationIssue] = []
 
-    init(_ flow: Flow, ids: NodeIDTable) {
+    init(_ flow: Flow, ids: NodeIDTable, catalog: NodeCatalog) {
       index = GraphIndex(flow, nodeIndex: ids)
       let (order, leftover) = TopologicalOrder.sort(index)
       self.order = order
       cycles = TopologicalOrder.cycles(index, leftover: leftover)
+      // Each node's place in the catalog as its own checks find it (-1 for an unknown type or
+      // a repeated id), worked out here too so this task need not wait for those checks.
+      let nodes = flow.nodes
+      let kinds = nodes.indices.map { position in
+        ids[nodes[position].id] == position ? catalog.position(of: nodes[position].type) ?? -1 : -1
+      }
+      let descriptors = catalog.descriptors
+      missingEnds.reserveCapacity(nodes.count)
+      for position in nodes.indices {
+        let kind = kinds[position]
+        if kind >= 0, !descriptors[kind].requiredInputs.isEmpty {
+          missingInputs += FlowValidation.missingInputs(index: index, node: position, descriptor: descriptors[kind])
+        }
+        missingEnds.append(missingInputs.count)
+      }
+      edgeIssues = FlowValidation.edgeIssues(index, catalog: catalog, kinds: kinds)
     }
   }
 
   /// Each node on its own: a repeated id, an unknown type, its data.
   static func nodeChecks(_ flow: Flow, ids: NodeIDTable, catalog: NodeCatalog, knownProviders: [String]) -> NodeChecks {
-    var checks = NodeChecks(kinds: [Int](repeating: -1, count: flow.nodes.count), ends: [])
+    var checks = NodeChecks(ends: [])
     checks.ends.reserveCapacity(flow.nodes.count)
     // Nodes and descriptors are read in place, not copied whole for each node.
     let nodes = flow.nodes
@@ -97,7 +117,6 @@ public struct FlowValidation: Sendable {
             nodeID: node.id))
         continue
       }
-      checks.kinds[position] = kind
       dataIssues(nodes[position], descriptor: descriptors[kind], knownProviders: knownProviders, into: &checks.issues)
     }
     return checks
@@ -115,17 +134,15 @@ public struct FlowValidation: Sendable {
           "The flow's provider_id '\(provider)' names no known provider (known: \(knownProviders.joined(separator: ", ")))\(Suggestion.ending(for: provider, in: knownProviders))"
         ))
     }
-    let descriptors = catalog.descriptors
     var start = 0
+    var missingStart = 0
     for position in flow.nodes.indices {
       issues += checks.issues[start..<checks.ends[position]]
       start = checks.ends[position]
-      let kind = checks.kinds[position]
-      if kind >= 0, !descriptors[kind].requiredInputs.isEmpty {
-        issues += Self.missingInputs(index: index, node: position, descriptor: descriptors[kind])
-      }
+      issues += structure.missingInputs[missingStart..<structure.missingEnds[position]]
+      missingStart = structure.missingEnds[position]
     }
-    issues += Self.edgeIssues(index, catalog: catalog, kinds: checks.kinds)
+    issues += structure.edgeIssues
     for cycle in structure.cycles {
       let path = cycle.map { flow.nodes[$0].id }
       let around = (path + path.prefix(1)).joined(separator: " → ")
@@ -172,15 +189,14 @@ public struct FlowValidation: Sendable {
     }
   }
 
-  private static func missingInputs(index: GraphIndex, node: Int, descriptor: NodeTypeDescriptor) -> [ValidationIssue] {
+  static func missingInputs(index: GraphIndex, node: Int, descriptor: NodeTypeDescriptor) -> [ValidationIssue] {
     guard !descriptor.requiredInputs.isEmpty else { return [] }
+    var present: UInt8 = 0
+    for edge in index.incoming[node] { present |= index.edgeClasses[edge].bit }
+    guard descriptor.requiredInputs.contains(where: { present & $0.bit == 0 }) else { return [] }
     let flowNode = index.flow.nodes[node]
-    var present: [EdgeClass] = []
-    for edge in index.incoming[node] where !present.contains(index.edgeClasses[edge]) {
-      present.append(index.edgeClasses[edge])
-    }
     var issues: [ValidationIssue] = []
-    for required in descriptor.requiredInputs where !present.contains(required) {
+    for required in descriptor.requiredInputs where present & required.bit == 0 {
       if let field = descriptor.inputAlternatives[required] {
         guard flowNode.data[field] == nil || flowNode.data[field]?.isNull == true else { continue }
         issues.append(
@@ -198,14 +214,19 @@ public struct FlowValidation: Sendable {
     return issues
   }
 
-  private static func edgeIssues(_ index: GraphIndex, catalog: NodeCatalog, kinds: [Int]) -> [ValidationIssue] {
+  static func edgeIssues(_ index: GraphIndex, catalog: NodeCatalog, kinds: [Int]) -> [ValidationIssue] {
     let flow = index.flow
     var issues: [ValidationIssue] = []
-    var seenEdgeIDs = Set<String>(minimumCapacity: flow.edges.count)
+    // An edge id is repeated when the first edge with that id is an earlier one.
+    let firstEdgeWithID = NodeIDTable(flow.edges.compactMap(\.id))
+    var withID = 0
     var duplicates = index.duplicateEdges[...]
     for (position, edge) in flow.edges.enumerated() {
-      if let id = edge.id, !seenEdgeIDs.insert(id).inserted {
-        issues.append(ValidationIssue(.duplicateEdgeID, "Edge id '\(id)' is used by more than one edge.", edgeID: id))
+      if let id = edge.id {
+        if firstEdgeWithID[id] != withID {
+          issues.append(ValidationIssue(.duplicateEdgeID, "Edge id '\(id)' is used by more than one edge.", edgeID: id))
+        }
+        withID += 1
       }
       let source = index.edgeSource[position]
       let target = index.edgeTarget[position]

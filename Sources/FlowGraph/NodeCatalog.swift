@@ -109,7 +109,8 @@ public struct NodeTypeDescriptor: Sendable {
 public struct NodeCatalog: Sendable {
   /// The descriptors, in palette order.
   public let descriptors: [NodeTypeDescriptor]
-  private let byType: [String: Int]
+  /// Descriptor positions by type name (looked up for every node of a flow).
+  private let byType: NodeIDTable
   /// Per descriptor, the edge classes its outputs can fill, as bits of ``EdgeClass/bit``.
   let outputBits: [UInt8]
   /// Per descriptor, the edge classes it takes as inputs, as bits.
@@ -118,11 +119,7 @@ public struct NodeCatalog: Sendable {
   /// A catalog of these descriptors; a repeated type keeps its first descriptor.
   public init(_ descriptors: [NodeTypeDescriptor]) {
     self.descriptors = descriptors
-    var byType: [String: Int] = [:]
-    for (position, descriptor) in descriptors.enumerated() where byType[descriptor.type] == nil {
-      byType[descriptor.type] = position
-    }
-    self.byType = byType
+    byType = NodeIDTable(descriptors.map(\.type))
     outputBits = descriptors.map { descriptor in
       EdgeClass.allCases.filter { descriptor.output.contains($0.carries) }.reduce(0) { $0 | $1.bit }
     }

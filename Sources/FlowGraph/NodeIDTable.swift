@@ -1,7 +1,8 @@
-/// Node positions by node id: an open-addressing hash table over the ids' UTF-8 bytes.
+/// Node positions by node id (or any list's positions by id): an open-addressing hash table
+/// over the ids' UTF-8 bytes.
 ///
 /// Validation and indexing look ids up tens of thousands of times per large flow (every
-/// node, both ends of every edge); hashing the bytes a word at a time with a per-process
+/// node, both ends of every edge, every edge id); hashing the bytes a word at a time with a per-process
 /// seed costs a fraction of the general-purpose `Hasher`. Ids are compared as strings, so
 /// a collision only costs a probe.
 public struct NodeIDTable: Sendable {

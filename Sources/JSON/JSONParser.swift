@@ -76,6 +76,9 @@ public struct JSONScanner {
   var nesting = 0
   /// How many objects and arrays enclose the cursor.
   public var depth: Int { nesting }
+  /// The bytes from the cursor to the end of the buffer: an upper bound on what the value at
+  /// the cursor spans.
+  public var remainingByteCount: Int { buffer.count - index }
   /// Whether the buffer is known to hold grammatical JSON (it passed the parser or a skipping
   /// check before): skipping a value then only looks for its end.
   let checked: Bool

@@ -145,12 +145,19 @@ extension JSONScanner {
     if end < buffer.count, buffer[end] == ASCII.quote, let base = buffer.baseAddress {
       let count = end - start
       for position in names.indices where names[position].utf8CodeUnitCount == count {
-        let matches = names[position].withUTF8Buffer { name in
-          var offset = 0
-          while offset < count, name[offset] == base[start + offset] { offset += 1 }
-          return offset == count
+        let name = names[position]
+        var offset = 0
+        if name.hasPointerRepresentation {
+          let candidate = name.utf8Start
+          while offset < count, candidate[offset] == base[start + offset] { offset += 1 }
+        } else {
+          offset = name.withUTF8Buffer { name in
+            var offset = 0
+            while offset < count, name[offset] == base[start + offset] { offset += 1 }
+            return offset
+          }
         }
-        if matches {
+        if offset == count {
           found = position
           break
         }
@@ -315,14 +322,16 @@ extension JSONScanner {
     let highs: UInt64 = 0x8080_8080_8080_8080
     var position = start
     while position + 8 <= buffer.count {
-      let word = UnsafeRawPointer(base + position).loadUnaligned(as: UInt64.self)
+      let word = UInt64(littleEndian: UnsafeRawPointer(base + position).loadUnaligned(as: UInt64.self))
       // A byte of `x` is zero exactly when the matching high bit of (x - 1) & ~x is set
       // (for bytes below 0x80, which `highs & word` rules out first).
       let quote = word ^ (ones &* 0x22)
       let backslash = word ^ (ones &* 0x5C)
       let special =
-        (quote &- ones) & ~quote | (backslash &- ones) & ~backslash | (word &- ones &* 0x20) & ~word | word
-      if special & highs != 0 { break }
+        ((quote &- ones) & ~quote | (backslash &- ones) & ~backslash | (word &- ones &* 0x20) & ~word | word) & highs
+      // Borrows only run upwards from a flagged byte, so the lowest flag is exact: the first
+      // special byte (the lowest address, read as the low byte).
+      if special != 0 { return position + special.trailingZeroBitCount >> 3 }
       position += 8
     }
     while position < buffer.count {

@@ -244,6 +244,9 @@ private struct FlowScan {
       throw shape("\(path).\(key) must be an array, not \(other?.typeName ?? "nothing").")
     }
     var elements: [Element] = []
+    // Room for as many elements as the bytes could hold at a modest size each: the list is
+    // built without copies as it grows, and untouched room costs address space only.
+    elements.reserveCapacity(min(scanner.remainingByteCount / Self.smallElementBytes, Self.maximumReserved))
     var array = try scanner.enterArray()
     var index = 0
     while try scanner.nextElement(in: &array) {
@@ -252,6 +255,10 @@ private struct FlowScan {
     }
     return elements
   }
+
+  /// Few nodes or edges an editor saves are smaller than this.
+  private static let smallElementBytes = 48
+  private static let maximumReserved = 1 << 18
 
   private static let nodeMembers: [StaticString] = ["id", "type", "data"]
   private static let edgeMembers: [StaticString] = ["id", "source", "target", "sourceHandle", "targetHandle"]
