@@ -67,7 +67,8 @@ public enum JSONSerializer {
         magnitude /= 10
         count += 1
       }
-      output.append(contentsOf: raw[(20 - count)...])
+      guard let base = raw.baseAddress else { return }
+      output.append(contentsOf: UnsafeBufferPointer(start: base.assumingMemoryBound(to: UInt8.self) + (20 - count), count: count))
     }
   }
 
@@ -86,16 +87,44 @@ public enum JSONSerializer {
     var string = string
     string.withUTF8 { bytes in
       var runStart = 0
-      for position in 0..<bytes.count {
-        let byte = bytes[position]
-        guard byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") else { continue }
+      var position = firstToEscape(in: bytes, from: 0)
+      while position < bytes.count {
         output.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<position]))
-        appendEscape(byte, to: &output)
+        appendEscape(bytes[position], to: &output)
         runStart = position + 1
+        position = firstToEscape(in: bytes, from: runStart)
       }
       output.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<bytes.count]))
     }
     output.append(UInt8(ascii: "\""))
+  }
+
+  /// The first byte at or after `start` that a JSON string must escape (a quote, a backslash
+  /// or a control character), or `bytes.count`. Eight bytes at a time.
+  @inline(__always)
+  static func firstToEscape(in bytes: UnsafeBufferPointer<UInt8>, from start: Int) -> Int {
+    var position = start
+    if let base = bytes.baseAddress {
+      let ones: UInt64 = 0x0101_0101_0101_0101
+      while position + 8 <= bytes.count {
+        let word = UInt64(littleEndian: UnsafeRawPointer(base + position).loadUnaligned(as: UInt64.self))
+        let quote = word ^ (ones &* 0x22)
+        let backslash = word ^ (ones &* 0x5C)
+        // A byte's high bit flags a zero byte of `quote` or `backslash`, or a byte below 0x20;
+        // borrows only run upwards, so the lowest flag (the first byte in memory) is exact.
+        let flagged =
+          ((quote &- ones) & ~quote | (backslash &- ones) & ~backslash | (word &- ones &* 0x20) & ~word)
+          & (ones &* 0x80)
+        if flagged != 0 { return position + flagged.trailingZeroBitCount >> 3 }
+        position += 8
+      }
+    }
+    while position < bytes.count {
+      let byte = bytes[position]
+      if byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") { return position }
+      position += 1
+    }
+    return position
   }
 
   private static func appendEscape(_ byte: UInt8, to output: inout [UInt8]) {

@@ -24,11 +24,10 @@ public enum Framing: String, Sendable, CaseIterable {
       writeBody(&output)
       output.append(0x0A)
     case .lsp:
-      let prefix: StaticString = "Content-Length: "
-      let slotStart = output.count + prefix.utf8CodeUnitCount
+      // The header with room for a three-digit length, filled in once the body is written.
+      let slotStart = output.count + "Content-Length: ".utf8.count
       let guessedDigits = 3
-      JSONSerializer.appendRaw(prefix, to: &output)
-      JSONSerializer.appendRaw("000\r\n\r\n", to: &output)
+      JSONSerializer.appendRaw("Content-Length: 000\r\n\r\n", to: &output)
       let bodyStart = output.count
       writeBody(&output)
       var length = output.count - bodyStart

@@ -61,6 +61,9 @@ public final class OutputWriter: Sendable {
   public let stallWarningSeconds: Double
   /// The most bytes handed to one `write` call, so progress is seen while a large batch drains.
   private static let chunkBytes = 1 << 20
+  /// Encoded work is written out once this much is ready: the client starts reading a long
+  /// burst early, and the buffer it is encoded into stays small (and is reused).
+  private static let encodedChunkBytes = 128 << 10
 
   /// A writer for a descriptor; it starts its thread at once.
   public init(
@@ -234,6 +237,7 @@ public final class OutputWriter: Sendable {
   private func writeLoop() {
     var batch: [UInt8] = []
     var assembled: [UInt8] = []
+    assembled.reserveCapacity(4 * Self.encodedChunkBytes)
     var work: [Deferred] = []
     while true {
       let (step, drainedWaiters) = state.withLock { state -> (Step, [@Sendable (Bool) -> Void]) in
@@ -271,7 +275,7 @@ public final class OutputWriter: Sendable {
             assembled.append(contentsOf: batch[copied..<item.at])
             copied = item.at
             item.produce(item.framing, &assembled)
-            if assembled.count >= Self.chunkBytes {
+            if assembled.count >= Self.encodedChunkBytes {
               failure = writeInChunks(assembled)
               assembled.removeAll(keepingCapacity: true)
             }

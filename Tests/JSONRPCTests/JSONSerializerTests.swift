@@ -16,6 +16,45 @@ struct JSONSerializerTests {
     #expect(decoded == text)
   }
 
+  @Test("a byte to escape is found at every position of the word-at-a-time scan, next to any neighbour")
+  func escapingAtEveryPosition() throws {
+    /// Escapes byte by byte: what the scan must agree with.
+    func reference(_ bytes: [UInt8]) -> [UInt8] {
+      var out: [UInt8] = [UInt8(ascii: "\"")]
+      let short: [UInt8: UInt8] = [0x22: 0x22, 0x5C: 0x5C, 0x0A: 0x6E, 0x0D: 0x72, 0x09: 0x74, 0x08: 0x62, 0x0C: 0x66]
+      for byte in bytes {
+        if let letter = short[byte] {
+          out += [0x5C, letter]
+        } else if byte < 0x20 {
+          out += Array(String(format: "\\u%04x", byte).utf8)
+        } else {
+          out.append(byte)
+        }
+      }
+      return out + [UInt8(ascii: "\"")]
+    }
+    // Bytes next to the thresholds of each test (0x1F/0x20, 0x21/0x22/0x23, 0x5B/0x5C/0x5D,
+    // and bytes with the high bit set, which never need escaping) in fillers of either kind.
+    let probes: [UInt8] = [0x00, 0x01, 0x0A, 0x1F, 0x20, 0x21, 0x22, 0x23, 0x5B, 0x5C, 0x5D, 0x7F, 0x80, 0xA2, 0xDC, 0xFF]
+    for filler in [UInt8(ascii: "a"), 0x20, 0xC3] {
+      for length in [1, 7, 8, 9, 16, 23] {
+        for position in 0..<length {
+          for probe in probes {
+            for second in [nil, UInt8(0x22), UInt8(0x01)] {
+              var bytes = [UInt8](repeating: filler, count: length)
+              bytes[position] = probe
+              if let second, position + 1 < length { bytes[position + 1] = second }
+              var out: [UInt8] = []
+              // Raw bytes, valid UTF-8 or not, go through the same scan.
+              JSONSerializer.append(String(decoding: bytes, as: UTF8.self), to: &out)
+              #expect(out == reference(Array(String(decoding: bytes, as: UTF8.self).utf8)), "\(bytes)")
+            }
+          }
+        }
+      }
+    }
+  }
+
   @Test("writes integers, doubles and non-finite numbers")
   func numbers() {
     #expect(JSONValue.int(Int.min).description == "-9223372036854775808")

@@ -15,29 +15,29 @@ enum NodeNotifications {
     switch event {
     case .nodeStatus(let nodeID, let status, let reason, let attempt):
       NotificationText.begin(#"{"jsonrpc":"2.0","method":"execution.node.status","params":{"run_id":"#, run, to: &out)
-      NotificationText.field("node_id", nodeID, to: &out)
+      NotificationText.field(#","node_id":"#, nodeID, to: &out)
       JSONSerializer.appendRaw(statusField(status), to: &out)
-      if let reason { NotificationText.field("reason", reason, to: &out) }
-      if let attempt { NotificationText.field("attempt", attempt, to: &out) }
+      if let reason { NotificationText.field(#","reason":"#, reason, to: &out) }
+      if let attempt { NotificationText.field(#","attempt":"#, attempt, to: &out) }
     case .nodeDelta(let nodeID, let attempt, let index, let text):
       NotificationText.begin(#"{"jsonrpc":"2.0","method":"execution.node.delta","params":{"run_id":"#, run, to: &out)
-      NotificationText.field("node_id", nodeID, to: &out)
-      NotificationText.field("attempt", attempt, to: &out)
-      NotificationText.field("index", index, to: &out)
-      NotificationText.field("text", text, to: &out)
+      NotificationText.field(#","node_id":"#, nodeID, to: &out)
+      NotificationText.field(#","attempt":"#, attempt, to: &out)
+      NotificationText.field(#","index":"#, index, to: &out)
+      NotificationText.field(#","text":"#, text, to: &out)
     case .nodeCompleted(let nodeID, let output, let cached, let durationMS):
       NotificationText.begin(#"{"jsonrpc":"2.0","method":"execution.node.completed","params":{"run_id":"#, run, to: &out)
-      NotificationText.field("node_id", nodeID, to: &out)
+      NotificationText.field(#","node_id":"#, nodeID, to: &out)
       JSONSerializer.appendRaw(#","output":"#, to: &out)
       let start = out.count
       NotificationText.output(output, to: &out)
       kept?.keep(nodeID, from: out, start..<out.count)
       JSONSerializer.appendRaw(cached ? #","cached":true"# : #","cached":false"#, to: &out)
-      if let cacheKey = output.cacheKey { NotificationText.field("cache_key", cacheKey, to: &out) }
-      NotificationText.field("duration_ms", durationMS, to: &out)
+      if let cacheKey = output.cacheKey { NotificationText.field(#","cache_key":"#, cacheKey, to: &out) }
+      NotificationText.field(#","duration_ms":"#, durationMS, to: &out)
     case .nodeFailed(let nodeID, let error):
       NotificationText.begin(#"{"jsonrpc":"2.0","method":"execution.node.failed","params":{"run_id":"#, run, to: &out)
-      NotificationText.field("node_id", nodeID, to: &out)
+      NotificationText.field(#","node_id":"#, nodeID, to: &out)
       JSONSerializer.appendRaw(#","error":"#, to: &out)
       JSONSerializer.append(NodeOutputWire.encode(error), to: &out)
     case .started, .completed, .failed, .cancelled:

@@ -15,8 +15,12 @@ struct EncodedRunOutputs: Sendable {
   /// Entry positions by node, built at the first lookup out of that order.
   private var positions: [String: Int]?
 
-  /// Room for `count` outputs.
-  mutating func reserve(_ count: Int) { entries.reserveCapacity(count) }
+  /// Room for `count` outputs, of a short text each: the kept bytes then seldom move as they
+  /// grow (room never written to costs address space only).
+  mutating func reserve(_ count: Int) {
+    entries.reserveCapacity(count)
+    bytes.reserveCapacity(count * 128)
+  }
 
   /// Keeps the encoded output of `nodeID`: the bytes at `range` of `buffer`.
   mutating func keep(_ nodeID: String, from buffer: [UInt8], _ range: Range<Int>) {

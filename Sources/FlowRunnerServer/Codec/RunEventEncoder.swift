@@ -30,12 +30,12 @@ public enum RunEventEncoder {
     runID: String, _ events: [SequencedEvent], framing: Framing, to output: inout [UInt8],
     keeping kept: inout EncodedRunOutputs?, bodyEnded: (Range<Int>) -> Void = { _ in }
   ) {
-    let runIDJSON = NotificationText.Run.encodedID(runID)
+    let idThenSeq = NotificationText.Run.encodedID(runID)
     for event in events {
       var length = 0
       framing.appendFrame(to: &output) { out in
         let start = out.count
-        append(NotificationText.Run(idJSON: runIDJSON, seq: event.seq), event, to: &out, keeping: &kept)
+        append(NotificationText.Run(idThenSeq: idThenSeq, seq: event.seq), event, to: &out, keeping: &kept)
         length = out.count - start
       }
       // The body ends the frame for LSP; NDJSON adds its newline after it.
@@ -48,7 +48,7 @@ public enum RunEventEncoder {
   /// `progress` when it ends a node.
   public static func append(runID: String, _ sent: SequencedEvent, to out: inout [UInt8]) {
     var kept: EncodedRunOutputs?
-    append(NotificationText.Run(idJSON: NotificationText.Run.encodedID(runID), seq: sent.seq), sent, to: &out, keeping: &kept)
+    append(NotificationText.Run(idThenSeq: NotificationText.Run.encodedID(runID), seq: sent.seq), sent, to: &out, keeping: &kept)
   }
 
   /// Appends one notification as sent, keeping a completed node's encoded output in `kept` (when
@@ -77,15 +77,17 @@ public enum RunEventEncoder {
 enum NotificationText {
   /// The run a notification belongs to and its place in the run's sequence.
   struct Run {
-    /// The run id as a JSON string (quoted and escaped), encoded once for a whole batch.
-    var idJSON: [UInt8]
+    /// The run id as a JSON string (quoted and escaped) followed by `,"seq":`: what follows a
+    /// notification's `"run_id":`, encoded once for a whole batch.
+    var idThenSeq: [UInt8]
     var seq: Int
 
-    /// `id` as a JSON string.
+    /// `id` as a JSON string, then `,"seq":`.
     static func encodedID(_ id: String) -> [UInt8] {
       var bytes: [UInt8] = []
-      bytes.reserveCapacity(id.utf8.count + 2)
+      bytes.reserveCapacity(id.utf8.count + 10)
       JSONSerializer.append(id, to: &bytes)
+      JSONSerializer.appendRaw(#","seq":"#, to: &bytes)
       return bytes
     }
   }
@@ -94,34 +96,27 @@ enum NotificationText {
   /// is everything before the run id.
   static func begin(_ header: StaticString, _ run: Run, to out: inout [UInt8]) {
     JSONSerializer.appendRaw(header, to: &out)
-    out.append(contentsOf: run.idJSON)
-    JSONSerializer.appendRaw(#","seq":"#, to: &out)
+    out.append(contentsOf: run.idThenSeq)
     JSONSerializer.append(run.seq, to: &out)
   }
 
-  /// `,"name":"value"`.
-  static func field(_ name: StaticString, _ value: String, to out: inout [UInt8]) {
-    key(name, to: &out)
+  /// `,"name":"value"`, where `key` is `,"name":`.
+  static func field(_ key: StaticString, _ value: String, to out: inout [UInt8]) {
+    JSONSerializer.appendRaw(key, to: &out)
     JSONSerializer.append(value, to: &out)
   }
 
-  /// `,"name":N`.
-  static func field(_ name: StaticString, _ value: Int, to out: inout [UInt8]) {
-    key(name, to: &out)
+  /// `,"name":N`, where `key` is `,"name":`.
+  static func field(_ key: StaticString, _ value: Int, to out: inout [UInt8]) {
+    JSONSerializer.appendRaw(key, to: &out)
     JSONSerializer.append(value, to: &out)
-  }
-
-  /// `,"name":`.
-  private static func key(_ name: StaticString, to out: inout [UInt8]) {
-    out.append(UInt8(ascii: ","))
-    out.append(UInt8(ascii: "\""))
-    JSONSerializer.appendRaw(name, to: &out)
-    JSONSerializer.appendRaw(#"":"#, to: &out)
   }
 
   /// A node output; the common text-only case without building a JSON value.
   static func output(_ output: NodeOutput, to out: inout [UInt8]) {
-    if let text = output.text, output.personas == nil, output.image == nil, output.model == nil, output.usage == nil {
+    if let text = output.text,
+      output.isTextOnly || (output.personas == nil && output.image == nil && output.model == nil && output.usage == nil)
+    {
       JSONSerializer.appendRaw(#"{"text":"#, to: &out)
       JSONSerializer.append(text, to: &out)
       out.append(UInt8(ascii: "}"))

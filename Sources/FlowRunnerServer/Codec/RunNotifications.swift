@@ -13,7 +13,7 @@ enum RunNotifications {
     switch event {
     case .started(let flowID, let nodeIDs, let reusedNodeIDs):
       NotificationText.begin(#"{"jsonrpc":"2.0","method":"execution.started","params":{"run_id":"#, run, to: &out)
-      NotificationText.field("flow_id", flowID, to: &out)
+      NotificationText.field(#","flow_id":"#, flowID, to: &out)
       JSONSerializer.appendRaw(#","node_ids":"#, to: &out)
       strings(nodeIDs, to: &out)
       JSONSerializer.appendRaw(#","reused_node_ids":"#, to: &out)
@@ -54,7 +54,7 @@ enum RunNotifications {
       if kept?.append(nodeID, to: &out) != true { NotificationText.output(output, to: &out) }
     }
     out.append(UInt8(ascii: "}"))
-    NotificationText.field("duration_ms", durationMS, to: &out)
+    NotificationText.field(#","duration_ms":"#, durationMS, to: &out)
     JSONSerializer.appendRaw(#","usage":"#, to: &out)
     JSONSerializer.append(NodeOutputWire.encode(usage), to: &out)
   }
