@@ -36,6 +36,18 @@ enum PhaseBenchmarks {
     let decode = lap()
     let validation = NodeKits.standard.validate(flow)
     let validate = lap()
+    // As the server reads the request: the transport's pass over the message, then the params
+    // decoded and the flow validated, each on two tasks.
+    let body = Array(#"{"jsonrpc":"2.0","id":1,"method":"execution.start","params":"#.utf8) + request + [UInt8(ascii: "}")]
+    _ = lap()
+    guard case .message(.request(let message)) = try DecodedBody(body, checkedByHandler: ["execution.start"]),
+      case .raw(let params)? = message.rawParams
+    else { throw BenchmarkError("the benchmark request did not read as a request with params") }
+    let transport = lap()
+    let twoTasks = try await FlowDocument.decodeConcurrently(params: params).flow
+    let decodeTwoTasks = lap()
+    _ = await NodeKits.standard.validateConcurrently(twoTasks)
+    let validateTwoTasks = lap()
     let sink = CountingSink()
     let runs = RunManager(executors: NodeKits.standard.executors, sink: sink)
     let prepared = try runs.prepare(validation, options: RunOptions())
@@ -50,6 +62,13 @@ enum PhaseBenchmarks {
         name: "in process: decode the flow from the bytes (grammar check, then straight into the model)", value: decode,
         unit: "µs/node", target: "-"),
       Measurement(name: "in process: validate and plan", value: validate, unit: "µs/node", target: "-"),
+      Measurement(name: "in process: the transport's pass over the request", value: transport, unit: "µs/node", target: "-"),
+      Measurement(
+        name: "in process: decode the flow as the server does (on two tasks)", value: decodeTwoTasks, unit: "µs/node",
+        target: "-"),
+      Measurement(
+        name: "in process: validate and plan as the server does (on two tasks)", value: validateTwoTasks, unit: "µs/node",
+        target: "-"),
       Measurement(
         name: "in process: run, events encoded (\(sink.bytes.load(ordering: .relaxed) / 1024) KiB)", value: run,
         unit: "µs/node", target: "-"),

@@ -6,6 +6,10 @@ extension JSONScanner {
   public struct Container: Sendable {
     /// Whether a member or element has been read, so a separator comes next.
     var started = false
+
+    /// A container a scanner enters between two of its elements or members, the first of them
+    /// already read elsewhere: a separator or the container's end comes next.
+    public static let afterAnElement = Container(started: true)
   }
 
   /// The kind of the next value.

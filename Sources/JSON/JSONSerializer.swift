@@ -84,19 +84,25 @@ public enum JSONSerializer {
   /// Appends a quoted, escaped JSON string.
   public static func append(_ string: String, to output: inout [UInt8]) {
     output.append(UInt8(ascii: "\""))
-    var string = string
-    string.withUTF8 { bytes in
-      var runStart = 0
-      var position = firstToEscape(in: bytes, from: 0)
-      while position < bytes.count {
-        output.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<position]))
-        appendEscape(bytes[position], to: &output)
-        runStart = position + 1
-        position = firstToEscape(in: bytes, from: runStart)
-      }
-      output.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<bytes.count]))
+    // A native string's bytes are read where they lie; only a bridged one is made contiguous.
+    if string.utf8.withContiguousStorageIfAvailable({ appendEscaped($0, to: &output) }) == nil {
+      var string = string
+      string.withUTF8 { appendEscaped($0, to: &output) }
     }
     output.append(UInt8(ascii: "\""))
+  }
+
+  /// Appends UTF-8 string content with the escapes a JSON string needs, without the quotes.
+  private static func appendEscaped(_ bytes: UnsafeBufferPointer<UInt8>, to output: inout [UInt8]) {
+    var runStart = 0
+    var position = firstToEscape(in: bytes, from: 0)
+    while position < bytes.count {
+      output.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<position]))
+      appendEscape(bytes[position], to: &output)
+      runStart = position + 1
+      position = firstToEscape(in: bytes, from: runStart)
+    }
+    output.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<bytes.count]))
   }
 
   /// The first byte at or after `start` that a JSON string must escape (a quote, a backslash

@@ -237,7 +237,9 @@ public final class OutputWriter: Sendable {
   private func writeLoop() {
     var batch: [UInt8] = []
     var assembled: [UInt8] = []
-    assembled.reserveCapacity(4 * Self.encodedChunkBytes)
+    // Room for a chunk and a large batch or terminal notification after it, so the buffer is not
+    // moved (and fresh pages touched again) as it grows; room never written costs address space only.
+    assembled.reserveCapacity(16 * Self.encodedChunkBytes)
     var work: [Deferred] = []
     while true {
       let (step, drainedWaiters) = state.withLock { state -> (Step, [@Sendable (Bool) -> Void]) in

@@ -165,6 +165,55 @@ struct FlowParamsTests {
     }
   }
 
+  @Test(
+    "the nodes cut in two for two tasks read as the whole list: a cut inside a string or a node is passed over, separators may hold white space, a problem after the cut names its node"
+  )
+  func nodesCut() async throws {
+    /// Params with 1,500 nodes whose data is `data` with `@N` standing for the node's number;
+    /// `separator` goes between elements; `brokenAt` spoils one node.
+    func flow(data: String, separator: String = ",", brokenAt: Int? = nil) -> String {
+      let nodes = (0..<1_500).map { index in
+        let nodeData = data.replacingOccurrences(of: "@N", with: String(index))
+        return index == brokenAt
+          ? #"{"type":"textOutput","data":{}}"#
+          : #"{"id":"n\#(index)","type":"initialPrompt","data":\#(nodeData)}"#
+      }
+      let edges = (1..<1_500).map { #"{"source":"n\#($0 - 1)","target":"n\#($0)"}"# }
+      return #"{"nodes":[\#(nodes.joined(separator: separator))],"edges":[\#(edges.joined(separator: separator))]}"#
+    }
+    let plain = #"{"text":"prompt @N with words enough to make the flow large enough to be cut in two, and some more words"}"#
+    // Texts full of what a cut looks like: the first candidate lies inside a string.
+    let cutsInText = #"{"text":"@N"# + String(repeating: "},{", count: 80) + #""}"#
+    // Objects inside a node's data: the first candidate lies inside a node.
+    let cutsInData = #"{"text":"@N","list":["# + Array(repeating: "{}", count: 60).joined(separator: ",") + "]}"
+    let cases: [(text: String, problem: String?)] = [
+      (flow(data: plain), nil),
+      (flow(data: cutsInText), nil),
+      (flow(data: cutsInData), nil),
+      (flow(data: plain, separator: " ,\n  "), nil),
+      (flow(data: plain, brokenAt: 3), "params.nodes[3].id is required."),
+      (flow(data: plain, brokenAt: 1_400), "params.nodes[1400].id is required."),
+    ]
+    for (text, problem) in cases {
+      #expect(text.utf8.count >= FlowParams.concurrentDecodingThreshold)
+      let body = Array(text.utf8)
+      #expect(FlowParams.cut(in: body, range: 9..<body.count, near: body.count / 2) != nil)
+      if let problem {
+        #expect(message(text) == problem)
+        do {
+          _ = try await concurrently(text)
+          Issue.record("a broken flow was accepted")
+        } catch {
+          #expect(error.message == problem)
+        }
+      } else {
+        let read = try await concurrently(text)
+        let (flow, _) = try decode(text)
+        #expect(read.flow.nodes.count == 1_500 && read.flow.nodes == flow.nodes && read.flow.edges == flow.edges)
+      }
+    }
+  }
+
   @Test("a request to a method that checks its own params hands them over unchecked; any other message is checked")
   func handedOverUnchecked() throws {
     let methods: Set = ["execution.start"]

@@ -48,13 +48,57 @@ enum FlowParams {
     path: String
   ) async throws(ResponseError) -> (flow: Flow, options: RunOptions) {
     let scan = FlowScan(path: path)
-    async let nodes = Result { () throws(ResponseError) in
-      try scanning(raw.value(of: nodesMember)) { scanner throws in try scan.nodes(&scanner) }
+    let readNodes: Result<[FlowNode]?, ResponseError>
+    let edges: Result<[FlowEdge], ResponseError>
+    // The nodes usually outweigh the edges: cut them where both tasks get half of the bytes,
+    // the first nodes on one task, the other nodes and the edges on the other.
+    let half = (nodesMember.range.count + edgesMember.range.count) / 2
+    if half < nodesMember.range.count,
+      let cut = Self.cut(in: raw.bytes, range: nodesMember.range, near: nodesMember.range.lowerBound + half)
+    {
+      let nodesValue = raw.value(of: nodesMember)
+      async let head = Result { () throws(ResponseError) in
+        try scanning(nodesValue, toEnd: false) { scanner throws in
+          let head = try scan.nodes(&scanner, stoppingAt: cut.end)
+          if !head.stopped { try scanner.expectEnd() }
+          return head
+        }
+      }
+      // The rest of the list, read as the reading of the whole list goes on after the cut.
+      let afterCut = RawJSON(
+        bytes: raw.bytes, range: cut.next..<nodesMember.range.upperBound, isChecked: raw.isChecked,
+        depth: nodesValue.depth + 1)
+      let tail = Result { () throws(ResponseError) in
+        try scanning(afterCut) { scanner throws in try scan.nodes(&scanner, after: 0) }
+      }
+      edges = Result { () throws(ResponseError) in
+        try scanning(raw.value(of: edgesMember)) { scanner throws in try scan.edges(&scanner) }
+      }
+      readNodes = await head.flatMap { head -> Result<[FlowNode]?, ResponseError> in
+        // No node ended at the cut (it lay inside a string, say): the head read the whole list.
+        guard head.stopped, var nodes = head.nodes else { return .success(head.nodes) }
+        var rest = tail
+        if case .failure = tail {
+          // A problem after the cut is read again knowing how many nodes came before, so its
+          // path names the right node.
+          rest = Result { () throws(ResponseError) in
+            try scanning(afterCut) { scanner throws in try scan.nodes(&scanner, after: nodes.count) }
+          }
+        }
+        return rest.map { rest in
+          nodes.append(contentsOf: rest)
+          return nodes
+        }
+      }
+    } else {
+      async let nodes = Result { () throws(ResponseError) in
+        try scanning(raw.value(of: nodesMember)) { scanner throws in try scan.nodes(&scanner) }
+      }
+      edges = Result { () throws(ResponseError) in
+        try scanning(raw.value(of: edgesMember)) { scanner throws in try scan.edges(&scanner) }
+      }
+      readNodes = await nodes
     }
-    let edges = Result { () throws(ResponseError) in
-      try scanning(raw.value(of: edgesMember)) { scanner throws in try scan.edges(&scanner) }
-    }
-    let readNodes = await nodes
     var reading = FlowScan.Reading()
     for member in members {
       switch member.name {
@@ -67,14 +111,43 @@ enum FlowParams {
     return try scan.finish(reading)
   }
 
+  /// A place to cut the array at `range` near `target`: just after an element's closing `}`
+  /// that a `,` and the next element's `{` follow (white space allowed between them), looked
+  /// for within 64 KiB. Only a guess, as a string may hold the same bytes: the reading of the
+  /// elements before it confirms it by ending an element exactly there.
+  static func cut(in bytes: [UInt8], range: Range<Int>, near target: Int) -> (end: Int, next: Int)? {
+    guard range.contains(target) else { return nil }
+    let limit = min(range.upperBound, target + (64 << 10))
+    var position = target
+    while position < limit {
+      if bytes[position] == UInt8(ascii: "}") {
+        var next = position + 1
+        while next < limit, Self.isJSONWhitespace(bytes[next]) { next += 1 }
+        if next < limit, bytes[next] == UInt8(ascii: ",") {
+          next += 1
+          while next < limit, Self.isJSONWhitespace(bytes[next]) { next += 1 }
+          if next < limit, bytes[next] == UInt8(ascii: "{") { return (position + 1, next) }
+        }
+      }
+      position += 1
+    }
+    return nil
+  }
+
+  private static func isJSONWhitespace(_ byte: UInt8) -> Bool {
+    byte == 0x20 || byte == 0x0A || byte == 0x0D || byte == 0x09
+  }
+
   /// Runs `body` with a scanner over `raw`, which must then have been read to its end (its
   /// bytes are checked as they are read when the transport left them unchecked); what is not
   /// a `ResponseError` is a parse error.
-  private static func scanning<T>(_ raw: RawJSON, _ body: (inout JSONScanner) throws -> T) throws(ResponseError) -> T {
+  private static func scanning<T>(
+    _ raw: RawJSON, toEnd: Bool = true, _ body: (inout JSONScanner) throws -> T
+  ) throws(ResponseError) -> T {
     do {
       return try raw.withScanner { scanner in
         let value = try body(&scanner)
-        try scanner.expectEnd()
+        if toEnd { try scanner.expectEnd() }
         return value
       }
     } catch let error as ResponseError {
@@ -221,25 +294,47 @@ private struct FlowScan {
 
   /// The `nodes` member's value.
   func nodes(_ scanner: inout JSONScanner) throws -> [FlowNode]? {
-    try list(&scanner, key: "nodes") { scanner, element throws in try node(&scanner, element) }
+    try list(&scanner, key: "nodes") { scanner, element throws in try node(&scanner, element) }.elements
+  }
+
+  /// The first nodes of the `nodes` member's value, up to the one that ends exactly at offset
+  /// `cut` (`stopped`); all of them when none ends there.
+  func nodes(_ scanner: inout JSONScanner, stoppingAt cut: Int) throws -> (nodes: [FlowNode]?, stopped: Bool) {
+    let read = try list(&scanner, key: "nodes", stoppingAt: cut) { scanner, element throws in try node(&scanner, element) }
+    return (read.elements, read.stopped)
+  }
+
+  /// The nodes from the scanner (standing at a node that follows `before` others in the list)
+  /// to the end of the list.
+  func nodes(_ scanner: inout JSONScanner, after before: Int) throws -> [FlowNode] {
+    var nodes: [FlowNode] = []
+    nodes.reserveCapacity(min(scanner.remainingByteCount / Self.smallElementBytes, Self.maximumReserved))
+    var array = JSONScanner.Container.afterAnElement
+    var index = before
+    repeat {
+      nodes.append(try node(&scanner, ElementPath(base: path, list: "nodes", index: index)))
+      index += 1
+    } while try scanner.nextElement(in: &array)
+    return nodes
   }
 
   /// The `edges` member's value (null or absent: none).
   func edges(_ scanner: inout JSONScanner) throws -> [FlowEdge] {
-    try list(&scanner, key: "edges") { scanner, element throws in try edge(&scanner, element) } ?? []
+    try list(&scanner, key: "edges") { scanner, element throws in try edge(&scanner, element) }.elements ?? []
   }
 
   /// Reads `nodes` or `edges`: null counts as absent (an empty list), anything else but an
   /// array is a shape error.
+  /// With `cut`, the reading stops (`stopped`) when an element ends exactly at that offset.
   private func list<Element>(
-    _ scanner: inout JSONScanner, key: String,
+    _ scanner: inout JSONScanner, key: String, stoppingAt cut: Int? = nil,
     element read: (inout JSONScanner, ElementPath) throws -> Element
-  ) throws -> [Element]? {
+  ) throws -> (elements: [Element]?, stopped: Bool) {
     switch scanner.peekKind() {
     case .array?: break
     case .null?:
       try scanner.skipValue()
-      return key == "nodes" ? nil : []
+      return (key == "nodes" ? nil : [], false)
     case let other:
       throw shape("\(path).\(key) must be an array, not \(other?.typeName ?? "nothing").")
     }
@@ -252,13 +347,14 @@ private struct FlowScan {
     while try scanner.nextElement(in: &array) {
       elements.append(try read(&scanner, ElementPath(base: path, list: key, index: index)))
       index += 1
+      if scanner.index == cut { return (elements, true) }
     }
-    return elements
+    return (elements, false)
   }
 
   /// Few nodes or edges an editor saves are smaller than this.
-  private static let smallElementBytes = 48
-  private static let maximumReserved = 1 << 18
+  static let smallElementBytes = 48
+  static let maximumReserved = 1 << 18
 
   private static let nodeMembers: [StaticString] = ["id", "type", "data"]
   private static let edgeMembers: [StaticString] = ["id", "source", "target", "sourceHandle", "targetHandle"]
@@ -382,6 +478,14 @@ public enum FlowDocument {
   /// (for a large request) left for the decoder to check as it reads them.
   public static func decode(params raw: RawJSON) throws(ResponseError) -> (flow: Flow, options: RunOptions) {
     try FlowParams.decode(raw)
+  }
+
+  /// ``decode(params:)`` as the server reads large params: when the transport noted where
+  /// `nodes` and `edges` lie, they are read on two tasks, with the same outcome.
+  public static func decodeConcurrently(params raw: RawJSON) async throws(ResponseError) -> (
+    flow: Flow, options: RunOptions
+  ) {
+    try await FlowParams.decodeConcurrently(raw)
   }
 
   /// Checks options set on the command line exactly as the file's would be.
