@@ -21,6 +21,12 @@ enum PhaseBenchmarks {
     }
   }
 
+  /// Keeps a run's batches as sent.
+  final class KeepingSink: RunNotificationSink {
+    let batches = Mutex<[[SequencedEvent]]>([])
+    func send(runID: String, _ events: [SequencedEvent]) { batches.withLock { $0.append(events) } }
+  }
+
   static func measure(nodes count: Int) async throws -> [Measurement] {
     let request = JSONSerializer.serialize(GraphBenchmarks.dag(nodes: count))
     let clock = ContinuousClock()
@@ -54,7 +60,41 @@ enum PhaseBenchmarks {
     runs.start(prepared)
     await runs.waitUntilEnded(prepared.runID)
     let run = lap()
+    // The run's notifications encoded once more, as the writer encodes them, then piece by
+    // piece (each body on its own, then framed) for comparison.
+    let keeping = KeepingSink()
+    let again = RunManager(executors: NodeKits.standard.executors, sink: keeping)
+    let rerun = try again.prepare(validation, options: RunOptions())
+    again.start(rerun)
+    await again.waitUntilEnded(rerun.runID)
+    let batches = keeping.batches.withLock { $0 }
+    // Each way twice, timing the second, so the output's pages are in place for both.
+    let framer = NotificationFramer()
+    var framed: [UInt8] = []
+    var encode = 0.0
+    for _ in 0..<2 {
+      framed.removeAll(keepingCapacity: true)
+      _ = lap()
+      for batch in batches { framer.append(runID: rerun.runID, batch, framing: .lsp, to: &framed) }
+      encode = lap()
+    }
+    var pieces: [UInt8] = []
+    var encodePieces = 0.0
+    for _ in 0..<2 {
+      pieces.removeAll(keepingCapacity: true)
+      _ = lap()
+      for batch in batches {
+        for event in batch { Framing.lsp.append(RunEventEncoder.encode(runID: rerun.runID, event), to: &pieces) }
+      }
+      encodePieces = lap()
+    }
     return [
+      Measurement(
+        name: "in process: encode a run's notifications as the writer does (\(framed.count / 1024) KiB)", value: encode,
+        unit: "µs/node", target: "-"),
+      Measurement(
+        name: "in process: encode them piece by piece (for comparison; \(pieces.count / 1024) KiB)", value: encodePieces,
+        unit: "µs/node", target: "-"),
       Measurement(
         name: "in process: parse the request into a JSON tree (not done by the engine; for comparison)", value: parse,
         unit: "µs/node", target: "-"),

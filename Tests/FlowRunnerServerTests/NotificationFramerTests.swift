@@ -1,5 +1,6 @@
 import FlowExecution
 import FlowGraph
+import FlowRunnerTestSupport
 import JSON
 import JSONRPC
 import Testing
@@ -40,6 +41,59 @@ struct NotificationFramerTests {
       let terminal = try JSONParser.parse(RunEventEncoder.encode(runID: "run-1", SequencedEvent(seq: 5, event: batches[3][0])))
       #expect(terminal["params"]?["outputs"]?["a"]?["text"] == .string(plain.text ?? ""))
       #expect(terminal["params"]?["outputs"]?["b"]?["usage"]?["output_tokens"] == 4)
+    }
+  }
+
+  @Test(
+    "node notifications written through a pointer are byte for byte those encoded piece by piece, in batches mixed with others",
+    arguments: 0..<40)
+  func nodeFramesMatchPieceByPiece(seed: Int) {
+    var generator = SplitMix64(seed: UInt64(seed) &+ 77)
+    func pick<T>(_ choices: [T]) -> T { choices[Int(generator.next() % UInt64(choices.count))] }
+    func number() -> Int { pick([0, 1, 9, 10, 99, 100, 999, 1000, 123_456, Int.max, Int.min, -1]) }
+    func text() -> String {
+      let pieces = [
+        "", "a", "node-7", "é", "😀", "\"", "\\", "\n", "\u{1}", "\u{1f}", "},{", String(repeating: "long text ", count: 120),
+      ]
+      return (0..<Int(generator.next() % 4)).map { _ in pick(pieces) }.joined()
+    }
+    var events: [RunEvent] = []
+    for _ in 0..<Int(generator.next() % 60) + 1 {
+      switch generator.next() % 7 {
+      case 0, 1:
+        events.append(
+          .nodeStatus(
+            nodeID: text(), status: pick([.pending, .running, .retrying, .waiting, .completed, .failed, .skipped, .cancelled]),
+            reason: pick([nil, "upstream_failed", text()]), attempt: pick([nil, 1, number()])))
+      case 2: events.append(.nodeDelta(nodeID: text(), attempt: number(), index: number(), text: text()))
+      case 3, 4:
+        var output = NodeOutput(text: text())
+        if generator.next() % 3 == 0 { output.cacheKey = text() }
+        if generator.next() % 5 == 0 { output.usage = TokenUsage(inputTokens: 1, outputTokens: 2) }
+        events.append(.nodeCompleted(nodeID: text(), output: output, cached: generator.next() % 2 == 0, durationMS: number()))
+      case 5: events.append(.nodeFailed(nodeID: text(), error: NodeError(.invalidData, text())))
+      default: events.append(.started(flowID: text(), nodeIDs: [text(), text()], reusedNodeIDs: []))
+      }
+    }
+    let sent = events.enumerated().map { position, event in
+      SequencedEvent(
+        seq: pick([position + 1, number()]), event: event,
+        progress: generator.next() % 2 == 0 ? RunProgress(done: number(), total: number()) : nil)
+    }
+    let runID = pick(["run-1", "r", "ünï \"run\""])
+    for framing in [Framing.lsp, .ndjson] {
+      var written: [UInt8] = Array("already there".utf8)
+      var bodies: [Range<Int>] = []
+      NotificationFramer().append(runID: runID, sent, framing: framing, to: &written) { bodies.append($0) }
+      var expected: [UInt8] = Array("already there".utf8)
+      var expectedBodies: [[UInt8]] = []
+      for event in sent {
+        let body = RunEventEncoder.encode(runID: runID, event)
+        expectedBodies.append(body)
+        framing.append(body, to: &expected)
+      }
+      #expect(written == expected)
+      #expect(bodies.map { Array(written[$0]) } == expectedBodies)
     }
   }
 

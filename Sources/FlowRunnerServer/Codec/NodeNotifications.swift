@@ -46,7 +46,7 @@ enum NodeNotifications {
   }
 
   /// `,"status":"<status>"`.
-  private static func statusField(_ status: NodeStatus) -> StaticString {
+  static func statusField(_ status: NodeStatus) -> StaticString {
     switch status {
     case .pending: #","status":"pending""#
     case .running: #","status":"running""#

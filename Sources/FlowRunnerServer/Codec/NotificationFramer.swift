@@ -24,8 +24,13 @@ struct EncodedRunOutputs: Sendable {
 
   /// Keeps the encoded output of `nodeID`: the bytes at `range` of `buffer`.
   mutating func keep(_ nodeID: String, from buffer: [UInt8], _ range: Range<Int>) {
+    buffer.withUnsafeBufferPointer { keep(nodeID, from: UnsafeBufferPointer(rebasing: $0[range])) }
+  }
+
+  /// Keeps the encoded output of `nodeID`: `encoded`.
+  mutating func keep(_ nodeID: String, from encoded: UnsafeBufferPointer<UInt8>) {
     let start = bytes.count
-    bytes.append(contentsOf: buffer[range])
+    bytes.append(contentsOf: encoded)
     entries.append((nodeID, start..<bytes.count))
     positions?[nodeID] = entries.count - 1
   }

@@ -31,7 +31,28 @@ public enum RunEventEncoder {
     keeping kept: inout EncodedRunOutputs?, bodyEnded: (Range<Int>) -> Void = { _ in }
   ) {
     let idThenSeq = NotificationText.Run.encodedID(runID)
-    for event in events {
+    let scratch = UnsafeMutablePointer<UInt8>.allocate(capacity: NodeFrames.stretchRoom)
+    defer { scratch.deallocate() }
+    var next = events.startIndex
+    while next < events.endIndex {
+      // A stretch of hot node notifications is written through a pointer, all at once.
+      var room = 0
+      var end = next
+      while end < events.endIndex, let needed = NodeFrames.room(for: events[end], runBytes: idThenSeq.count),
+        room + needed <= NodeFrames.stretchRoom
+      {
+        room += needed
+        end += 1
+      }
+      if end > next {
+        appendNodeFrames(
+          events[next..<end], scratch: scratch, idThenSeq: idThenSeq, framing: framing, to: &output, keeping: &kept,
+          bodyEnded: bodyEnded)
+        next = end
+        continue
+      }
+      let event = events[next]
+      next += 1
       var length = 0
       framing.appendFrame(to: &output) { out in
         let start = out.count
@@ -39,9 +60,28 @@ public enum RunEventEncoder {
         length = out.count - start
       }
       // The body ends the frame for LSP; NDJSON adds its newline after it.
-      let end = framing == .lsp ? output.count : output.count - 1
-      bodyEnded(end - length..<end)
+      let bodyEnd = framing == .lsp ? output.count : output.count - 1
+      bodyEnded(bodyEnd - length..<bodyEnd)
     }
+  }
+
+  /// Appends the frames of hot node notifications: written one after another into `scratch`
+  /// (`room` bytes at least), then appended at once.
+  private static func appendNodeFrames(
+    _ events: ArraySlice<SequencedEvent>, scratch: UnsafeMutablePointer<UInt8>, idThenSeq: [UInt8], framing: Framing,
+    to output: inout [UInt8], keeping kept: inout EncodedRunOutputs?, bodyEnded: (Range<Int>) -> Void
+  ) {
+    let start = output.count
+    var position = 0
+    for sent in events {
+      let frame = NodeFrames.write(sent, idThenSeq: idThenSeq, framing: framing, to: scratch + position)
+      bodyEnded(frame.body.lowerBound + start + position..<frame.body.upperBound + start + position)
+      if let range = frame.output, kept != nil, case .nodeCompleted(let nodeID, _, _, _) = sent.event {
+        kept?.keep(nodeID, from: UnsafeBufferPointer(start: scratch + position + range.lowerBound, count: range.count))
+      }
+      position += frame.written
+    }
+    output.append(contentsOf: UnsafeBufferPointer(start: scratch, count: position))
   }
 
   /// Appends the serialized notification for one event as sent: with its `seq`, and its
@@ -112,11 +152,16 @@ enum NotificationText {
     JSONSerializer.append(value, to: &out)
   }
 
+  /// Whether the output goes on the wire as `{"text":…}` alone (a cache key is not part of it).
+  static func isTextOnWire(_ output: NodeOutput) -> Bool {
+    output.text != nil
+      && (output.isTextOnly
+        || (output.personas == nil && output.image == nil && output.model == nil && output.usage == nil))
+  }
+
   /// A node output; the common text-only case without building a JSON value.
   static func output(_ output: NodeOutput, to out: inout [UInt8]) {
-    if let text = output.text,
-      output.isTextOnly || (output.personas == nil && output.image == nil && output.model == nil && output.usage == nil)
-    {
+    if let text = output.text, isTextOnWire(output) {
       JSONSerializer.appendRaw(#"{"text":"#, to: &out)
       JSONSerializer.append(text, to: &out)
       out.append(UInt8(ascii: "}"))
