@@ -74,12 +74,16 @@ public struct FlowRunner: Sendable {
     var takenChanges: [(node: Int, status: NodeStatus)] = []
     taken.reserveCapacity(Self.batchLimit + 8)
     takenChanges.reserveCapacity(Self.batchLimit + 8)
+    // When the run's own work last paused for something else (a hand-over, a wait) or a node
+    // last ended: an inline node's time runs from there, so one clock reading times each node.
+    var mark = clock.now
     func flush() {
       scheduler.takeEvents(into: &taken, statusChanges: &takenChanges)
       statusBoard.apply(takenChanges)
       if !taken.isEmpty { sink.emit(runID: runID, taken) }
       taken.removeAll(keepingCapacity: true)
       takenChanges.removeAll(keepingCapacity: true)
+      mark = clock.now
     }
 
     await withTaskGroup(of: Finished.self) { group in
@@ -98,16 +102,18 @@ public struct FlowRunner: Sendable {
             node: index.flow.nodes[node], inputs: scheduler.inputs(of: node), executorVersion: kind.version, run: shared)
           switch kind.execution {
           case .inline(let executor)?:
-            let finished = Self.executeInline(node, context: context, clock: clock) { try executor(context) }
-            scheduler.nodeFinished(node, finished.outcome, durationMS: finished.duration.milliseconds)
+            let finished = Self.executeInline(node, context: context, since: mark, clock: clock) { try executor(context) }
+            mark = finished.end
+            scheduler.nodeFinished(node, finished.outcome, durationMS: (finished.end - finished.start).milliseconds)
           case .async(let executor)?:
             flush()  // the node's `running` goes out before anything it reports itself
             group.addTask { await Self.execute(node, context: context, executor: executor, clock: clock) }
           case .inlineOrAsync(let inline, let executor)?:
-            let attemptStart = clock.now
+            let attemptStart = mark
             switch Result(catching: { try inline(context) }) {
             case .success(let output?):
-              scheduler.nodeFinished(node, .completed(output), durationMS: (clock.now - attemptStart).milliseconds)
+              mark = clock.now
+              scheduler.nodeFinished(node, .completed(output), durationMS: (mark - attemptStart).milliseconds)
             case .success(nil):
               flush()
               group.addTask { await Self.execute(node, context: context, executor: executor, clock: clock) }
@@ -122,6 +128,7 @@ public struct FlowRunner: Sendable {
         case .awaitNode:
           flush()
           guard let finished = await group.next() else { continue }
+          mark = clock.now
           scheduler.nodeFinished(finished.node, finished.outcome, durationMS: finished.duration.milliseconds)
         case .finishRun:
           gate.close()
@@ -133,17 +140,18 @@ public struct FlowRunner: Sendable {
     }
   }
 
+  /// Runs an inline node that starts at `start`: returns how it ended, and when.
   private static func executeInline(
-    _ node: Int, context: NodeContext, clock: ContinuousClock, _ body: () throws -> NodeOutput
-  ) -> Finished {
-    let start = clock.now
+    _ node: Int, context: NodeContext, since start: ContinuousClock.Instant, clock: ContinuousClock,
+    _ body: () throws -> NodeOutput
+  ) -> (outcome: NodeOutcome, start: ContinuousClock.Instant, end: ContinuousClock.Instant) {
     let outcome: NodeOutcome
     do {
       outcome = .completed(try body())
     } catch {
       outcome = .failed(nodeError(error, context))
     }
-    return Finished(node: node, outcome: outcome, duration: clock.now - start)
+    return (outcome, start, clock.now)
   }
 
   private static func nodeError(_ error: any Error, _ context: NodeContext) -> NodeError {

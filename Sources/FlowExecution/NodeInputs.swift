@@ -18,7 +18,14 @@ public struct NodeInputs: Sendable {
     switch texts.count {
     case 0: return ""
     case 1: return texts[0]
-    default: return texts.filter { !$0.isEmpty }.joined(separator: "\n\n")
+    default:
+      var merged = ""
+      merged.reserveCapacity(texts.reduce(0) { $0 + $1.utf8.count + 2 })
+      for text in texts where !text.isEmpty {
+        if !merged.isEmpty { merged += "\n\n" }
+        merged += text
+      }
+      return merged
     }
   }
 }

@@ -67,14 +67,23 @@ public enum SceneBlocks {
       ]),
   ]
 
+  /// A phrase as it goes into a prompt: as it is after another, capitalised when it opens one.
+  private struct Phrase: Sendable {
+    var inside: String
+    var opening: String
+  }
+
   /// Each block's phrases by value, in block order.
-  private static let phrases: [(field: String, byValue: [String: String])] = blocks.map { block in
-    (block.field, Dictionary(uniqueKeysWithValues: block.values.map { ($0.value, $0.phrase) }))
+  private static let phrases: [(field: String, byValue: [String: Phrase])] = blocks.map { block in
+    let byValue = block.values.map { value, phrase in
+      (value, Phrase(inside: phrase, opening: phrase.prefix(1).uppercased() + phrase.dropFirst()))
+    }
+    return (block.field, Dictionary(uniqueKeysWithValues: byValue))
   }
 
   /// The phrase for a block's value, or `nil` when the value is not one of the block's.
   public static func phrase(field: String, value: String) -> String? {
-    phrases.first { $0.field == field }?.byValue[value]
+    phrases.first { $0.field == field }?.byValue[value]?.inside
   }
 
   /// The scene prompt for the chosen values (`choice(field)` gives a block's value, or `nil`):
@@ -85,13 +94,16 @@ public enum SceneBlocks {
     for block in phrases {
       guard let value = choice(block.field), let phrase = block.byValue[value] else { continue }
       if prompt.isEmpty {
-        prompt = phrase.prefix(1).uppercased() + phrase.dropFirst()
+        prompt.reserveCapacity(160)
+        prompt += phrase.opening
       } else {
         prompt += ", "
-        prompt += phrase
+        prompt += phrase.inside
       }
     }
-    return prompt.isEmpty ? nil : prompt + "."
+    guard !prompt.isEmpty else { return nil }
+    prompt += "."
+    return prompt
   }
 
   /// The scene prompt for a dictionary of choices.

@@ -17,6 +17,12 @@ public enum SceneBuilder {
   @Sendable public static func execute(_ context: NodeContext) throws -> NodeOutput {
     let scene = SceneBlocks.compose { context.node.data[$0]?.stringValue } ?? ""
     let input = context.inputs.mergedText
-    return NodeOutput(text: input.isEmpty ? scene : scene.isEmpty ? input : input + "\n\n" + scene)
+    guard !input.isEmpty, !scene.isEmpty else { return NodeOutput(text: input.isEmpty ? scene : input) }
+    var text = ""
+    text.reserveCapacity(input.utf8.count + 2 + scene.utf8.count)
+    text += input
+    text += "\n\n"
+    text += scene
+    return NodeOutput(text: text)
   }
 }
