@@ -131,6 +131,7 @@ public struct RunScheduler: Sendable {
     guard phase == .created else { return }
     phase = .running
     let nodes = index.flow.nodes
+    events.reserveCapacity(events.count + plan.nodes.count + 1)
     events.append(
       .started(
         flowID: index.flow.flowID, nodeIDs: plan.nodes.map { nodes[$0].id }, reusedNodeIDs: plan.reused.map { nodes[$0].id }))
