@@ -12,6 +12,8 @@ final class BenchmarkPeer: Sendable {
   private let input: FileHandle
   private let counter = Locked<(frames: Int, lastBody: [UInt8])>((0, []))
   private let terminalSeen = Atomic<Int>(0)
+  /// Set once the reader has seen the end of the engine's output.
+  private let outputEnded = Atomic<Bool>(false)
   /// Run ids from `execution.start` answers, by request id.
   let answers = Locked<[Int: String]>([:])
   private static let answerPrefix = Array(#"{"jsonrpc":"2.0","id":"#.utf8)
@@ -71,6 +73,7 @@ final class BenchmarkPeer: Sendable {
           counter.withLock { $0 = ($0.frames + added, body) }
         }
       }
+      outputEnded.store(true, ordering: .releasing)
     }
     thread.start()
   }
@@ -86,6 +89,16 @@ final class BenchmarkPeer: Sendable {
   var frames: Int { counter.withLock { $0.frames } }
   /// The number of `execution.completed` / `execution.cancelled` notifications seen.
   var terminals: Int { terminalSeen.load(ordering: .relaxed) }
+
+  /// Spins until the reader has read the engine's output to its end (the engine has exited
+  /// and everything it wrote has been counted).
+  func waitForEndOfOutput(timeout: Duration = .seconds(10)) throws {
+    let deadline = ContinuousClock.now + timeout
+    while !outputEnded.load(ordering: .acquiring) {
+      if ContinuousClock.now > deadline { throw BenchmarkError("the engine's output did not end") }
+      usleep(20)
+    }
+  }
 
   /// Spins until `count` run terminals have arrived.
   func waitForTerminals(_ count: Int, timeout: Duration = .seconds(120)) throws {

@@ -49,6 +49,8 @@ enum ResponsivenessBenchmarks {
       kill(peer.process.processIdentifier, SIGTERM)
       peer.process.waitUntilExit()
       samples.append((ContinuousClock.now - signalled).seconds * 1000)
+      // Counted once everything the engine wrote has been read, not as it exits.
+      try peer.waitForEndOfOutput()
       if peer.process.terminationStatus == 0, peer.terminals == 1 { terminals += 1 }
     }
     samples.sort()

@@ -46,10 +46,14 @@ public struct JournalBatch: Sendable {
   public var firstSeq: Int
   /// The `seq` of the last body.
   public var lastSeq: Int
-  /// The notification bodies, each one line ending in `\n`.
-  public var bodies: [UInt8]
-  /// The bodies of later batches of the run folded into this one (kept apart, not copied).
-  var laterBodies: [[UInt8]] = []
+  /// The notification bodies, each one line ending in `\n`: the bytes a row stores, handed to
+  /// the database as they are.
+  public var bodies: Data
+  /// Later batches of the run folded into this one, each kept as its own row's bodies and
+  /// numbers (never copied into one buffer).
+  var laterParts: [(firstSeq: Int, lastSeq: Int, bodies: Data)] = []
+  /// The `seq` of the last of this batch's own bodies.
+  private var ownLastSeq: Int
   /// Nodes ended after the batch, when it changes that count.
   public var done: Int?
   /// Set when the batch ends with the run's terminal notification.
@@ -57,21 +61,22 @@ public struct JournalBatch: Sendable {
 
   /// A batch of `bodies` numbered `firstSeq...lastSeq`.
   public init(
-    runID: String, start: Start?, firstSeq: Int, lastSeq: Int, bodies: [UInt8], done: Int?, end: End?
+    runID: String, start: Start?, firstSeq: Int, lastSeq: Int, bodies: Data, done: Int?, end: End?
   ) {
     self.runID = runID
     self.start = start
     self.firstSeq = firstSeq
     self.lastSeq = lastSeq
     self.bodies = bodies
+    self.ownLastSeq = lastSeq
     self.done = done
     self.end = end
   }
 
-  /// Folds the next batch of the same run into this one (one row for both).
+  /// Folds the next batch of the same run into this one (written in one pass, its bodies in
+  /// rows of their own).
   mutating func append(_ next: JournalBatch) {
-    laterBodies.append(next.bodies)
-    laterBodies += next.laterBodies
+    laterParts += next.rows
     lastSeq = next.lastSeq
     done = next.done ?? done
     end = next.end ?? end
@@ -79,12 +84,9 @@ public struct JournalBatch: Sendable {
 }
 
 extension JournalBatch {
-  /// Every body of the batch in one buffer, as its row stores them.
-  var storedBodies: Data {
-    var data = Data(capacity: laterBodies.reduce(bodies.count) { $0 + $1.count })
-    data.append(contentsOf: bodies)
-    for part in laterBodies { data.append(contentsOf: part) }
-    return data
+  /// The rows the batch is stored as, in order: its own bodies, then each batch folded in.
+  var rows: [(firstSeq: Int, lastSeq: Int, bodies: Data)] {
+    [(firstSeq, ownLastSeq, bodies)] + laterParts
   }
 }
 

@@ -6,7 +6,7 @@ import GRDB
 ///
 /// `journal_runs` has one row per run: its id, flow, state, node counts, times and the process
 /// that ran it. `journal_events` holds the run's notification bodies, exactly as sent, one row
-/// per written pass: bodies `first_seq...last_seq`, each ending in `\n`.
+/// per batch the engine handed over: bodies `first_seq...last_seq`, each ending in `\n`.
 enum JournalSchema {
   static let create = """
     CREATE TABLE IF NOT EXISTS journal_runs (
@@ -80,8 +80,11 @@ enum JournalSchema {
       }
       // A run not journaled from its start (the journal opened while it ran) is left out.
       guard let rowID = rowIDs[batch.runID] else { continue }
-      try db.cachedStatement(sql: "INSERT INTO journal_events (run, first_seq, last_seq, bodies) VALUES (?, ?, ?, ?)")
-        .execute(arguments: [rowID, batch.firstSeq, batch.lastSeq, batch.storedBodies])
+      let insert = try db.cachedStatement(
+        sql: "INSERT INTO journal_events (run, first_seq, last_seq, bodies) VALUES (?, ?, ?, ?)")
+      for row in batch.rows {
+        try insert.execute(arguments: [rowID, row.firstSeq, row.lastSeq, row.bodies])
+      }
       // Every node has ended once the run has (completed, failed, skipped or cancelled).
       if let end = batch.end {
         try db.execute(

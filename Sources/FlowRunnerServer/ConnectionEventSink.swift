@@ -1,5 +1,6 @@
 import FlowExecution
 import FlowPersistence
+import Foundation
 import JSONRPC
 import Signals
 
@@ -27,17 +28,26 @@ struct ConnectionEventSink: RunNotificationSink {
       framer.append(runID: runID, events, framing: framing, to: &out) { body in
         if framing == .lsp { ranges.append(body) }
       }
-      var bodies: [UInt8]
-      if framing == .lsp {
-        bodies = []
-        bodies.reserveCapacity(out.count - start)
-        for range in ranges {
-          bodies.append(contentsOf: out[range])
-          bodies.append(UInt8(ascii: "\n"))
+      // Copied once, into memory the journal's row takes as it is: each body and its newline
+      // take no more room than its frame.
+      let room = max(out.count - start, 1)
+      let copy = UnsafeMutablePointer<UInt8>.allocate(capacity: room)
+      var written = 0
+      out.withUnsafeBufferPointer { framed in
+        guard let base = framed.baseAddress else { return }
+        if framing == .lsp {
+          for range in ranges {
+            (copy + written).update(from: base + range.lowerBound, count: range.count)
+            written += range.count
+            copy[written] = UInt8(ascii: "\n")
+            written += 1
+          }
+        } else {
+          (copy + written).update(from: base + start, count: framed.count - start)
+          written = framed.count - start
         }
-      } else {
-        bodies = Array(out[start...])
       }
+      let bodies = Data(bytesNoCopy: copy, count: written, deallocator: .custom { bytes, _ in bytes.deallocate() })
       journal.append(JournalBatch(runID: runID, events, bodies: bodies))
     }
   }
@@ -56,25 +66,21 @@ final class JournalSlot: Sendable {
 
 extension JournalBatch {
   /// The journal's batch for events as sent, with their encoded `bodies`.
-  init(runID: String, _ events: [SequencedEvent], bodies: [UInt8]) {
+  init(runID: String, _ events: [SequencedEvent], bodies: Data) {
+    // A run starts with its first event and ends with its last: only the batch's ends can say
+    // so, and the nodes ended are the last count any event of it carries.
     var start: Start?
     var end: End?
-    var done: Int?
-    for sent in events {
-      if let progress = sent.progress { done = progress.done }
-      switch sent.event {
-      case .started(let flowID, let nodeIDs, _):
-        start = Start(flowID: flowID, total: nodeIDs.count, startedAt: RunJournal.now())
-      case .completed(_, let duration, _):
-        end = End(state: .completed, durationMS: duration, endedAt: RunJournal.now())
-      case .failed(_, _, let duration, _):
-        end = End(state: .failed, durationMS: duration, endedAt: RunJournal.now())
-      case .cancelled(_, let duration, _):
-        end = End(state: .cancelled, durationMS: duration, endedAt: RunJournal.now())
-      case .nodeStatus, .nodeDelta, .nodeCompleted, .nodeFailed:
-        break
-      }
+    if case .started(let flowID, let nodeIDs, _)? = events.first?.event {
+      start = Start(flowID: flowID, total: nodeIDs.count, startedAt: RunJournal.now())
     }
+    switch events.last?.event {
+    case .completed(_, let duration, _)?: end = End(state: .completed, durationMS: duration, endedAt: RunJournal.now())
+    case .failed(_, _, let duration, _)?: end = End(state: .failed, durationMS: duration, endedAt: RunJournal.now())
+    case .cancelled(_, let duration, _)?: end = End(state: .cancelled, durationMS: duration, endedAt: RunJournal.now())
+    default: break
+    }
+    let done = events.last { $0.progress != nil }?.progress?.done
     self.init(
       runID: runID, start: start, firstSeq: events.first?.seq ?? 0, lastSeq: events.last?.seq ?? 0, bodies: bodies,
       done: done, end: end)
