@@ -33,12 +33,7 @@ extension JSONSerializer {
   public static func write(_ integer: Int, to target: UnsafeMutablePointer<UInt8>) -> Int {
     var magnitude = integer.magnitude
     // The digits counted by comparison, then written from the last one back.
-    var digits = 1
-    var threshold: UInt = 10
-    while digits < 20, magnitude >= threshold {
-      digits += 1
-      threshold = threshold &* 10
-    }
+    let digits = decimalDigitCount(magnitude)
     let sign = integer < 0 ? 1 : 0
     if sign == 1 { target.pointee = UInt8(ascii: "-") }
     var position = target + sign + digits
@@ -48,6 +43,17 @@ extension JSONSerializer {
       magnitude /= 10
     } while magnitude > 0
     return sign + digits
+  }
+
+  /// How many decimal digits `magnitude` has (one for zero).
+  public static func decimalDigitCount(_ magnitude: UInt) -> Int {
+    var digits = 1
+    var threshold: UInt = 10
+    while digits < 20, magnitude >= threshold {
+      digits += 1
+      threshold = threshold &* 10
+    }
+    return digits
   }
 
   /// Writes a quoted, escaped JSON string (as ``append(_:to:)-(String,_)`` does); `target`

@@ -31,12 +31,7 @@ public enum Framing: String, Sendable, CaseIterable {
       let bodyStart = output.count
       writeBody(&output)
       var length = output.count - bodyStart
-      var digits = 1
-      var rest = length
-      while rest >= 10 {
-        rest /= 10
-        digits += 1
-      }
+      let digits = JSONSerializer.decimalDigitCount(UInt(length))
       if digits != guessedDigits {
         // Rare: make room (or close the gap) for the length's digits, moving the body once.
         let filler = repeatElement(UInt8(ascii: "0"), count: digits)

@@ -113,12 +113,7 @@ enum NodeFrames {
       put("\n")
     case .lsp:
       let length = body.count
-      var digits = 1
-      var rest = length
-      while rest >= 10 {
-        rest /= 10
-        digits += 1
-      }
+      let digits = JSONSerializer.decimalDigitCount(UInt(length))
       if digits != guessedDigits {
         // Rare: the body moves to fit the length's digits (the room allows for twenty).
         let shift = digits - guessedDigits
