@@ -19,7 +19,8 @@ frames)
   sources=(
     Sources/JSON/JSONValue.swift Sources/JSON/JSONObject.swift Sources/JSON/JSONParser.swift
     Sources/JSON/JSONScanner+Pull.swift Sources/JSON/RawJSON.swift Sources/JSON/Whitespace.swift
-    Sources/JSON/JSONSerializer.swift Sources/JSONRPC/RequestIDSniffer.swift Sources/JSONRPC/Framing.swift
+    Sources/JSON/JSONSerializer.swift Sources/JSON/JSONSerializer+Pointer.swift Sources/JSONRPC/RequestIDSniffer.swift
+    Sources/JSONRPC/Framing.swift
     Sources/JSONRPC/LSPFrameParser.swift Sources/JSONRPC/NDJSONFrameParser.swift Sources/JSONRPC/Message.swift
     Sources/JSONRPC/RequestID.swift Sources/JSONRPC/ErrorCode.swift Sources/JSONRPC/ParamsReader.swift
     Sources/FlowProviders/SSEParser.swift
