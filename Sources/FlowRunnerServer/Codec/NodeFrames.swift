@@ -21,16 +21,18 @@ enum NodeFrames {
   static let stretchRoom = 32 << 10
 
   private static func room(for event: RunEvent, runBytes: Int) -> Int? {
-    // Header, method, keys, numbers and punctuation of the longest notification, with margin.
-    let fixed = 320 + runBytes
+    // The header, method, keys and punctuation of the longest notification with margin, its
+    // numbers (at most six: seq, attempt, index, done, total, the length), then its strings.
+    let fixed = 200 + 6 * JSONSerializer.maximumIntegerBytes + runBytes
+    func quoted(_ text: String?) -> Int { text.map { JSONSerializer.maximumQuotedBytes(utf8Count: $0.utf8.count) } ?? 0 }
     switch event {
     case .nodeStatus(let nodeID, _, let reason, _):
-      return fixed + 6 * (nodeID.utf8.count + (reason?.utf8.count ?? 0))
+      return fixed + quoted(nodeID) + quoted(reason)
     case .nodeDelta(let nodeID, _, _, let text):
-      return fixed + 6 * (nodeID.utf8.count + text.utf8.count)
+      return fixed + quoted(nodeID) + quoted(text)
     case .nodeCompleted(let nodeID, let output, _, _):
-      guard let text = output.text, NotificationText.isTextOnWire(output) else { return nil }
-      return fixed + 6 * (nodeID.utf8.count + text.utf8.count + (output.cacheKey?.utf8.count ?? 0))
+      guard output.text != nil, NotificationText.isTextOnWire(output) else { return nil }
+      return fixed + quoted(nodeID) + quoted(output.text) + quoted(output.cacheKey)
     case .started, .nodeFailed, .completed, .failed, .cancelled:
       return nil
     }
