@@ -86,7 +86,8 @@ extension JSONSerializer {
     return written + bytes.count - runStart
   }
 
-  private static func writeEscape(_ byte: UInt8, to target: UnsafeMutablePointer<UInt8>) -> Int {
+  /// Writes the escape of one byte a JSON string cannot hold as it is; returns its length (2 or 6).
+  static func writeEscape(_ byte: UInt8, to target: UnsafeMutablePointer<UInt8>) -> Int {
     target[0] = UInt8(ascii: "\\")
     let letter: UInt8
     switch byte {

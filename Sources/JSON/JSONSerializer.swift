@@ -48,27 +48,9 @@ public enum JSONSerializer {
 
   /// Appends an integer in decimal.
   public static func append(_ integer: Int, to output: inout [UInt8]) {
-    if integer == 0 {
-      output.append(UInt8(ascii: "0"))
-      return
-    }
-    var magnitude = integer.magnitude
-    if integer < 0 { output.append(UInt8(ascii: "-")) }
-    var digits:
-      (
-        UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
-        UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8
-      ) =
-        (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
-    var count = 0
-    withUnsafeMutableBytes(of: &digits) { raw in
-      while magnitude > 0 {
-        raw[19 - count] = UInt8(ascii: "0") + UInt8(magnitude % 10)
-        magnitude /= 10
-        count += 1
-      }
-      guard let base = raw.baseAddress else { return }
-      output.append(contentsOf: UnsafeBufferPointer(start: base.assumingMemoryBound(to: UInt8.self) + (20 - count), count: count))
+    withUnsafeTemporaryAllocation(of: UInt8.self, capacity: maximumIntegerBytes) { digits in
+      guard let base = digits.baseAddress else { return }
+      output.append(contentsOf: UnsafeBufferPointer(start: base, count: write(integer, to: base)))
     }
   }
 
@@ -134,20 +116,9 @@ public enum JSONSerializer {
   }
 
   private static func appendEscape(_ byte: UInt8, to output: inout [UInt8]) {
-    output.append(UInt8(ascii: "\\"))
-    switch byte {
-    case UInt8(ascii: "\""): output.append(UInt8(ascii: "\""))
-    case UInt8(ascii: "\\"): output.append(UInt8(ascii: "\\"))
-    case 0x0A: output.append(UInt8(ascii: "n"))
-    case 0x0D: output.append(UInt8(ascii: "r"))
-    case 0x09: output.append(UInt8(ascii: "t"))
-    case 0x08: output.append(UInt8(ascii: "b"))
-    case 0x0C: output.append(UInt8(ascii: "f"))
-    default:
-      let hex: [UInt8] = Array("0123456789abcdef".utf8)
-      output.append(contentsOf: [
-        UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"), hex[Int(byte >> 4)], hex[Int(byte & 0xF)],
-      ])
+    withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 6) { escape in
+      guard let base = escape.baseAddress else { return }
+      output.append(contentsOf: UnsafeBufferPointer(start: base, count: writeEscape(byte, to: base)))
     }
   }
 }
